@@ -1,0 +1,150 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/sha256.hpp"
+
+namespace jvs {
+
+namespace {
+bool running_as_root() {
+    static const bool root = ::geteuid() == 0;
+    return root;
+}
+
+void write_all(int fd, const char *p, size_t n, const std::string &path) {
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            fail_errno(errno, "write", path);
+        }
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+uint64_t copy_hashing(int in, int out, const std::string &src, const std::string &dst, std::string *hash_out) {
+    thread_local std::vector<char> buf(kIoBufferSize);
+    Sha256 h;
+    uint64_t total = 0;
+    for (;;) {
+        ssize_t n = ::read(in, buf.data(), buf.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail_errno(errno, "read", src);
+        }
+        if (n == 0) break;
+        h.update(buf.data(), static_cast<size_t>(n));
+        write_all(out, buf.data(), static_cast<size_t>(n), dst);
+        total += static_cast<uint64_t>(n);
+    }
+    *hash_out = h.hex();
+    return total;
+}
+
+uint64_t copy_kernel(int in, int out, const std::string &src, const std::string &dst) {
+    uint64_t total = 0;
+    for (;;) {
+        ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if ((errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && total == 0) {
+                std::string ignored;
+                return copy_hashing(in, out, src, dst, &ignored);  // no kernel path here: plain copy
+            }
+            fail_errno(errno, "copy_file_range", dst);
+        }
+        if (n == 0) break;
+        total += static_cast<uint64_t>(n);
+    }
+    return total;
+}
+
+void set_fd_metadata(int fd, const struct stat &st, const std::string &dst) {
+    if (running_as_root() && ::fchown(fd, st.st_uid, st.st_gid) != 0) fail_errno(errno, "fchown", dst);
+    // After chown: chown clears setuid/setgid bits, so the exact mode goes last.
+    if (::fchmod(fd, st.st_mode & 07777) != 0) fail_errno(errno, "fchmod", dst);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (::futimens(fd, times) != 0) fail_errno(errno, "futimens", dst);
+}
+}  // namespace
+
+uint64_t copy_file(const std::string &src, const std::string &dst, const struct stat &st, std::string *hash_out) {
+    UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!in) fail_errno(errno, "open", src);
+    UniqueFd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!out) fail_errno(errno, "create", dst);
+    uint64_t n = hash_out ? copy_hashing(in.get(), out.get(), src, dst, hash_out)
+                          : copy_kernel(in.get(), out.get(), src, dst);
+    set_fd_metadata(out.get(), st, dst);
+    return n;
+}
+
+bool try_hardlink(const std::string &existing, const std::string &dst) {
+    if (::link(existing.c_str(), dst.c_str()) == 0) return true;
+    if (errno == EMLINK || errno == EXDEV || errno == EPERM || errno == EOPNOTSUPP || errno == ENOENT) return false;
+    fail_errno(errno, "link", dst);
+}
+
+void create_symlink(const std::string &target, const std::string &dst, const struct stat &st) {
+    if (::symlink(target.c_str(), dst.c_str()) != 0) fail_errno(errno, "symlink", dst);
+    if (running_as_root()) {
+        if (::lchown(dst.c_str(), st.st_uid, st.st_gid) != 0) fail_errno(errno, "lchown", dst);
+    }
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (::utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) fail_errno(errno, "utimensat", dst);
+}
+
+void create_dir(const std::string &dst) {
+    if (::mkdir(dst.c_str(), 0700) != 0) {
+        if (errno == EEXIST && is_directory(dst)) return;
+        fail_errno(errno, "mkdir", dst);
+    }
+}
+
+void finish_dir(const std::string &dst, const struct stat &st) {
+    UniqueFd fd(::open(dst.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) fail_errno(errno, "open", dst);
+    set_fd_metadata(fd.get(), st, dst);
+}
+
+void apply_metadata(const std::string &dst, const struct stat &st) {
+    if (S_ISLNK(st.st_mode)) {
+        struct timespec times[2] = {st.st_atim, st.st_mtim};
+        if (::utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) fail_errno(errno, "utimensat", dst);
+        return;
+    }
+    UniqueFd fd(::open(dst.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) fail_errno(errno, "open", dst);
+    set_fd_metadata(fd.get(), st, dst);
+}
+
+std::vector<std::string> copy_xattrs(const std::string &src, const std::string &dst) {
+    std::vector<std::string> dropped;
+    ssize_t len = ::llistxattr(src.c_str(), nullptr, 0);
+    if (len <= 0) return dropped;
+    std::string names(static_cast<size_t>(len), '\0');
+    len = ::llistxattr(src.c_str(), names.data(), names.size());
+    if (len <= 0) return dropped;
+    names.resize(static_cast<size_t>(len));
+    for (size_t i = 0; i < names.size();) {
+        std::string name = names.c_str() + i;
+        i += name.size() + 1;
+        ssize_t vlen = ::lgetxattr(src.c_str(), name.c_str(), nullptr, 0);
+        std::string value(vlen > 0 ? static_cast<size_t>(vlen) : 0, '\0');
+        if (vlen < 0 || ::lgetxattr(src.c_str(), name.c_str(), value.data(), value.size()) < 0 ||
+            ::lsetxattr(dst.c_str(), name.c_str(), value.data(), value.size(), 0) != 0)
+            dropped.push_back(name);
+    }
+    return dropped;
+}
+
+}  // namespace jvs

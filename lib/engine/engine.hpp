@@ -1,0 +1,45 @@
+// Materialising files: the copy engine's primitives. Every operation that writes a tree (snapshot,
+// restore, fork, worktree create --from) goes through these, so CoW engines (reflink, juicefs)
+// plug in here behind the same calls.
+#pragma once
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace jvs {
+
+// Something the engine could not keep, reported in results (never silently dropped).
+struct Degradation {
+    std::string kind;    // hardlink_split | xattr_dropped | owner_dropped | link_fallback
+    std::string path;
+    std::string detail;
+    nlohmann::ordered_json to_json() const { return {{"kind", kind}, {"path", path}, {"detail", detail}}; }
+};
+
+inline constexpr const char *kCopyEngine = "copy";
+
+// Creates `dst` (must not exist) with `src`'s content. With `hash_out`, the content is read once,
+// hashed and written from the same buffer (the hash describes exactly what was written); otherwise
+// copy_file_range lets the kernel copy. Then applies exact mode, owner (as root), atime/mtime.
+// Returns the bytes copied.
+uint64_t copy_file(const std::string &src, const std::string &dst, const struct stat &st, std::string *hash_out);
+
+// link(2) for deduplication against an immutable snapshot copy; false when the filesystem refuses
+// (EMLINK link-count limit, EXDEV, EPERM...), in which case the caller copies.
+bool try_hardlink(const std::string &existing, const std::string &dst);
+
+void create_symlink(const std::string &target, const std::string &dst, const struct stat &st);
+// Directories are created owner-writable so children can be added, and get their exact mode and
+// mtime from finish_dir afterwards (deepest first).
+void create_dir(const std::string &dst);
+void finish_dir(const std::string &dst, const struct stat &st);
+// mode/owner/times of an existing file or symlink, without touching content.
+void apply_metadata(const std::string &dst, const struct stat &st);
+
+// Copies user-visible xattrs; returns the names that could not be kept.
+std::vector<std::string> copy_xattrs(const std::string &src, const std::string &dst);
+
+}  // namespace jvs

@@ -1,0 +1,26 @@
+// payload_root_hash: the Go tool's tree hash, exactly (UPSTREAM_FACTS section 4).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace jvs {
+
+struct PayloadEntry {
+    char type = 'f';      // 'd' directory, 'f' file (anything not dir/symlink), 'l' symlink
+    std::string rel;      // relative path with '/' separators, raw bytes
+    uint32_t perm = 0;    // st_mode & 0777
+    uint64_t size = 0;    // files only
+    std::string hash;     // hex sha256: file content | symlink target | directory basename
+};
+
+// "<type>:<rel>:<meta>:<hash>" with type dir/file/symlink and meta mode=%04o[,size=%d].
+std::string payload_line(const PayloadEntry &e);
+// Skips every entry whose basename is ".READY" (at any depth), sorts the lines bytewise,
+// hashes the concatenation of line + "\n".
+std::string payload_root_hash(const std::vector<PayloadEntry> &entries);
+// Walks a real directory (lstat, never following links) and computes the hash by reading every file.
+// Used by verify and for snapshots that have no manifest. Throws Error (E_IO) on failures.
+std::string payload_root_hash_of_dir(const std::string &root);
+
+}  // namespace jvs

@@ -1,0 +1,192 @@
+#include "ops/checkout.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <unordered_map>
+
+#include "engine/engine.hpp"
+#include "engine/scan.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/parallel.hpp"
+#include "util/sha256.hpp"
+
+namespace jvs {
+
+namespace {
+bool in_scope(const std::string &rel, const std::vector<std::string> &scope) {
+    if (scope.empty()) return true;
+    for (const auto &p : scope)
+        if (rel == p || (rel.size() > p.size() && rel.compare(0, p.size(), p) == 0 && rel[p.size()] == '/'))
+            return true;
+    return false;
+}
+
+// A `.READY` at the worktree root that holds a snapshot marker is a leftover of the Go tool's
+// restore/fork (it copied the marker into worktrees); it is control data, never user data.
+bool is_leaked_marker(const std::string &dir) {
+    auto raw = read_file_if_exists(path_join(dir, ".READY"));
+    if (!raw || raw->size() > 4096) return false;
+    auto j = nlohmann::json::parse(*raw, nullptr, false);
+    return j.is_object() && j.contains("snapshot_id") && j.contains("payload_root_hash");
+}
+
+bool same_content(const std::string &dir, const ScanEntry &w, const ManifestEntry &m, StatCache &cache) {
+    if (w.type == 'l') return sha256_hex(w.link_target) == m.hash;
+    if (static_cast<uint64_t>(w.st.st_size) != m.size) return false;
+    auto cached = cache.lookup(w.rel, w.st);
+    std::string h = cached ? *cached : sha256_file(path_join(dir, w.rel));
+    if (!cached) cache.put(w.rel, w.st, h);
+    return h == m.hash;
+}
+
+bool same_metadata(const ScanEntry &w, const ManifestEntry &m) {
+    if (w.type == 'l') return true;  // a symlink's own mode and times carry no meaning on Linux
+    int64_t mt = w.st.st_mtim.tv_sec * 1000000000LL + w.st.st_mtim.tv_nsec;
+    return (w.st.st_mode & 07777) == m.perm && mt == m.mtime_ns;
+}
+
+std::string temp_name(const std::string &final_path) {
+    static std::atomic<uint64_t> n{0};
+    return path_join(parent_path(final_path),
+                     ".jvs-tmp-restore-" + std::to_string(::getpid()) + "-" + std::to_string(n.fetch_add(1)));
+}
+}  // namespace
+
+nlohmann::ordered_json CheckoutStats::to_json() const {
+    return {{"created", created}, {"updated", updated},     {"deleted", deleted},
+            {"metadata", metadata}, {"unchanged", unchanged}, {"bytes_written", bytes_written}};
+}
+
+CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, const std::vector<std::string> &scope,
+                           StatCache &cache, OpContext &ctx) {
+    std::vector<std::string> present;
+    for (const auto &p : scope)
+        if (exists_nofollow(path_join(dir, p))) present.push_back(p);
+    ctx.phase("scan", 0);
+    std::vector<ScanEntry> worktree =
+        scope.empty() || !present.empty() ? scan_tree(dir, present, &ctx) : std::vector<ScanEntry>{};
+    std::unordered_map<std::string, const ScanEntry *> have;
+    for (const auto &w : worktree)
+        if (in_scope(w.rel, scope)) have.emplace(w.rel, &w);
+
+    CheckoutPlan plan;
+    ctx.phase("compare", manifest.size());
+    std::unordered_map<std::string, bool> wanted;
+    for (const auto &m : manifest) {
+        bool scoped = in_scope(m.rel, scope);
+        if (!scoped && m.type != 'd') continue;
+        auto it = have.find(m.rel);
+        const ScanEntry *w = it == have.end() ? nullptr : it->second;
+        if (!scoped) {  // an ancestor of a partial path: make sure it exists, leave the rest alone
+            if (!exists_nofollow(path_join(dir, m.rel))) {
+                plan.changes.push_back({m.rel, "mkdir", &m, 0});
+                plan.dirs_in_scope.push_back(&m);
+            }
+            continue;
+        }
+        wanted[m.rel] = true;
+        if (m.type == 'd') plan.dirs_in_scope.push_back(&m);
+        if (!w) {
+            plan.changes.push_back({m.rel, m.type == 'd' ? "mkdir" : "create", &m, 0});
+        } else if (w->type != m.type) {
+            plan.changes.push_back({m.rel, w->type == 'd' ? "rmdir" : "delete", nullptr, w->type});
+            plan.changes.push_back({m.rel, m.type == 'd' ? "mkdir" : "create", &m, 0});
+        } else if (m.type != 'd' && !same_content(dir, *w, m, cache)) {
+            plan.changes.push_back({m.rel, "update", &m, w->type});
+        } else if (!same_metadata(*w, m)) {
+            plan.changes.push_back({m.rel, "metadata", &m, w->type});
+        } else {
+            plan.unchanged++;
+        }
+        ctx.advance(1);
+    }
+    // Whatever the snapshot does not hold goes, deepest first (a removed directory takes its subtree).
+    for (auto it = worktree.rbegin(); it != worktree.rend(); ++it) {
+        if (!in_scope(it->rel, scope) || wanted.count(it->rel)) continue;
+        bool parent_goes = false;
+        for (auto p = parent_path(it->rel); p != "." && p != "/" && !p.empty(); p = parent_path(p))
+            if (in_scope(p, scope) && !wanted.count(p)) parent_goes = true;
+        if (!parent_goes) plan.changes.push_back({it->rel, it->type == 'd' ? "rmdir" : "delete", nullptr, it->type});
+    }
+    if (scope.empty() && is_leaked_marker(dir)) plan.changes.push_back({".READY", "delete", nullptr, 'f'});
+    return plan;
+}
+
+CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
+                             StatCache &cache, OpContext &ctx) {
+    CheckoutStats stats;
+    stats.unchanged = plan.unchanged;
+    std::vector<const Change *> writes, metas;
+    // 1. deletions (they also clear the way for type changes), 2. directories, in plan order.
+    for (const auto &c : plan.changes) {
+        if (c.action == "delete" || c.action == "rmdir") {
+            remove_tree(path_join(dir, c.rel));
+            stats.deleted++;
+        } else if (c.action == "mkdir") {
+            create_dir(path_join(dir, c.rel));
+            stats.created++;
+        } else if (c.action == "metadata") {
+            metas.push_back(&c);
+        } else {
+            writes.push_back(&c);
+        }
+    }
+    // 3. file and symlink contents, in parallel: temp file beside the target, then rename over it.
+    uint64_t total_bytes = 0;
+    for (const auto *c : writes) total_bytes += c->target->size;
+    ctx.phase("write", writes.size(), total_bytes);
+    parallel_for(writes.size(), &ctx, [&](size_t i) -> uint64_t {
+        const Change &c = *writes[i];
+        std::string src = path_join(snapshot_dir, c.rel), dst = path_join(dir, c.rel), tmp = temp_name(dst);
+        auto st = lstat_path(src);
+        if (!st) fail("E_SNAPSHOT_INCOMPLETE", "snapshot file missing: " + c.rel, "run jvs verify on the snapshot");
+        uint64_t n = 0;
+        try {
+            if (c.target->type == 'l') {
+                std::string target(static_cast<size_t>(st->st_size) + 1, '\0');
+                ssize_t len = ::readlink(src.c_str(), target.data(), target.size());
+                if (len < 0) fail_errno(errno, "readlink", src);
+                target.resize(static_cast<size_t>(len));
+                create_symlink(target, tmp, *st);
+            } else {
+                n = copy_file(src, tmp, *st, nullptr);
+            }
+            if (::rename(tmp.c_str(), dst.c_str()) != 0) fail_errno(errno, "rename", dst);
+        } catch (...) {
+            ::unlink(tmp.c_str());
+            throw;
+        }
+        if (auto now = lstat_path(dst); now && c.target->type == 'f') cache.put(c.rel, *now, c.target->hash);
+        return n;
+    });
+    for (const auto *c : writes) {
+        (c->action == "create" ? stats.created : stats.updated)++;
+        stats.bytes_written += c->target->size;
+    }
+    // 4. metadata-only differences, without rewriting content.
+    for (const auto *c : metas) {
+        auto st = lstat_path(path_join(snapshot_dir, c->rel));
+        if (!st) continue;
+        if (c->target->type == 'd') continue;  // directories are finished below
+        apply_metadata(path_join(dir, c->rel), *st);
+        if (auto now = lstat_path(path_join(dir, c->rel)); now && c->target->type == 'f')
+            cache.put(c->rel, *now, c->target->hash);
+        stats.metadata++;
+    }
+    // 5. directory modes and mtimes last, deepest first (children changed their mtimes meanwhile).
+    for (auto it = plan.dirs_in_scope.rbegin(); it != plan.dirs_in_scope.rend(); ++it) {
+        if (auto st = lstat_path(path_join(snapshot_dir, (*it)->rel))) finish_dir(path_join(dir, (*it)->rel), *st);
+    }
+    return stats;
+}
+
+nlohmann::ordered_json plan_to_json(const CheckoutPlan &plan) {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const auto &c : plan.changes) arr.push_back({{"path", c.rel}, {"action", c.action}});
+    return arr;
+}
+
+}  // namespace jvs

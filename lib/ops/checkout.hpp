@@ -1,0 +1,40 @@
+// Checkout: make a directory hold exactly what a snapshot holds, in place. Shared by restore (an
+// existing worktree), fork and `worktree create --from` (an empty one). The directory itself is
+// never replaced, so its inode survives and processes inside it keep working.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ops/ops.hpp"
+#include "repo/manifest.hpp"
+#include "repo/stat_cache.hpp"
+
+namespace jvs {
+
+struct Change {
+    std::string rel;
+    std::string action;  // create | update | delete | metadata | mkdir | rmdir
+    const ManifestEntry *target = nullptr;  // what the path becomes (not for delete/rmdir)
+    char existing_type = 0;                 // 'd' | 'f' | 'l' | 0 (absent)
+};
+
+struct CheckoutPlan {
+    std::vector<Change> changes;
+    std::vector<const ManifestEntry *> dirs_in_scope;  // pre-order; finished deepest first
+    size_t unchanged = 0;
+};
+
+struct CheckoutStats {
+    uint64_t created = 0, updated = 0, deleted = 0, metadata = 0, unchanged = 0, bytes_written = 0;
+    nlohmann::ordered_json to_json() const;
+};
+
+// `scope`: the partial snapshot's paths (only those are compared, and only inside them is anything
+// deleted); empty means the whole directory.
+CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, const std::vector<std::string> &scope,
+                           StatCache &cache, OpContext &ctx);
+CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
+                             StatCache &cache, OpContext &ctx);
+nlohmann::ordered_json plan_to_json(const CheckoutPlan &plan);
+
+}  // namespace jvs

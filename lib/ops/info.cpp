@@ -1,0 +1,35 @@
+// Repository-level documents: the handle's repo document and jvs_info.
+#include "engine/engine.hpp"
+#include "jvs.h"
+#include "ops/ops.hpp"
+#include "repo/snapshots.hpp"
+
+namespace jvs {
+
+Doc repo_doc(const Session &s, bool created) {
+    Doc doc = make_doc("repo");
+    doc["format_version"] = s.repo.format_version();
+    doc["repo_id"] = s.repo.repo_id();
+    doc["repo_root"] = s.repo.root();
+    if (s.worktree) {
+        doc["worktree"] = *s.worktree;
+        doc["worktree_path"] = s.repo.payload_path(*s.worktree);
+    }
+    doc["created"] = created;
+    return doc;
+}
+
+Doc op_info(const Session &s) {
+    Doc doc = make_doc("info");
+    doc["format_version"] = s.repo.format_version();
+    doc["repo_id"] = s.repo.repo_id();
+    doc["repo_root"] = s.repo.root();
+    doc["engine"] = kCopyEngine;
+    doc["total_snapshots"] = list_snapshots(s.repo).size();
+    doc["total_worktrees"] = s.repo.worktree_names().size();
+    if (s.worktree) doc["worktree"] = *s.worktree;
+    doc["version"] = JVS_VERSION_STRING;
+    return doc;
+}
+
+}  // namespace jvs

@@ -1,0 +1,61 @@
+// The operations of libjvs. Each takes typed options (parsed strictly by lib/abi) and returns its
+// result document (schema 1). All rules live here and below; the ABI layer only translates.
+#pragma once
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "repo/lock.hpp"
+#include "repo/repo.hpp"
+#include "util/context.hpp"
+
+namespace jvs {
+
+using Doc = nlohmann::ordered_json;
+
+// What a jvs_repo handle holds: immutable after open, so calls may run concurrently.
+struct Session {
+    Repo repo;
+    std::optional<std::string> worktree;   // the worktree the handle was opened in
+    std::atomic<uint64_t> interrupts{0};   // bumped by jvs_repo_interrupt
+    explicit Session(Repo r) : repo(std::move(r)), worktree(repo.discovered_worktree()) {}
+};
+
+Doc make_doc(const char *kind);  // {"schema":1,"kind":kind}
+
+struct InitOptions { std::string name; };
+struct SnapshotOptions { std::string worktree, note; std::vector<std::string> tags, paths; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+struct RestoreOptions { std::string worktree, ref; bool dry_run = false; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+struct HistoryOptions { std::string worktree, grep, tag; int64_t limit = 0; bool all = false; };
+struct ResolveOptions { std::string worktree, ref; };
+struct VerifyOptions { std::string worktree, ref; bool all = false; bool payload = true; };
+struct CreateOptions { std::string worktree, name, from; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+struct ForkOptions { std::string worktree, name, from; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+struct RenameOptions { std::string name, new_name; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+struct RemoveOptions { std::string name; bool force = false; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+struct PathOptions { std::string name; };
+
+Doc repo_doc(const Session &s, bool created);
+Doc op_info(const Session &s);
+Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx);
+Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx);
+Doc op_history(const Session &s, const HistoryOptions &o);
+Doc op_resolve(const Session &s, const ResolveOptions &o);
+Doc op_verify(const Session &s, const VerifyOptions &o, OpContext &ctx);
+Doc op_worktree_create(const Session &s, const CreateOptions &o, OpContext &ctx);
+Doc op_worktree_fork(const Session &s, const ForkOptions &o, OpContext &ctx);
+Doc op_worktree_list(const Session &s);
+Doc op_worktree_path(const Session &s, const PathOptions &o);
+Doc op_worktree_rename(const Session &s, const RenameOptions &o);
+Doc op_worktree_remove(const Session &s, const RemoveOptions &o);
+
+// Shared pieces used by several operations.
+Doc worktree_doc(const Repo &repo, const WorktreeConfig &cfg);
+// Appends an audit record; a failure becomes an entry in result["warnings"] (the operation is done).
+void audit(const Repo &repo, Doc &result, const std::string &event, const std::string &snapshot_id,
+           const std::string &worktree, nlohmann::json details);
+
+}  // namespace jvs

@@ -1,0 +1,74 @@
+// jvs_restore: make the worktree hold a snapshot's content again, in place.
+#include "ops/checkout.hpp"
+#include "ops/ops.hpp"
+#include "repo/refs.hpp"
+#include "repo/snapshots.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace jvs {
+
+namespace {
+// Restoring trusts the snapshot; at least its descriptor must be the one that was published.
+void check_restorable(const Repo &repo, const Descriptor &d) {
+    if (descriptor_checksum(d) != d.descriptor_checksum)
+        fail("E_CHECKSUM_MISMATCH", "descriptor of snapshot " + d.snapshot_id + " fails its checksum",
+             "run `jvs verify " + d.snapshot_id + "`; restore another snapshot", {{"snapshot_id", d.snapshot_id}});
+    if (!is_directory(repo.snapshot_dir(d.snapshot_id)))
+        fail("E_SNAPSHOT_INCOMPLETE", "snapshot " + d.snapshot_id + " has no payload directory",
+             "run jvs doctor; restore another snapshot", {{"snapshot_id", d.snapshot_id}});
+}
+}  // namespace
+
+Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
+    const Repo &repo = s.repo;
+    FileLock lock = lock_worktree(repo, o.worktree, o.lock_timeout_ms, "restore");
+    WorktreeConfig cfg = repo.load_worktree(o.worktree);
+    ResolvedRef r = resolve_ref(repo, cfg, o.ref, HeadMeans::Latest);
+    const Descriptor &d = r.descriptor;
+    check_restorable(repo, d);
+    std::string payload = repo.payload_path(cfg.name);
+    if (!is_directory(payload)) mkdirs(payload, 0755);
+
+    Manifest manifest = load_or_build_manifest(repo, d.snapshot_id);
+    StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
+    CheckoutPlan plan = plan_checkout(payload, manifest, d.partial_paths, cache, ctx);
+    bool detached = !cfg.latest_snapshot_id.empty() && d.snapshot_id != cfg.latest_snapshot_id;
+
+    Doc doc = make_doc("restore");
+    doc["snapshot_id"] = d.snapshot_id;
+    doc["worktree"] = cfg.name;
+    doc["detached"] = detached;
+    doc["dry_run"] = o.dry_run;
+    doc["partial"] = !d.partial_paths.empty();
+    doc["matched_by"] = r.matched_by;
+    if (o.dry_run) {
+        CheckoutStats planned;
+        planned.unchanged = plan.unchanged;
+        for (const auto &c : plan.changes) {
+            if (c.action == "create" || c.action == "mkdir") planned.created++;
+            else if (c.action == "update") planned.updated++;
+            else if (c.action == "metadata") planned.metadata++;
+            else planned.deleted++;
+            if (c.target && (c.action == "create" || c.action == "update")) planned.bytes_written += c.target->size;
+        }
+        doc["stats"] = planned.to_json();
+        doc["changes"] = plan_to_json(plan);
+        return doc;  // nothing written, not even the stat cache
+    }
+    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx);
+    cfg.head_snapshot_id = d.snapshot_id;
+    if (cfg.latest_snapshot_id.empty()) cfg.latest_snapshot_id = d.snapshot_id;
+    repo.save_worktree(cfg);
+    doc["detached"] = cfg.detached();
+    doc["stats"] = stats.to_json();
+    try {
+        cache.save(repo.stat_cache_path(cfg.name));
+    } catch (const Error &e) {
+        doc["warnings"].push_back({{"code", e.code}, {"message", "stat cache not saved: " + e.message}});
+    }
+    audit(repo, doc, "restore", d.snapshot_id, cfg.name, {{"detached", cfg.detached()}});
+    return doc;
+}
+
+}  // namespace jvs

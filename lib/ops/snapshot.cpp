@@ -1,0 +1,259 @@
+// jvs_snapshot: publish an immutable copy of a worktree (or of some of its paths).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "engine/engine.hpp"
+#include "engine/scan.hpp"
+#include "format/descriptor.hpp"
+#include "format/ids.hpp"
+#include "ops/ops.hpp"
+#include "repo/manifest.hpp"
+#include "repo/snapshots.hpp"
+#include "repo/stat_cache.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/names.hpp"
+#include "util/parallel.hpp"
+#include "util/sha256.hpp"
+
+namespace jvs {
+
+namespace {
+
+struct Inputs {
+    std::vector<std::string> tags, paths;
+};
+
+Inputs validate_inputs(const SnapshotOptions &o) {
+    validate_note(o.note);
+    Inputs in;
+    for (const auto &t : o.tags) {
+        validate_tag(t);
+        if (std::find(in.tags.begin(), in.tags.end(), t) == in.tags.end()) in.tags.push_back(t);
+    }
+    for (const auto &p : o.paths) {
+        std::string c = clean_relative_path(p);
+        if (std::find(in.paths.begin(), in.paths.end(), c) == in.paths.end()) in.paths.push_back(c);
+    }
+    return in;
+}
+
+// A partial path must not pass through a symlink: it would snapshot a tree that is not the
+// worktree's, or one outside the repository altogether.
+void check_path_inside(const std::string &payload, const std::string &rel) {
+    std::string root_real = real_path(payload);
+    for (size_t pos = rel.find('/'); pos != std::string::npos; pos = rel.find('/', pos + 1)) {
+        std::string anc = rel.substr(0, pos);
+        auto st = lstat_path(path_join(payload, anc));
+        if (!st)
+            fail("E_PATH_NOT_FOUND", "path '" + rel + "' does not exist in the worktree",
+                 "paths are relative to the worktree root", {{"path", rel}});
+        if (S_ISLNK(st->st_mode)) {
+            std::string target = real_path(path_join(payload, anc));
+            bool inside = target == root_real || target.rfind(root_real + "/", 0) == 0;
+            fail(inside ? "E_PATH_INVALID" : "E_PATH_ESCAPE",
+                 "path '" + rel + "' passes through the symlink '" + anc + "'" + (inside ? "" : " which leads outside the worktree"),
+                 "name the real path inside the worktree instead", {{"path", rel}, {"symlink", anc}});
+        }
+        if (!S_ISDIR(st->st_mode))
+            fail("E_PATH_NOT_FOUND", "path '" + rel + "': '" + anc + "' is not a directory", "check the path",
+                 {{"path", rel}});
+    }
+}
+
+struct Built {
+    Manifest manifest;
+    nlohmann::ordered_json stats;
+    nlohmann::ordered_json degradations = nlohmann::ordered_json::array();
+};
+
+// Materialises the scanned entries into `tmp`, linking files unchanged since the parent snapshot.
+Built materialise(const std::vector<ScanEntry> &entries, const std::string &payload, const std::string &tmp,
+                  const std::string &parent_dir, const Manifest *parent, StatCache &cache, OpContext &ctx) {
+    Built b;
+    auto parent_idx = parent ? index_manifest(*parent) : std::unordered_map<std::string, const ManifestEntry *>{};
+    std::vector<size_t> files;
+    std::map<std::pair<uint64_t, uint64_t>, std::vector<std::string>> hardlinks;
+    uint64_t dirs = 0, links = 0, total_bytes = 0;
+    for (size_t i = 0; i < entries.size(); i++) {
+        const auto &e = entries[i];
+        if (e.type == 'd') {
+            create_dir(path_join(tmp, e.rel));
+            dirs++;
+        } else if (e.type == 'l') {
+            create_symlink(e.link_target, path_join(tmp, e.rel), e.st);
+            links++;
+        } else {
+            files.push_back(i);
+            total_bytes += static_cast<uint64_t>(e.st.st_size);
+            if (e.st.st_nlink > 1) hardlinks[{e.st.st_dev, e.st.st_ino}].push_back(e.rel);
+        }
+    }
+    std::vector<std::string> hashes(entries.size());
+    std::vector<uint64_t> sizes(entries.size());
+    std::vector<char> how(entries.size(), 0);  // 'l' linked, 'c' copied
+    std::vector<std::vector<std::string>> dropped_xattrs(entries.size());
+    ctx.phase("copy", files.size(), total_bytes);
+    parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
+        size_t i = files[k];
+        const ScanEntry &e = entries[i];
+        std::string src = path_join(payload, e.rel), dst = path_join(tmp, e.rel);
+        auto cached = cache.lookup(e.rel, e.st);
+        auto pit = parent_idx.find(e.rel);
+        const ManifestEntry *pm = pit == parent_idx.end() ? nullptr : pit->second;
+        if (cached && pm && pm->type == 'f' && pm->hash == *cached && pm->perm == (e.st.st_mode & 07777) &&
+            pm->size == static_cast<uint64_t>(e.st.st_size) && pm->mtime_ns == mtime_ns(e.st) &&
+            try_hardlink(path_join(parent_dir, e.rel), dst)) {
+            hashes[i] = *cached;
+            sizes[i] = pm->size;
+            how[i] = 'l';
+            return 0;
+        }
+        sizes[i] = copy_file(src, dst, e.st, &hashes[i]);
+        how[i] = 'c';
+        dropped_xattrs[i] = copy_xattrs(src, dst);
+        // Cache only what provably did not change while it was read.
+        if (auto after = lstat_path(src); after && StatKey::of(*after) == StatKey::of(e.st) &&
+                                          sizes[i] == static_cast<uint64_t>(e.st.st_size))
+            cache.put(e.rel, e.st, hashes[i]);
+        return sizes[i];
+    });
+    // Directory modes and mtimes last, deepest first.
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+        if (it->type != 'd') continue;
+        for (const auto &x : copy_xattrs(path_join(payload, it->rel), path_join(tmp, it->rel)))
+            b.degradations.push_back(Degradation{"xattr_dropped", it->rel, x}.to_json());
+        finish_dir(path_join(tmp, it->rel), it->st);
+    }
+    uint64_t linked = 0, copied = 0, bytes_copied = 0;
+    b.manifest.reserve(entries.size());
+    for (size_t i = 0; i < entries.size(); i++) {
+        const auto &e = entries[i];
+        ManifestEntry m{e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, mtime_ns(e.st), {}};
+        if (e.type == 'f') {
+            m.size = sizes[i];
+            m.hash = hashes[i];
+            (how[i] == 'l' ? linked : copied)++;
+            if (how[i] == 'c') bytes_copied += sizes[i];
+            for (const auto &x : dropped_xattrs[i])
+                b.degradations.push_back(Degradation{"xattr_dropped", e.rel, x}.to_json());
+        } else if (e.type == 'l') {
+            m.hash = sha256_hex(e.link_target);
+        } else {
+            m.hash = sha256_hex(base_name(e.rel));
+        }
+        b.manifest.push_back(std::move(m));
+    }
+    for (const auto &[inode, paths] : hardlinks) {
+        if (paths.size() < 2) continue;  // the other links live outside the worktree or scope
+        std::string all;
+        for (const auto &p : paths) all += (all.empty() ? "" : ", ") + p;
+        b.degradations.push_back(
+            Degradation{"hardlink_split", paths[0], "hard-linked paths stored as separate files: " + all}.to_json());
+    }
+    b.stats = {{"files", files.size()},      {"dirs", dirs},           {"symlinks", links},
+               {"files_hashed", copied},     {"files_linked", linked}, {"files_copied", copied},
+               {"bytes_copied", bytes_copied}, {"bytes_hashed", bytes_copied}};
+    return b;
+}
+
+void sync_filesystem(const std::string &dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) fail_errno(errno, "open", dir);
+    if (::syncfs(fd.get()) != 0) fail_errno(errno, "syncfs", dir);
+}
+
+}  // namespace
+
+Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
+    const Repo &repo = s.repo;
+    Inputs in = validate_inputs(o);
+    FileLock lock = lock_worktree(repo, o.worktree, o.lock_timeout_ms, "snapshot");
+    WorktreeConfig cfg = repo.load_worktree(o.worktree);
+    if (cfg.detached())
+        fail("E_DETACHED",
+             "worktree '" + cfg.name + "' is detached at " + cfg.head_snapshot_id + " (latest is " +
+                 cfg.latest_snapshot_id + ")",
+             "run `jvs restore HEAD` to return to the latest snapshot, or `jvs worktree fork` to branch from here",
+             {{"worktree", cfg.name}, {"head_snapshot_id", cfg.head_snapshot_id},
+              {"latest_snapshot_id", cfg.latest_snapshot_id}});
+    std::string payload = repo.payload_path(cfg.name);
+    if (!is_directory(payload))
+        fail("E_WORKTREE_NOT_FOUND", "payload directory of worktree '" + cfg.name + "' is missing: " + payload,
+             "run jvs doctor", {{"path", payload}});
+    for (const auto &p : in.paths) check_path_inside(payload, p);
+
+    ctx.phase("scan", 0);
+    std::vector<ScanEntry> entries = scan_tree(payload, in.paths, &ctx);
+    StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
+    std::string parent_id = !cfg.head_snapshot_id.empty() ? cfg.head_snapshot_id : cfg.base_snapshot_id;
+    std::optional<Manifest> parent;
+    if (!parent_id.empty() && is_published(repo, parent_id)) parent = read_manifest(repo.manifest_path(parent_id));
+
+    repo.ensure_private_dirs();
+    Descriptor d;
+    d.snapshot_id = new_snapshot_id();
+    d.parent_id = parent_id;
+    d.worktree_name = cfg.name;
+    d.note = o.note;
+    d.tags = in.tags;
+    d.engine = kCopyEngine;
+    d.integrity_state = "verified";
+    d.partial_paths = in.paths;
+    std::string tmp = repo.snapshot_dir(d.snapshot_id) + ".tmp";
+    std::string final_dir = repo.snapshot_dir(d.snapshot_id);
+    atomic_write(repo.intent_path(d.snapshot_id), intent_bytes(d.snapshot_id, cfg.name, now_utc(), d.engine), 0644);
+    Built built;
+    try {
+        mkdir_exact(tmp, 0755);
+        built = materialise(entries, payload, tmp, parent ? repo.snapshot_dir(parent_id) : std::string(),
+                            parent ? &*parent : nullptr, cache, ctx);
+        std::vector<PayloadEntry> pe;
+        pe.reserve(built.manifest.size());
+        for (const auto &m : built.manifest) pe.push_back(m.payload());
+        d.payload_root_hash = payload_root_hash(pe);
+        d.created_at = now_utc();
+        d.descriptor_checksum = descriptor_checksum(d);
+        write_manifest(repo.manifest_path(d.snapshot_id), built.manifest);
+        atomic_write(path_join(tmp, ".READY"), ready_marker(d, now_utc()), 0644);
+        ctx.phase("sync", 0);
+        // One filesystem-wide flush instead of an fsync per file: everything written above is
+        // durable before the rename below makes the directory reachable under its final name.
+        sync_filesystem(tmp);
+        ctx.check_cancelled();  // the last point at which cancelling leaves no trace
+        if (::rename(tmp.c_str(), final_dir.c_str()) != 0) fail_errno(errno, "rename", final_dir);
+        fsync_path(repo.snapshots_dir());
+        atomic_write(repo.descriptor_path(d.snapshot_id), serialize_descriptor(d), 0644);  // publish
+    } catch (...) {
+        remove_tree(tmp);
+        if (!exists_nofollow(repo.descriptor_path(d.snapshot_id))) {
+            remove_tree(final_dir);
+            ::unlink(repo.manifest_path(d.snapshot_id).c_str());
+        }
+        ::unlink(repo.intent_path(d.snapshot_id).c_str());
+        throw;
+    }
+    cfg.head_snapshot_id = cfg.latest_snapshot_id = d.snapshot_id;
+    repo.save_worktree(cfg);
+    Doc doc = make_doc("snapshot");
+    doc["snapshot"] = descriptor_to_json(d);
+    doc["engine"] = d.engine;
+    doc["stats"] = built.stats;
+    doc["degradations"] = built.degradations;
+    try {
+        cache.save(repo.stat_cache_path(cfg.name));
+    } catch (const Error &e) {
+        doc["warnings"].push_back({{"code", e.code}, {"message", "stat cache not saved: " + e.message}});
+    }
+    nlohmann::json details = {{"checksum", d.descriptor_checksum}, {"engine", d.engine}, {"note", d.note}};
+    if (!d.partial_paths.empty()) details["partial_paths"] = d.partial_paths;
+    audit(repo, doc, "snapshot_create", d.snapshot_id, cfg.name, details);
+    ::unlink(repo.intent_path(d.snapshot_id).c_str());
+    return doc;
+}
+
+}  // namespace jvs

@@ -1,0 +1,205 @@
+// Worktrees: create (empty or from a snapshot), fork, list, path, rename, remove.
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "format/ids.hpp"
+#include "ops/checkout.hpp"
+#include "ops/ops.hpp"
+#include "repo/refs.hpp"
+#include "repo/snapshots.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/names.hpp"
+
+namespace jvs {
+
+namespace {
+[[noreturn]] void exists_error(const std::string &name) {
+    fail("E_WORKTREE_EXISTS", "worktree '" + name + "' already exists", "choose another name, or remove it first",
+         {{"worktree", name}});
+}
+
+// Claims the name atomically: mkdir of the payload directory succeeds for exactly one caller, in
+// this process or another, so two forks racing for one name never share a directory.
+void claim_payload(const Repo &repo, const std::string &name) {
+    if (repo.worktree_exists(name)) exists_error(name);
+    std::string payload = repo.payload_path(name);
+    mkdirs(parent_path(payload), 0755);
+    if (::mkdir(payload.c_str(), 0755) != 0) {
+        if (errno == EEXIST) exists_error(name);
+        fail_errno(errno, "mkdir", payload);
+    }
+    if (repo.worktree_exists(name)) {  // a config appeared concurrently (e.g. the Go tool)
+        ::rmdir(payload.c_str());
+        exists_error(name);
+    }
+}
+
+// Fills a freshly claimed payload directory with a snapshot; returns stats. Records the new files in
+// the worktree's stat cache so its first snapshot reads nothing.
+Doc populate(const Repo &repo, const std::string &name, const Descriptor &d, OpContext &ctx) {
+    if (descriptor_checksum(d) != d.descriptor_checksum)
+        fail("E_CHECKSUM_MISMATCH", "descriptor of snapshot " + d.snapshot_id + " fails its checksum",
+             "run `jvs verify " + d.snapshot_id + "`", {{"snapshot_id", d.snapshot_id}});
+    Manifest manifest = load_or_build_manifest(repo, d.snapshot_id);
+    StatCache cache;
+    std::string payload = repo.payload_path(name);
+    CheckoutPlan plan = plan_checkout(payload, manifest, {}, cache, ctx);
+    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx);
+    cache.save(repo.stat_cache_path(name));
+    return stats.to_json();
+}
+
+Doc create_common(const Session &s, const std::string &raw_name, const std::string &from, const std::string &source_wt,
+                  bool fork, int64_t timeout, OpContext &ctx) {
+    const Repo &repo = s.repo;
+    std::string name = validate_name(raw_name);
+    std::optional<Descriptor> snap;
+    if (!from.empty()) {
+        std::optional<WorktreeConfig> src;
+        if (repo.worktree_exists(source_wt)) src = repo.load_worktree(source_wt);
+        snap = resolve_ref(repo, src, from).descriptor;
+    }
+    repo.ensure_private_dirs();
+    claim_payload(repo, name);
+    FileLock lock = lock_worktree(repo, name, timeout, fork ? "fork" : "worktree_create");
+    Doc doc = make_doc("worktree");
+    WorktreeConfig cfg;
+    cfg.name = name;
+    cfg.created_at = now_utc();
+    try {
+        if (snap) {
+            doc["stats"] = populate(repo, name, *snap, ctx);
+            cfg.base_snapshot_id = cfg.head_snapshot_id = snap->snapshot_id;
+            if (fork) cfg.latest_snapshot_id = snap->snapshot_id;
+        }
+        repo.save_worktree(cfg);  // publish: the worktree exists from here on
+    } catch (...) {
+        remove_tree(repo.payload_path(name));
+        remove_tree(parent_path(repo.worktree_config_path(name)));
+        ::unlink(repo.stat_cache_path(name).c_str());
+        throw;
+    }
+    doc["worktree"] = worktree_doc(repo, cfg);
+    doc["degradations"] = Doc::array();
+    nlohmann::json details = {{"fork", fork}};
+    if (snap) details["from"] = snap->snapshot_id;
+    audit(repo, doc, "worktree_create", snap ? snap->snapshot_id : "", name, details);
+    return doc;
+}
+
+std::string auto_fork_name(const Repo &repo, const std::string &snapshot_id) {
+    std::string base = "fork-" + snapshot_id.substr(snapshot_id.size() - 8);
+    std::string name = base;
+    for (int i = 2; repo.worktree_exists(name) || exists_nofollow(repo.payload_path(name)); i++)
+        name = base + "-" + std::to_string(i);
+    return name;
+}
+}  // namespace
+
+Doc op_worktree_create(const Session &s, const CreateOptions &o, OpContext &ctx) {
+    return create_common(s, o.name, o.from, o.worktree, false, o.lock_timeout_ms, ctx);
+}
+
+Doc op_worktree_fork(const Session &s, const ForkOptions &o, OpContext &ctx) {
+    std::string from = o.from;
+    if (from.empty()) {
+        WorktreeConfig src = s.repo.load_worktree(o.worktree);
+        if (src.head_snapshot_id.empty())
+            fail("E_NO_SNAPSHOTS", "worktree '" + src.name + "' has no snapshot to fork from",
+                 "take a snapshot first, or pass a reference", {{"worktree", src.name}});
+        from = src.head_snapshot_id;
+    }
+    std::string name = o.name;
+    if (name.empty()) {
+        std::optional<WorktreeConfig> src;
+        if (s.repo.worktree_exists(o.worktree)) src = s.repo.load_worktree(o.worktree);
+        name = auto_fork_name(s.repo, resolve_ref(s.repo, src, from).descriptor.snapshot_id);
+    }
+    return create_common(s, name, from, o.worktree, true, o.lock_timeout_ms, ctx);
+}
+
+Doc op_worktree_list(const Session &s) {
+    Doc doc = make_doc("worktree_list");
+    Doc list = Doc::array();
+    for (const auto &name : s.repo.worktree_names()) {
+        try {
+            list.push_back(worktree_doc(s.repo, s.repo.load_worktree(name)));
+        } catch (const Error &e) {
+            doc["warnings"].push_back({{"code", e.code}, {"message", "worktree '" + name + "': " + e.message}});
+        }
+    }
+    doc["worktrees"] = std::move(list);
+    return doc;
+}
+
+Doc op_worktree_path(const Session &s, const PathOptions &o) {
+    WorktreeConfig cfg = s.repo.load_worktree(o.name);
+    Doc doc = make_doc("worktree_path");
+    doc["name"] = cfg.name;
+    doc["path"] = s.repo.payload_path(o.name);
+    return doc;
+}
+
+Doc op_worktree_rename(const Session &s, const RenameOptions &o) {
+    const Repo &repo = s.repo;
+    if (o.name == "main")
+        fail("E_WORKTREE_MAIN", "worktree 'main' cannot be renamed",
+             "fork it instead: `jvs worktree fork HEAD <name>`", {{"worktree", o.name}});
+    std::string to = validate_name(o.new_name);
+    if (to == "main") exists_error(to);
+    WorktreeConfig cfg = repo.load_worktree(o.name);
+    // Both names locked, in a fixed order, so no writer runs on either while the directories move.
+    bool first = o.name < to;
+    FileLock a = lock_worktree(repo, first ? o.name : to, o.lock_timeout_ms, "worktree_rename");
+    FileLock b = lock_worktree(repo, first ? to : o.name, o.lock_timeout_ms, "worktree_rename");
+    if (repo.worktree_exists(to)) exists_error(to);
+    std::string old_payload = repo.payload_path(o.name), new_payload = repo.payload_path(to);
+    if (::renameat2(AT_FDCWD, old_payload.c_str(), AT_FDCWD, new_payload.c_str(), RENAME_NOREPLACE) != 0) {
+        if (errno == EEXIST) exists_error(to);
+        fail_errno(errno, "rename", new_payload);
+    }
+    std::string old_cfg_dir = parent_path(repo.worktree_config_path(o.name));
+    std::string new_cfg_dir = parent_path(repo.worktree_config_path(to));
+    if (::rename(old_cfg_dir.c_str(), new_cfg_dir.c_str()) != 0) {
+        int err = errno;
+        ::rename(new_payload.c_str(), old_payload.c_str());  // put the payload back
+        fail_errno(err, "rename", new_cfg_dir);
+    }
+    cfg.name = to;
+    repo.save_worktree(cfg);
+    ::rename(repo.stat_cache_path(o.name).c_str(), repo.stat_cache_path(to).c_str());  // inodes are unchanged
+    Doc doc = make_doc("worktree");
+    doc["worktree"] = worktree_doc(repo, cfg);
+    audit(repo, doc, "worktree_rename", "", to, {{"from", o.name}, {"to", to}});
+    return doc;
+}
+
+Doc op_worktree_remove(const Session &s, const RemoveOptions &o) {
+    const Repo &repo = s.repo;
+    if (o.name == "main")
+        fail("E_WORKTREE_MAIN", "worktree 'main' cannot be removed", "remove other worktrees only",
+             {{"worktree", o.name}});
+    FileLock lock = lock_worktree(repo, o.name, o.lock_timeout_ms, "worktree_remove");
+    WorktreeConfig cfg = repo.load_worktree(o.name);
+    if (cfg.detached() && !o.force)
+        fail("E_DETACHED",
+             "worktree '" + o.name + "' is detached: its files are not its latest snapshot",
+             "pass force to remove it anyway (snapshots are kept)", {{"worktree", o.name}});
+    // The config goes first: from then on the worktree no longer exists for anyone; the payload
+    // removal that follows is only cleanup (doctor finishes it after a crash).
+    remove_tree(parent_path(repo.worktree_config_path(o.name)));
+    remove_tree(repo.payload_path(o.name));
+    ::unlink(repo.stat_cache_path(o.name).c_str());
+    Doc doc = make_doc("worktree_remove");
+    doc["name"] = o.name;
+    doc["removed"] = true;
+    audit(repo, doc, "worktree_remove", "", o.name, {{"head_snapshot_id", cfg.head_snapshot_id}});
+    return doc;
+}
+
+}  // namespace jvs

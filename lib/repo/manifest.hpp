@@ -1,0 +1,39 @@
+// Snapshot manifests (.jvs/manifests/<id>): what a published snapshot holds, entry by entry, with
+// content hashes. They let jvs compute payload_root_hash, link unchanged files and plan restores
+// without re-reading snapshot files. Written before the snapshot is published; immutable after.
+#pragma once
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "format/payload_hash.hpp"
+
+namespace jvs {
+
+class Repo;
+
+struct ManifestEntry {
+    char type = 'f';        // 'd' | 'f' | 'l'
+    std::string rel;
+    uint32_t perm = 0;      // st_mode & 07777 (payload hash uses & 0777)
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    std::string hash;       // file content | symlink target | directory basename (sha256 hex)
+
+    PayloadEntry payload() const;
+};
+
+using Manifest = std::vector<ManifestEntry>;  // pre-order, names sorted bytewise
+
+void write_manifest(const std::string &path, const Manifest &m);
+std::optional<Manifest> read_manifest(const std::string &path);
+// The manifest of a published snapshot; built by reading the snapshot directory when the snapshot
+// has none (e.g. written by the Go tool). Never writes.
+Manifest load_or_build_manifest(const Repo &repo, const std::string &id);
+// Reads a directory tree into a manifest (hashing every file). Skips the top-level .READY.
+Manifest build_manifest_from_dir(const std::string &root);
+
+std::unordered_map<std::string, const ManifestEntry *> index_manifest(const Manifest &m);
+
+}  // namespace jvs

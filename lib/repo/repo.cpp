@@ -1,0 +1,175 @@
+#include "repo/repo.hpp"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "format/ids.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace jvs {
+
+namespace {
+std::string trim(std::string s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    size_t i = 0;
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) i++;
+    return s.substr(i);
+}
+
+int read_format_version(const std::string &jvs) {
+    auto raw = read_file_if_exists(path_join(jvs, "format_version"));
+    const char *hint = "restore .jvs/format_version (it holds \"1\") or run jvs doctor";
+    if (!raw) fail("E_CONFIG_CORRUPT", "missing .jvs/format_version", hint, {{"path", path_join(jvs, "format_version")}});
+    std::string v = trim(*raw);
+    if (v.empty() || v.size() > 9 || !std::all_of(v.begin(), v.end(), ::isdigit) || std::stoi(v) < 1)
+        fail("E_CONFIG_CORRUPT", "unreadable .jvs/format_version: '" + v + "'", hint);
+    int n = std::stoi(v);
+    if (n > kFormatVersion)
+        fail("E_FORMAT_UNSUPPORTED",
+             "repository format_version " + std::to_string(n) + " is newer than this jvs supports (1)",
+             "upgrade jvs to a release that reads format " + std::to_string(n),
+             {{"format_version", n}, {"supported", kFormatVersion}});
+    return n;
+}
+
+std::optional<std::string> worktree_from_rel(const std::string &rel) {
+    auto first_end = rel.find('/');
+    std::string first = rel.substr(0, first_end);
+    if (first == "main") return "main";
+    if (first == "worktrees" && first_end != std::string::npos) {
+        std::string rest = rel.substr(first_end + 1);
+        std::string name = rest.substr(0, rest.find('/'));
+        if (!name.empty()) return name;
+    }
+    return std::nullopt;
+}
+}  // namespace
+
+Repo Repo::discover(const std::string &start) {
+    if (!exists_nofollow(start) && !is_directory(start))
+        fail("E_NOT_REPO", "path does not exist: " + start, "pass a path inside a jvs repository",
+             {{"path", start}});
+    std::string abs = real_path(start);
+    std::string dir = is_directory(abs) ? abs : parent_path(abs);
+    for (;;) {
+        if (is_directory(path_join(dir, ".jvs"))) break;
+        if (dir == "/")
+            fail("E_NOT_REPO", "not a jvs repository (or any parent): " + abs,
+                 "run `jvs init <name>` to create one, or cd into an existing repository", {{"path", abs}});
+        dir = parent_path(dir);
+    }
+    Repo r;
+    r.root_ = dir;
+    r.format_version_ = read_format_version(r.jvs_dir());
+    auto id = read_file_if_exists(path_join(r.jvs_dir(), "repo_id"));
+    if (!id || trim(*id).empty())
+        fail("E_CONFIG_CORRUPT", "missing or empty .jvs/repo_id", "run jvs doctor to inspect the repository");
+    r.repo_id_ = trim(*id);
+    if (abs.size() > dir.size() + 1 && abs.compare(0, dir.size(), dir) == 0)
+        r.discovered_worktree_ = worktree_from_rel(abs.substr(dir.size() + (dir == "/" ? 0 : 1)));
+    return r;
+}
+
+Repo Repo::create(const std::string &path) {
+    std::string abs = absolute_path(path);
+    if (exists_nofollow(path_join(abs, ".jvs")))
+        fail("E_REPO_EXISTS", "a jvs repository already exists at " + abs,
+             "open it instead; nothing was changed", {{"path", abs}});
+    mkdirs(abs, 0755);
+    Repo r;
+    r.root_ = real_path(abs);
+    r.repo_id_ = new_uuid_v4();
+    std::string jvs = r.jvs_dir();
+    // Build .jvs under a temporary name and rename it into place last, so a crash or a concurrent
+    // init never leaves a half-made repository that later commands would accept.
+    std::string staging = path_join(r.root_, ".jvs-init-" + r.repo_id_.substr(0, 8));
+    mkdir_exact(staging, 0755);
+    try {
+        for (const char *d : {"worktrees", "worktrees/main", "snapshots", "descriptors", "intents", "audit", "gc"})
+            mkdir_exact(path_join(staging, d), 0755);
+        atomic_write(path_join(staging, "format_version"), "1\n", 0600);
+        atomic_write(path_join(staging, "repo_id"), r.repo_id_ + "\n", 0600);
+        WorktreeConfig main_cfg;
+        main_cfg.name = "main";
+        main_cfg.created_at = now_utc();
+        atomic_write(path_join(staging, "worktrees/main/config.json"), serialize_worktree_config(main_cfg), 0644);
+        mkdirs(path_join(r.root_, "main"), 0755);
+        mkdirs(path_join(r.root_, "worktrees"), 0755);
+        if (::rename(staging.c_str(), jvs.c_str()) != 0) {
+            int err = errno;
+            if (err == EEXIST || err == ENOTEMPTY)
+                fail("E_REPO_EXISTS", "a jvs repository already exists at " + r.root_, "open it instead");
+            fail_errno(err, "rename", jvs);
+        }
+    } catch (...) {
+        remove_tree(staging);
+        throw;
+    }
+    fsync_path(r.root_);
+    r.ensure_private_dirs();
+    return r;
+}
+
+std::string Repo::jvs_dir() const { return path_join(root_, ".jvs"); }
+std::string Repo::snapshots_dir() const { return path_join(jvs_dir(), "snapshots"); }
+std::string Repo::descriptors_dir() const { return path_join(jvs_dir(), "descriptors"); }
+std::string Repo::intents_dir() const { return path_join(jvs_dir(), "intents"); }
+std::string Repo::audit_path() const { return path_join(jvs_dir(), "audit/audit.jsonl"); }
+std::string Repo::manifests_dir() const { return path_join(jvs_dir(), "manifests"); }
+std::string Repo::cache_dir() const { return path_join(jvs_dir(), "cache"); }
+std::string Repo::locks_dir() const { return path_join(jvs_dir(), "locks"); }
+std::string Repo::snapshot_dir(const std::string &id) const { return path_join(snapshots_dir(), id); }
+std::string Repo::descriptor_path(const std::string &id) const { return path_join(descriptors_dir(), id + ".json"); }
+std::string Repo::manifest_path(const std::string &id) const { return path_join(manifests_dir(), id); }
+std::string Repo::intent_path(const std::string &id) const { return path_join(intents_dir(), id + ".json"); }
+std::string Repo::stat_cache_path(const std::string &wt) const { return path_join(cache_dir(), wt + ".stat"); }
+
+std::string Repo::payload_path(const std::string &wt) const {
+    return wt == "main" ? path_join(root_, "main") : path_join(path_join(root_, "worktrees"), wt);
+}
+
+std::string Repo::worktree_config_path(const std::string &wt) const {
+    return path_join(jvs_dir(), "worktrees/" + wt + "/config.json");
+}
+
+bool Repo::worktree_exists(const std::string &wt) const { return exists_nofollow(worktree_config_path(wt)); }
+
+WorktreeConfig Repo::load_worktree(const std::string &wt) const {
+    auto raw = read_file_if_exists(worktree_config_path(wt));
+    if (!raw)
+        fail("E_WORKTREE_NOT_FOUND", "worktree '" + wt + "' not found", "list worktrees with `jvs worktree list`",
+             {{"worktree", wt}});
+    WorktreeConfig c = parse_worktree_config(*raw);
+    if (c.name.empty()) c.name = wt;
+    return c;
+}
+
+void Repo::save_worktree(const WorktreeConfig &cfg) const {
+    mkdirs(parent_path(worktree_config_path(cfg.name)), 0755);
+    atomic_write(worktree_config_path(cfg.name), serialize_worktree_config(cfg), 0644);
+}
+
+std::vector<std::string> Repo::worktree_names() const {
+    std::vector<std::string> out;
+    std::string dir = path_join(jvs_dir(), "worktrees");
+    DIR *d = ::opendir(dir.c_str());
+    if (!d) return out;
+    while (dirent *e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n == "." || n == "..") continue;
+        if (exists_nofollow(path_join(path_join(dir, n), "config.json"))) out.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void Repo::ensure_private_dirs() const {
+    for (const auto &d : {manifests_dir(), cache_dir(), locks_dir()})
+        if (!is_directory(d)) mkdir_exact(d, 0755);
+}
+
+}  // namespace jvs

@@ -1,0 +1,59 @@
+// A repository on disk: its layout, discovery from any inner path, creation, and worktree configs.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "format/worktree_config.hpp"
+
+namespace jvs {
+
+inline constexpr int kFormatVersion = 1;
+
+class Repo {
+   public:
+    // Walks up from `start` (which must exist) to the first directory holding `.jvs/`.
+    // Throws E_NOT_REPO, E_FORMAT_UNSUPPORTED, E_CONFIG_CORRUPT.
+    static Repo discover(const std::string &start);
+    // Creates the Go layout at `path` (created if missing). Throws E_REPO_EXISTS if `path/.jvs` exists.
+    static Repo create(const std::string &path);
+
+    const std::string &root() const { return root_; }
+    const std::string &repo_id() const { return repo_id_; }
+    int format_version() const { return format_version_; }
+    // The worktree the discovery path was inside, if any.
+    const std::optional<std::string> &discovered_worktree() const { return discovered_worktree_; }
+
+    std::string jvs_dir() const;
+    std::string snapshots_dir() const;
+    std::string descriptors_dir() const;
+    std::string intents_dir() const;
+    std::string audit_path() const;
+    std::string manifests_dir() const;
+    std::string cache_dir() const;
+    std::string locks_dir() const;
+    std::string snapshot_dir(const std::string &id) const;
+    std::string descriptor_path(const std::string &id) const;
+    std::string manifest_path(const std::string &id) const;
+    std::string intent_path(const std::string &id) const;
+    std::string stat_cache_path(const std::string &worktree) const;
+
+    std::string payload_path(const std::string &worktree) const;  // main -> R/main, x -> R/worktrees/x
+    std::string worktree_config_path(const std::string &worktree) const;
+    bool worktree_exists(const std::string &worktree) const;
+    // Throws E_WORKTREE_NOT_FOUND or E_CONFIG_CORRUPT.
+    WorktreeConfig load_worktree(const std::string &worktree) const;
+    void save_worktree(const WorktreeConfig &cfg) const;  // atomic, 0644
+    std::vector<std::string> worktree_names() const;      // sorted
+
+    // Ensures the directories jvs adds beside the Go layout exist (cheap; called by writers).
+    void ensure_private_dirs() const;
+
+   private:
+    std::string root_;
+    std::string repo_id_;
+    int format_version_ = kFormatVersion;
+    std::optional<std::string> discovered_worktree_;
+};
+
+}  // namespace jvs

@@ -1,0 +1,78 @@
+#include "repo/stat_cache.hpp"
+
+#include "util/fs.hpp"
+#include "util/records.hpp"
+
+namespace jvs {
+
+namespace {
+constexpr const char *kHeader = "jvs-stat-cache 1";
+}
+
+int64_t mtime_ns(const struct stat &st) { return st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec; }
+int64_t ctime_ns(const struct stat &st) { return st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec; }
+
+StatKey StatKey::of(const struct stat &st) {
+    return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+            jvs::mtime_ns(st), jvs::ctime_ns(st), static_cast<uint32_t>(st.st_mode)};
+}
+
+StatCache StatCache::load(const std::string &path) {
+    StatCache c;
+    auto st = lstat_path(path);
+    auto raw = read_file_if_exists(path);
+    if (!st || !raw) return c;
+    c.written_ns_ = mtime_ns(*st);
+    auto recs = decode_records(kHeader, *raw);
+    if (!recs) return c;
+    for (auto &r : *recs) {
+        if (r.size() != 8) continue;
+        try {
+            Entry e;
+            e.key = {std::stoull(r[1]), std::stoull(r[2]), std::stoull(r[3]), std::stoll(r[4]), std::stoll(r[5]),
+                     static_cast<uint32_t>(std::stoul(r[6]))};
+            e.hash = r[7];
+            c.entries_.emplace(std::move(r[0]), std::move(e));
+        } catch (...) {
+            // A damaged entry is simply not trusted.
+        }
+    }
+    return c;
+}
+
+std::optional<std::string> StatCache::lookup(const std::string &rel, const struct stat &st) const {
+    std::lock_guard<std::mutex> g(*mu_);
+    auto it = entries_.find(rel);
+    if (it == entries_.end()) return std::nullopt;
+    const Entry &e = it->second;
+    if (!(e.key == StatKey::of(st))) return std::nullopt;
+    // Racily clean: changed within the same timestamp tick as (or after) the cache was written.
+    if (e.key.mtime_ns >= written_ns_ || e.key.ctime_ns >= written_ns_) return std::nullopt;
+    return e.hash;
+}
+
+void StatCache::put(const std::string &rel, const struct stat &st, const std::string &hash) {
+    std::lock_guard<std::mutex> g(*mu_);
+    entries_[rel] = Entry{StatKey::of(st), hash};
+}
+
+void StatCache::erase_missing(const std::unordered_map<std::string, bool> &keep) {
+    std::lock_guard<std::mutex> g(*mu_);
+    for (auto it = entries_.begin(); it != entries_.end();)
+        it = keep.count(it->first) ? std::next(it) : entries_.erase(it);
+}
+
+void StatCache::save(const std::string &path) const {
+    std::vector<Record> recs;
+    {
+        std::lock_guard<std::mutex> g(*mu_);
+        recs.reserve(entries_.size());
+        for (const auto &[rel, e] : entries_)
+            recs.push_back({rel, std::to_string(e.key.dev), std::to_string(e.key.ino), std::to_string(e.key.size),
+                            std::to_string(e.key.mtime_ns), std::to_string(e.key.ctime_ns),
+                            std::to_string(e.key.mode), e.hash});
+    }
+    atomic_write(path, encode_records(kHeader, recs), 0644);
+}
+
+}  // namespace jvs

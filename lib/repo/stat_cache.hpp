@@ -1,0 +1,49 @@
+// Per-worktree stat cache: (dev, ino, size, mtime, ctime, mode) -> content sha256, so a snapshot of a
+// mostly unchanged workspace reads only what changed. Racy entries are handled as git's index does:
+// an entry whose mtime or ctime is not older than the cache file itself is not trusted.
+#pragma once
+#include <sys/stat.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace jvs {
+
+struct StatKey {
+    uint64_t dev = 0, ino = 0, size = 0;
+    int64_t mtime_ns = 0, ctime_ns = 0;
+    uint32_t mode = 0;
+    static StatKey of(const struct stat &st);
+    bool operator==(const StatKey &o) const {
+        return dev == o.dev && ino == o.ino && size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns &&
+               mode == o.mode;
+    }
+};
+
+int64_t mtime_ns(const struct stat &st);
+int64_t ctime_ns(const struct stat &st);
+
+class StatCache {
+   public:
+    // A missing, stale-format or torn file loads as empty (the cache is only an accelerator).
+    static StatCache load(const std::string &path);
+    std::optional<std::string> lookup(const std::string &rel, const struct stat &st) const;
+    void put(const std::string &rel, const struct stat &st, const std::string &hash);  // thread-safe
+    void erase_missing(const std::unordered_map<std::string, bool> &keep);
+    void save(const std::string &path) const;  // atomic replace
+    size_t size() const { return entries_.size(); }
+
+   private:
+    struct Entry {
+        StatKey key;
+        std::string hash;
+    };
+    std::unordered_map<std::string, Entry> entries_;
+    int64_t written_ns_ = 0;  // the cache file's mtime when loaded: the racy-clean threshold
+    std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();  // put() runs on worker threads
+};
+
+}  // namespace jvs

@@ -1,0 +1,66 @@
+// Small POSIX helpers shared by every layer: RAII fds, whole-file reads, atomic writes, fsync.
+#pragma once
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace jvs {
+
+inline constexpr size_t kIoBufferSize = 1 << 20;  // 1 MiB sequential reads
+
+class UniqueFd {
+   public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    ~UniqueFd() { reset(); }
+    UniqueFd(UniqueFd &&o) noexcept : fd_(o.release()) {}
+    UniqueFd &operator=(UniqueFd &&o) noexcept {
+        if (this != &o) {
+            reset();
+            fd_ = o.release();
+        }
+        return *this;
+    }
+    UniqueFd(const UniqueFd &) = delete;
+    UniqueFd &operator=(const UniqueFd &) = delete;
+    int get() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+    int release() {
+        int f = fd_;
+        fd_ = -1;
+        return f;
+    }
+    void reset() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+   private:
+    int fd_ = -1;
+};
+
+std::string path_join(std::string_view a, std::string_view b);
+std::string parent_path(std::string_view p);
+std::string base_name(std::string_view p);
+
+std::optional<struct stat> lstat_path(const std::string &path);  // nullopt if absent (ENOENT/ENOTDIR)
+bool is_directory(const std::string &path);
+bool exists_nofollow(const std::string &path);
+
+std::string read_file(const std::string &path);                  // throws E_IO
+std::optional<std::string> read_file_if_exists(const std::string &path);
+
+// Go's AtomicWrite: temp file in the same directory, write, fchmod(mode), fsync, rename, fsync dir.
+void atomic_write(const std::string &path, std::string_view data, mode_t mode);
+
+void fsync_path(const std::string &path);  // fsync a file or directory by path
+void mkdir_exact(const std::string &path, mode_t mode);  // mkdir + chmod (no umask); EEXIST ok
+void mkdirs(const std::string &path, mode_t mode);        // like mkdir -p, modes exact for created dirs
+void remove_tree(const std::string &path);                // rm -rf; absent is fine
+std::string absolute_path(const std::string &path);       // lexical absolute path, no symlink resolution
+std::string real_path(const std::string &path);           // realpath(3); throws E_IO
+
+}  // namespace jvs

@@ -1,0 +1,111 @@
+#include "util/names.hpp"
+
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace jvs {
+
+namespace {
+bool portable_chars(std::string_view s) {
+    for (unsigned char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return !s.empty();
+}
+
+std::string nfc(std::string_view s) {
+    utf8proc_uint8_t *out = utf8proc_NFC(reinterpret_cast<const utf8proc_uint8_t *>(std::string(s).c_str()));
+    if (!out) return std::string(s);
+    std::string r(reinterpret_cast<char *>(out));
+    std::free(out);
+    return r;
+}
+
+nlohmann::json value_detail(std::string_view v) {
+    return {{"value", is_valid_utf8(v) ? std::string(v) : std::string("<invalid UTF-8>")}};
+}
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+    const auto *p = reinterpret_cast<const utf8proc_uint8_t *>(s.data());
+    utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(s.size());
+    while (left > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+        if (n <= 0 || cp < 0) return false;
+        p += n;
+        left -= n;
+    }
+    return true;
+}
+
+std::string validate_name(std::string_view raw) {
+    const char *hint = "use letters, digits, '.', '_' and '-' (not first), e.g. \"feature-1\"";
+    if (raw.empty()) fail("E_NAME_INVALID", "name is empty", hint, value_detail(raw));
+    if (!is_valid_utf8(raw)) fail("E_NAME_INVALID", "name is not valid UTF-8", hint, value_detail(raw));
+    std::string name = nfc(raw);
+    if (name.size() > 255) fail("E_NAME_INVALID", "name is longer than 255 bytes", hint, value_detail(name));
+    if (name.find("..") != std::string::npos)
+        fail("E_NAME_INVALID", "name '" + name + "' contains '..'", hint, value_detail(name));
+    if (!portable_chars(name))
+        fail("E_NAME_INVALID", "name '" + name + "' contains characters outside [A-Za-z0-9._-]", hint,
+             value_detail(name));
+    if (name[0] == '.' || name[0] == '-')
+        fail("E_NAME_INVALID", "name '" + name + "' starts with '" + name.substr(0, 1) + "'", hint,
+             value_detail(name));
+    return name;
+}
+
+void validate_tag(std::string_view tag) {
+    const char *hint = "tags use letters, digits, '.', '_' and '-' (not first), e.g. \"v1.2\"";
+    if (tag.empty()) fail("E_TAG_INVALID", "tag is empty", hint, value_detail(tag));
+    if (tag.size() > 255) fail("E_TAG_INVALID", "tag is longer than 255 bytes", hint, value_detail(tag));
+    if (!portable_chars(tag) || tag[0] == '-')
+        fail("E_TAG_INVALID", "tag '" + std::string(is_valid_utf8(tag) ? tag : "?") + "' is not allowed", hint,
+             value_detail(tag));
+    if (tag == "HEAD") fail("E_TAG_INVALID", "tag 'HEAD' is reserved for references", hint, value_detail(tag));
+}
+
+void validate_note(std::string_view note) {
+    const char *hint = "notes are UTF-8 text without NUL bytes, at most 1 MiB";
+    if (!is_valid_utf8(note)) fail("E_NOTE_INVALID", "note is not valid UTF-8", hint);
+    if (note.find('\0') != std::string_view::npos) fail("E_NOTE_INVALID", "note contains a NUL byte", hint);
+    if (note.size() > (1u << 20)) fail("E_NOTE_INVALID", "note is longer than 1 MiB", hint);
+}
+
+std::string clean_relative_path(std::string_view path) {
+    const char *hint = "give a path relative to the worktree root, without '..', e.g. \"data/train\"";
+    auto bad = [&](const std::string &why) {
+        fail("E_PATH_INVALID", "path '" + std::string(is_valid_utf8(path) ? path : "?") + "' " + why, hint,
+             value_detail(path));
+    };
+    if (path.empty()) bad("is empty");
+    if (path[0] == '/') bad("is absolute");
+    for (unsigned char c : path)
+        if (c < 0x20 || c == 0x7f) bad("contains a control character");
+    std::vector<std::string_view> parts;
+    size_t i = 0;
+    while (i <= path.size()) {
+        size_t j = path.find('/', i);
+        if (j == std::string_view::npos) j = path.size();
+        std::string_view c = path.substr(i, j - i);
+        if (c == "..") bad("contains '..'");
+        if (!c.empty() && c != ".") parts.push_back(c);
+        i = j + 1;
+    }
+    if (parts.empty()) bad("names the worktree root; omit paths to snapshot everything");
+    std::string out;
+    for (auto c : parts) {
+        if (!out.empty()) out += '/';
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace jvs

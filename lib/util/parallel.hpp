@@ -1,0 +1,76 @@
+// A small parallel-for for I/O-and-hash bound work: workers pull indices from a shared counter; the
+// calling thread reports progress and polls cancellation; the first exception stops everyone and is
+// rethrown on the calling thread.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "util/context.hpp"
+
+namespace jvs {
+
+inline unsigned worker_count() {
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 2 : (n > 8 ? 8 : n);
+}
+
+// fn(i) returns the bytes it processed (for progress).
+inline void parallel_for(size_t n, OpContext *ctx, const std::function<uint64_t(size_t)> &fn) {
+    if (n == 0) return;
+    std::atomic<size_t> next{0};
+    std::atomic<size_t> done{0};
+    std::atomic<uint64_t> bytes{0};
+    std::atomic<bool> stop{false};
+    std::exception_ptr first_error;
+    std::mutex mu;
+    std::condition_variable cv;
+    auto worker = [&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+            size_t i = next.fetch_add(1);
+            if (i >= n) break;
+            try {
+                bytes.fetch_add(fn(i), std::memory_order_relaxed);
+            } catch (...) {
+                std::lock_guard<std::mutex> g(mu);
+                if (!first_error) first_error = std::current_exception();
+                stop = true;
+            }
+            done.fetch_add(1);
+        }
+        cv.notify_all();
+    };
+    unsigned threads = static_cast<unsigned>(std::min<size_t>(worker_count(), n));
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; t++) pool.emplace_back(worker);
+    size_t reported = 0;
+    uint64_t reported_bytes = 0;
+    try {
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> lk(mu);
+                cv.wait_for(lk, std::chrono::milliseconds(50));
+            }
+            size_t d = done.load();
+            uint64_t b = bytes.load();
+            if (ctx) ctx->advance(d - reported, b - reported_bytes);  // may throw E_CANCELLED
+            reported = d;
+            reported_bytes = b;
+            if (d >= n || stop.load()) break;
+        }
+    } catch (...) {
+        stop = true;
+        for (auto &t : pool) t.join();
+        throw;
+    }
+    for (auto &t : pool) t.join();
+    if (first_error) std::rethrow_exception(first_error);
+    if (ctx && done.load() > reported) ctx->advance(done.load() - reported, bytes.load() - reported_bytes);
+}
+
+}  // namespace jvs

@@ -1,0 +1,341 @@
+"""Value objects built from the library's JSON documents (schema 1).
+
+Every object keeps the document it was built from in ``raw``; fields added by newer libraries
+are therefore never lost, only not yet typed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Mapping, Optional
+
+__all__ = [
+    "parse_time",
+    "Snapshot",
+    "Worktree",
+    "Change",
+    "RestoreResult",
+    "VerifyEntry",
+    "VerifyResult",
+    "Info",
+    "ProgressEvent",
+]
+
+_TIME_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an RFC 3339 time (Go's RFC3339Nano form) into an aware ``datetime``.
+
+    Sub-microsecond digits are truncated (``datetime`` has microsecond resolution); the exact
+    string is still available in ``to_dict()``.
+    """
+    m = _TIME_RE.match(text)
+    if not m:
+        raise ValueError("not an RFC 3339 time: %r" % (text,))
+    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    frac = m.group(7) or ""
+    micro = int((frac + "000000")[:6])
+    tz_text = m.group(8)
+    if tz_text in ("Z", "z"):
+        tz = timezone.utc
+    else:
+        sign = 1 if tz_text[0] == "+" else -1
+        tz = timezone(sign * timedelta(hours=int(tz_text[1:3]), minutes=int(tz_text[4:6])))
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+
+
+def _str_list(v: Any) -> List[str]:
+    return [str(x) for x in v] if isinstance(v, list) else []
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """One published snapshot (a descriptor).
+
+    Two ``Snapshot`` objects are equal when their ids are equal; they hash by id, so they can be
+    used in sets and as dict keys. Any method taking a reference also accepts a ``Snapshot``.
+
+    Attributes:
+        id: the snapshot id, e.g. ``"1795582220522-0d877fa5"``.
+        note: the note ("" when none was given).
+        tags: the tags, in the order given.
+        created_at: the creation time, timezone-aware (UTC).
+        parent_id: the id of the snapshot it was taken on top of, or None for the first one.
+        worktree: the name of the worktree it was taken in.
+        engine: the engine that materialised it (``"copy"``, ...).
+        payload_root_hash: hash of the whole payload (what ``verify`` checks).
+        integrity_state: as recorded in the descriptor.
+        partial_paths: for a partial snapshot, the paths it holds; else empty.
+        stats: for a snapshot just taken, the library's statistics (files, bytes, ...); else None.
+        degradations: for a snapshot just taken, what could not be kept exactly (hard links,
+            xattrs, ...); else empty.
+    """
+
+    id: str
+    note: str
+    tags: List[str]
+    created_at: datetime
+    parent_id: Optional[str]
+    worktree: str
+    engine: str
+    payload_root_hash: str = ""
+    integrity_state: str = ""
+    partial_paths: List[str] = field(default_factory=list)
+    stats: Optional[Dict[str, Any]] = field(default=None, repr=False)
+    degradations: List[Dict[str, Any]] = field(default_factory=list, repr=False)
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, stats: Optional[Mapping[str, Any]] = None,
+                  degradations: Optional[List[Any]] = None) -> "Snapshot":
+        """Build from a descriptor object (as found in ``history``, ``snapshot``, ``resolve``)."""
+        return cls(
+            id=str(d["snapshot_id"]),
+            note=str(d.get("note", "")),
+            tags=_str_list(d.get("tags")),
+            created_at=parse_time(str(d["created_at"])),
+            parent_id=str(d["parent_id"]) if d.get("parent_id") else None,
+            worktree=str(d.get("worktree_name", "")),
+            engine=str(d.get("engine", "")),
+            payload_root_hash=str(d.get("payload_root_hash", "")),
+            integrity_state=str(d.get("integrity_state", "")),
+            partial_paths=_str_list(d.get("partial_paths")),
+            stats=dict(stats) if stats is not None else None,
+            degradations=[dict(x) for x in degradations or [] if isinstance(x, Mapping)],
+            raw=dict(d),
+        )
+
+    @property
+    def short_id(self) -> str:
+        """The last 8 characters of the id (the random part), as ``jvs history`` prints it."""
+        return self.id.rsplit("-", 1)[-1]
+
+    @property
+    def is_partial(self) -> bool:
+        return bool(self.partial_paths)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The descriptor exactly as the library returned it (times as RFC 3339 strings)."""
+        copy: Dict[str, Any] = json.loads(json.dumps(self.raw))  # a deep copy
+        return copy
+
+    def to_json(self, indent: Optional[int] = None) -> str:
+        """``to_dict()`` as JSON text."""
+        return json.dumps(self.raw, indent=indent, ensure_ascii=False)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Snapshot):
+            return self.id == other.id
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True)
+class Worktree:
+    """A worktree (an independent line of snapshots with its own payload directory).
+
+    ``detached`` is True when its head (what the files are) is not its latest snapshot: it
+    then refuses new snapshots until ``restore("HEAD")``.
+    """
+
+    name: str
+    path: str
+    base_snapshot_id: Optional[str]
+    head_snapshot_id: Optional[str]
+    latest_snapshot_id: Optional[str]
+    created_at: Optional[datetime]
+    detached: bool
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Worktree":
+        def opt(key: str) -> Optional[str]:
+            v = d.get(key)
+            return str(v) if v else None
+
+        created = d.get("created_at")
+        return cls(
+            name=str(d["name"]),
+            path=str(d.get("path", "")),
+            base_snapshot_id=opt("base_snapshot_id"),
+            head_snapshot_id=opt("head_snapshot_id"),
+            latest_snapshot_id=opt("latest_snapshot_id"),
+            created_at=parse_time(str(created)) if created else None,
+            detached=bool(d.get("detached", False)),
+            raw=dict(d),
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change a restore made (or would make, with ``dry_run``).
+
+    ``action`` is one of ``create``, ``update``, ``delete``, ``metadata``, ``mkdir``, ``rmdir``.
+    """
+
+    path: str
+    action: str
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What ``Workspace.restore`` did (or would do, with ``dry_run=True``)."""
+
+    snapshot_id: str
+    worktree: str
+    detached: bool
+    dry_run: bool
+    partial: bool
+    stats: Dict[str, int]
+    changes: List[Change]
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "RestoreResult":
+        stats = d.get("stats") or {}
+        return cls(
+            snapshot_id=str(d.get("snapshot_id", "")),
+            worktree=str(d.get("worktree", "")),
+            detached=bool(d.get("detached", False)),
+            dry_run=bool(d.get("dry_run", False)),
+            partial=bool(d.get("partial", False)),
+            stats={str(k): int(v) for k, v in stats.items() if isinstance(v, (int, float))},
+            changes=[Change(str(c.get("path", "")), str(c.get("action", "")))
+                     for c in d.get("changes") or [] if isinstance(c, Mapping)],
+            raw=dict(d),
+        )
+
+
+@dataclass(frozen=True)
+class VerifyEntry:
+    """The verification of one snapshot."""
+
+    snapshot_id: str
+    checksum_valid: bool
+    payload_hash_valid: bool
+    tamper_detected: bool
+    code: Optional[str] = None
+    error: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.checksum_valid and self.payload_hash_valid and not self.tamper_detected
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The result of ``Workspace.verify``; true in a boolean context when everything verified."""
+
+    ok: bool
+    results: List[VerifyEntry]
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "VerifyResult":
+        entries = []
+        for r in d.get("results") or []:
+            if not isinstance(r, Mapping):
+                continue
+            entries.append(VerifyEntry(
+                snapshot_id=str(r.get("snapshot_id", "")),
+                checksum_valid=bool(r.get("checksum_valid", False)),
+                payload_hash_valid=bool(r.get("payload_hash_valid", False)),
+                tamper_detected=bool(r.get("tamper_detected", False)),
+                code=str(r["code"]) if r.get("code") else None,
+                error=str(r["error"]) if r.get("error") else None,
+            ))
+        return cls(ok=bool(d.get("ok", False)), results=entries, raw=dict(d))
+
+    @property
+    def failures(self) -> List[VerifyEntry]:
+        return [r for r in self.results if not r.ok]
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@dataclass(frozen=True)
+class Info:
+    """Repository information (``Workspace.info()``)."""
+
+    format_version: int
+    repo_id: str
+    repo_root: str
+    engine: str
+    total_snapshots: int
+    total_worktrees: int
+    worktree: Optional[str]
+    version: str
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Info":
+        return cls(
+            format_version=int(d.get("format_version", 0)),
+            repo_id=str(d.get("repo_id", "")),
+            repo_root=str(d.get("repo_root", "")),
+            engine=str(d.get("engine", "")),
+            total_snapshots=int(d.get("total_snapshots", 0)),
+            total_worktrees=int(d.get("total_worktrees", 0)),
+            worktree=str(d["worktree"]) if d.get("worktree") else None,
+            version=str(d.get("version", "")),
+            raw=dict(d),
+        )
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """A progress event, as passed to ``progress=`` callables.
+
+    ``op`` is the operation (``snapshot``, ``restore``, ``worktree_fork``, ``verify``, ...),
+    ``phase`` its current phase (e.g. ``scan``, ``copy``, ``hash``); ``done``/``total`` count
+    items in that phase (``total`` is 0 when unknown), ``bytes_done``/``bytes_total`` bytes when
+    the phase moves data. ``kind`` is ``"progress"`` for progress events; other kinds may be
+    added by newer libraries, so check it before relying on the counters.
+    """
+
+    kind: str
+    op: str
+    phase: str
+    done: int
+    total: int
+    bytes_done: Optional[int] = None
+    bytes_total: Optional[int] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ProgressEvent":
+        def opt_int(key: str) -> Optional[int]:
+            v = d.get(key)
+            return int(v) if isinstance(v, (int, float)) else None
+
+        return cls(
+            kind=str(d.get("kind", "progress")),
+            op=str(d.get("op", "")),
+            phase=str(d.get("phase", "")),
+            done=int(d.get("done", 0) or 0),
+            total=int(d.get("total", 0) or 0),
+            bytes_done=opt_int("bytes_done"),
+            bytes_total=opt_int("bytes_total"),
+            raw=dict(d),
+        )
+
+    @property
+    def fraction(self) -> Optional[float]:
+        """Progress of the current phase in [0, 1], or None when the total is unknown."""
+        if self.bytes_total:
+            return min(1.0, (self.bytes_done or 0) / self.bytes_total)
+        if self.total:
+            return min(1.0, self.done / self.total)
+        return None

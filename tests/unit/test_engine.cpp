@@ -1,0 +1,134 @@
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "engine/engine.hpp"
+#include "engine/scan.hpp"
+#include "repo/stat_cache.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/records.hpp"
+#include "util/sha256.hpp"
+
+using namespace jvs;
+
+namespace {
+std::string tempdir() {
+    char tmpl[] = "/tmp/jvs-unit-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    return tmpl;
+}
+void write(const std::string &p, const std::string &data) { std::ofstream(p, std::ios::binary) << data; }
+}  // namespace
+
+TEST_CASE("records round-trip any path byte and detect torn files") {
+    std::vector<Record> recs = {{"a\nb\tc", "1"}, {"\xff\xfe", "x"}};
+    std::string enc = encode_records("hdr 1", recs);
+    auto dec = decode_records("hdr 1", enc);
+    REQUIRE(dec);
+    CHECK(*dec == recs);
+    CHECK(!decode_records("hdr 2", enc));
+    CHECK(!decode_records("hdr 1", enc.substr(0, enc.size() - 3)));
+}
+
+TEST_CASE("scan: pre-order, bytewise sorted, symlinks not followed, root .READY skipped") {
+    std::string d = tempdir();
+    mkdirs(d + "/a", 0755);
+    write(d + "/a.b", "x");
+    write(d + "/a/b", "y");
+    write(d + "/.READY", "{}");
+    write(d + "/a/.READY", "kept");
+    REQUIRE(::symlink("nowhere", (d + "/dangling").c_str()) == 0);
+    auto entries = scan_tree(d, {}, nullptr);
+    std::vector<std::string> rels;
+    for (const auto &e : entries) rels.push_back(std::string(1, e.type) + ":" + e.rel);
+    CHECK(rels == std::vector<std::string>{"d:a", "f:a/.READY", "f:a/b", "f:a.b", "l:dangling"});
+    CHECK(entries.back().link_target == "nowhere");
+    remove_tree(d);
+}
+
+TEST_CASE("scan: a FIFO is an error, not a hang") {
+    std::string d = tempdir();
+    REQUIRE(::mkfifo((d + "/pipe").c_str(), 0644) == 0);
+    try {
+        scan_tree(d, {}, nullptr);
+        FAIL("no error");
+    } catch (const Error &e) {
+        CHECK(e.code == "E_SPECIAL_FILE");
+        CHECK(e.details["paths"][0] == "pipe");
+    }
+    remove_tree(d);
+}
+
+TEST_CASE("scan: partial paths include ancestors and fail on missing paths") {
+    std::string d = tempdir();
+    mkdirs(d + "/x/y", 0755);
+    write(d + "/x/y/f", "1");
+    write(d + "/other", "2");
+    auto entries = scan_tree(d, {"x/y/f"}, nullptr);
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[0].rel == "x");
+    CHECK(entries[2].rel == "x/y/f");
+    CHECK_THROWS_AS(scan_tree(d, {"missing"}, nullptr), Error);
+    remove_tree(d);
+}
+
+TEST_CASE("copy_file keeps exact mode and mtime and hashes what it wrote") {
+    std::string d = tempdir();
+    write(d + "/src", "hello\n");
+    ::chmod((d + "/src").c_str(), 0777);
+    struct timespec t[2] = {{1000, 5}, {2000, 123456789}};
+    ::utimensat(AT_FDCWD, (d + "/src").c_str(), t, 0);
+    struct stat st {};
+    ::lstat((d + "/src").c_str(), &st);
+    ::umask(022);
+    std::string h;
+    CHECK(copy_file(d + "/src", d + "/dst", st, &h) == 6);
+    CHECK(h == sha256_hex("hello\n"));
+    struct stat out {};
+    ::lstat((d + "/dst").c_str(), &out);
+    CHECK((out.st_mode & 07777) == 0777);  // no umask loss
+    CHECK(out.st_mtim.tv_sec == 2000);
+    CHECK(out.st_mtim.tv_nsec == 123456789);
+    CHECK(copy_file(d + "/src", d + "/dst2", st, nullptr) == 6);
+    CHECK(read_file(d + "/dst2") == "hello\n");
+    CHECK(try_hardlink(d + "/dst", d + "/linked"));
+    remove_tree(d);
+}
+
+TEST_CASE("stat cache: trusted only when the key matches and the entry is not racily clean") {
+    std::string d = tempdir();
+    write(d + "/f", "v1");
+    struct stat st {};
+    ::lstat((d + "/f").c_str(), &st);
+    StatCache c;
+    c.put("f", st, "hash1");
+    // Written in the same instant as the file's own change: racily clean, must not be trusted...
+    // unless the cache file is provably younger. Wait a tick so the cache file is strictly newer.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    c.save(d + "/cache");
+    StatCache loaded = StatCache::load(d + "/cache");
+    CHECK(loaded.lookup("f", st) == std::optional<std::string>("hash1"));
+    // Any change of size/mtime/ctime/inode invalidates the entry.
+    write(d + "/f", "v22");
+    struct stat st2 {};
+    ::lstat((d + "/f").c_str(), &st2);
+    CHECK(!loaded.lookup("f", st2));
+    // An entry whose mtime or ctime is not older than the cache file is racily clean: the file may
+    // have changed again within the same timestamp tick after it was hashed.
+    struct stat future = st2;
+    future.st_ctim.tv_sec += 3600;
+    StatCache racy;
+    racy.put("f", future, "hash2");
+    racy.save(d + "/cache2");
+    CHECK(!StatCache::load(d + "/cache2").lookup("f", future));
+    // A torn cache file loads as empty.
+    write(d + "/cache3", "jvs-stat-cache 1\nf");
+    CHECK(StatCache::load(d + "/cache3").size() == 0);
+    remove_tree(d);
+}
