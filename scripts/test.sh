@@ -13,7 +13,7 @@ meson test -C build --print-errorlogs || status=1
 echo "== pytest"
 export JVS_BIN="$PWD/build/jvs" JVS_LIB="$PWD/build/libjvs.so" JVS_LIBRARY="$PWD/build/libjvs.so"
 suites=()
-for d in tests/cli tests/abi tests/schema tests/compat tests/python; do
+for d in tests/cli tests/abi tests/schema tests/library tests/python; do
   [ -d "$d" ] && ls "$d"/test_*.py >/dev/null 2>&1 && suites+=("$d")
 done
 python3 -m pytest -q -rs "${suites[@]}"

@@ -265,8 +265,9 @@ class Parser {
     bool value(ordered &out, int depth) {
         skip_ws();
         if (i_ >= s_.size()) return error_at("");
-        if (depth > kMaxDepth) return error_at("(exceeded max depth)");
-        switch (s_[i_]) {
+        const char c = s_[i_];
+        if ((c == '{' || c == '[') && depth >= kMaxDepth) return error_at("(exceeded max depth)");
+        switch (c) {
             case '{': return object(out, depth);
             case '[': return array(out, depth);
             case '"': {

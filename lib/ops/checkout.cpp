@@ -111,7 +111,7 @@ CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, con
             if (in_scope(p, scope) && !wanted.count(p)) parent_goes = true;
         if (!parent_goes) plan.changes.push_back({it->rel, it->type == 'd' ? "rmdir" : "delete", nullptr, it->type});
     }
-    if (scope.empty() && is_leaked_marker(dir)) plan.changes.push_back({".READY", "delete", nullptr, 'f'});
+    if (is_leaked_marker(dir)) plan.changes.push_back({".READY", "delete", nullptr, 'f'});
     return plan;
 }
 

@@ -153,10 +153,10 @@ Doc op_worktree_rename(const Session &s, const RenameOptions &o) {
     std::string to = validate_name(o.new_name);
     if (to == "main") exists_error(to);
     WorktreeConfig cfg = repo.load_worktree(o.name);
-    // Both names locked, in a fixed order, so no writer runs on either while the directories move.
-    bool first = o.name < to;
-    FileLock a = lock_worktree(repo, first ? o.name : to, o.lock_timeout_ms, "worktree_rename");
-    FileLock b = lock_worktree(repo, first ? to : o.name, o.lock_timeout_ms, "worktree_rename");
+    // No writer may run on the worktree while its directories move; the new name is claimed by the
+    // no-replace rename below, which a concurrent create of the same name cannot slip past.
+    FileLock lock = lock_worktree(repo, o.name, o.lock_timeout_ms, "worktree_rename");
+    FileLock repo_lock = lock_repo(repo, o.lock_timeout_ms, "worktree_rename");
     if (repo.worktree_exists(to)) exists_error(to);
     std::string old_payload = repo.payload_path(o.name), new_payload = repo.payload_path(to);
     if (::renameat2(AT_FDCWD, old_payload.c_str(), AT_FDCWD, new_payload.c_str(), RENAME_NOREPLACE) != 0) {

@@ -69,6 +69,10 @@ FileLock::~FileLock() {
 }
 
 FileLock lock_worktree(const Repo &repo, const std::string &worktree, int64_t timeout_ms, const std::string &op) {
+    // No lock file for a worktree that does not exist (forks claim their payload directory first).
+    if (!repo.worktree_exists(worktree) && !exists_nofollow(repo.payload_path(worktree)))
+        fail("E_WORKTREE_NOT_FOUND", "worktree '" + worktree + "' not found", "list worktrees with `jvs worktree list`",
+             {{"worktree", worktree}});
     repo.ensure_private_dirs();
     return FileLock::acquire(path_join(repo.locks_dir(), "wt-" + worktree + ".lock"), timeout_ms, op,
                              "worktree '" + worktree + "'");

@@ -162,7 +162,9 @@ static int expect_err(const char *what, jvs_status st, const char *out, jvs_stat
     if (st != want) fprintf(stderr, "     %s: status %d (%s), wanted %d\n", what, (int)st, jvs_status_name(st), (int)want);
     CHECK(st == want, what);
     CHECK(out != SENTINEL, what);
-    if (out != SENTINEL && out != NULL) {
+    if (out != SENTINEL && out != NULL && !has_str(out, "kind", "error")) {
+        CHECK(has_str(out, "kind", "error"), what); /* a result instead of an error: one failure is enough */
+    } else if (out != SENTINEL && out != NULL) {
         fmt(lit, sizeof lit, "%d", (int)want);
         CHECK(json_has(out, "schema", "1"), what);
         CHECK(has_str(out, "kind", "error"), what);
@@ -414,7 +416,9 @@ static void test_interrupt_null(void) {
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "jvs_repo_interrupt(NULL) does not crash");
 }
 
-static void test_bad_options(jvs_repo *repo) {
+/* Options errors. Calls that could succeed if the library were lenient (and so change the
+ * repository) run on `scratch`, a separate repository, so a failure here does not cascade. */
+static void test_bad_options(jvs_repo *repo, jvs_repo *scratch) {
     char *out;
     jvs_status st;
     static const char *bad_json[] = {"{not json", "[1,2]", "42", "\"str\"", "{\"worktree\":\"ma\xff\"}", "{} trailing"};
@@ -428,7 +432,7 @@ static void test_bad_options(jvs_repo *repo) {
         jvs_free(out);
     }
     out = SENTINEL;
-    st = jvs_snapshot(repo, "{\"note\":", NULL, NULL, &out);
+    st = jvs_snapshot(scratch, "{\"note\":", NULL, NULL, &out);
     expect_err("snapshot(invalid JSON)", st, out, JVS_E_INVALID_ARG, "E_JSON_INVALID");
     jvs_free(out);
 
@@ -447,7 +451,7 @@ static void test_bad_options(jvs_repo *repo) {
         CHECK(strstr(out, "bogus_key") != NULL, "E_OPTION_UNKNOWN names the key");
     jvs_free(out);
     out = SENTINEL;
-    st = jvs_snapshot(repo, "{\"notes\":\"typo\"}", NULL, NULL, &out);
+    st = jvs_snapshot(scratch, "{\"notes\":\"typo\"}", NULL, NULL, &out);
     expect_err("snapshot(unknown key)", st, out, JVS_E_UNSUPPORTED, "E_OPTION_UNKNOWN");
     jvs_free(out);
     out = SENTINEL;
@@ -460,11 +464,11 @@ static void test_bad_options(jvs_repo *repo) {
     expect_err("history(limit: string)", st, out, JVS_E_INVALID_ARG, "E_OPTION_INVALID");
     jvs_free(out);
     out = SENTINEL;
-    st = jvs_snapshot(repo, "{\"tags\":\"v1\"}", NULL, NULL, &out);
+    st = jvs_snapshot(scratch, "{\"tags\":\"v1\"}", NULL, NULL, &out);
     expect_err("snapshot(tags: string)", st, out, JVS_E_INVALID_ARG, "E_OPTION_INVALID");
     jvs_free(out);
     out = SENTINEL;
-    st = jvs_snapshot(repo, "{\"compress\":\"gzip\"}", NULL, NULL, &out);
+    st = jvs_snapshot(scratch, "{\"compress\":\"gzip\"}", NULL, NULL, &out);
     expect_err("snapshot(compress: gzip)", st, out, JVS_E_INVALID_ARG, "E_OPTION_INVALID");
     jvs_free(out);
     out = SENTINEL;
@@ -472,7 +476,7 @@ static void test_bad_options(jvs_repo *repo) {
     expect_err("resolve(no ref)", st, out, JVS_E_INVALID_ARG, "E_OPTION_INVALID");
     jvs_free(out);
     out = SENTINEL;
-    st = jvs_snapshot(repo, "{\"tags\":[\"bad tag\"]}", NULL, NULL, &out);
+    st = jvs_snapshot(scratch, "{\"tags\":[\"bad tag\"]}", NULL, NULL, &out);
     expect_err("snapshot(tag with space)", st, out, JVS_E_INVALID_ARG, "E_TAG_INVALID");
     jvs_free(out);
     out = SENTINEL;
@@ -531,7 +535,7 @@ int main(void) {
     char main_dir[700], sub[800], p[900], buf[PATH_MAX], id1[64] = "", id2[64] = "", tmp_id[64] = "";
     char fork_name[128] = "", wt_path[900] = "", opts[400];
     char *out;
-    jvs_repo *repo = NULL, *repo2 = NULL, *sub_repo = NULL;
+    jvs_repo *repo = NULL, *repo2 = NULL, *sub_repo = NULL, *scratch = NULL;
     jvs_status st;
     int count = 0, before = 0, snaps_before = 0, descs_before = 0, i;
     cb_state cb;
@@ -589,8 +593,8 @@ int main(void) {
     repo2 = NULL;
     st = jvs_repo_init(p, "{\"name\":\"named\"}", &repo2, &out);
     expect_ok("repo_init(name)", st, out, "repo");
-    jvs_repo_close(repo2);
     jvs_free(out);
+    scratch = repo2;
 
     out = SENTINEL;
     repo2 = (jvs_repo *)SENTINEL;
@@ -600,7 +604,8 @@ int main(void) {
     jvs_free(out);
 
     test_null_args(repo);
-    test_bad_options(repo);
+    test_bad_options(repo, scratch);
+    jvs_repo_close(scratch);
 
     /* payload */
     path_join(sub, sizeof sub, main_dir, "sub");
@@ -933,7 +938,8 @@ int main(void) {
     if (expect_ok("worktree_create --from", st, out, "worktree")) {
         g_ctx = out;
         CHECK(has_str(out, "base_snapshot_id", id1), "create from: base");
-        CHECK(!json_has(out, "head_snapshot_id", "\""), "create from: no head");
+        CHECK(!json_has(out, "latest_snapshot_id", "\""), "create from: no latest yet");
+        CHECK(json_has(out, "detached", "false"), "create from: not detached");
         g_ctx = NULL;
     }
     jvs_free(out);

@@ -24,7 +24,7 @@ import jsonschema
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SCHEMA_PATH = ROOT / "docs" / "SCHEMA_v1.json"
+SCHEMA_PATH = Path(os.environ.get("JVS_SCHEMA", ROOT / "docs" / "SCHEMA_v1.json"))
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 LIB_PATH = Path(os.environ.get("JVS_LIB", "/work/main/build/libjvs.so"))
 
@@ -464,8 +464,8 @@ def test_init_open_info(jvs, repo, tmp_path):
     repo.err("info", b'{"worktree":"\xff"}', JVS_E_INVALID_ARG, "E_JSON_INVALID")
     d = repo.err("info", {"nope": 1}, JVS_E_UNSUPPORTED, "E_OPTION_UNKNOWN")
     assert "nope" in json.dumps(d["error"])
-    repo.err("info", {"worktree": 7}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
-    repo.err("info", {"worktree": "ghost"}, JVS_E_NOT_FOUND, "E_WORKTREE_NOT_FOUND")
+    repo.err("history", {"worktree": 7}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
+    repo.err("history", {"worktree": "ghost"}, JVS_E_NOT_FOUND, "E_WORKTREE_NOT_FOUND")
     st, doc = jvs.op("info", None)
     validate(doc, "error", jvs=jvs)
     assert (st, doc["error"]["code"]) == (JVS_E_INVALID_ARG, "E_ARG_NULL")
@@ -496,16 +496,38 @@ def test_snapshot_progress_and_errors(jvs, repo):
     assert doc["snapshot"]["partial_paths"] == ["docs"]
     repo.partial = doc["snapshot"]["snapshot_id"]
 
-    repo.err("snapshot", {"paths": ["../outside"]}, JVS_E_INVALID_ARG, "E_PATH_INVALID")
-    repo.err("snapshot", {"paths": ["/etc"]}, JVS_E_INVALID_ARG, "E_PATH_INVALID")
-    repo.err("snapshot", {"paths": ["no-such-file"]}, JVS_E_NOT_FOUND, "E_PATH_NOT_FOUND")
-    repo.err("snapshot", {"tags": ["has space"]}, JVS_E_INVALID_ARG, "E_TAG_INVALID")
-    repo.err("snapshot", {"note": "nul\u0000byte"}, JVS_E_INVALID_ARG, "E_NOTE_INVALID")
-    repo.err("snapshot", {"tags": "v1"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
-    repo.err("snapshot", {"compress": "gzip"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
-    repo.err("snapshot", {"lock_timeout_ms": -1}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
-    repo.err("snapshot", {"engine": "copy"}, JVS_E_UNSUPPORTED, "E_OPTION_UNKNOWN")
-    repo.err("snapshot", "[]", JVS_E_INVALID_ARG, "E_JSON_INVALID")
+
+    # invalid snapshot options: on a scratch repository, so a lenient library cannot change `repo`
+    scratch = Repo(jvs, repo.root.parent / "scratch")
+    try:
+        (scratch.main / "f.txt").write_text("f\n")
+        os.symlink("/etc", scratch.main / "etc-link")
+        cases = [
+            ({"paths": ["../outside"]}, JVS_E_INVALID_ARG, "E_PATH_INVALID"),
+            ({"paths": ["/etc"]}, JVS_E_INVALID_ARG, "E_PATH_INVALID"),
+            ({"paths": [""]}, JVS_E_INVALID_ARG, "E_PATH_INVALID"),
+            ({"paths": ["etc-link/passwd"]}, JVS_E_INVALID_ARG, "E_PATH_ESCAPE"),
+            ({"paths": ["no-such-file"]}, JVS_E_NOT_FOUND, "E_PATH_NOT_FOUND"),
+            ({"tags": ["has space"]}, JVS_E_INVALID_ARG, "E_TAG_INVALID"),
+            ({"note": "nul\u0000byte"}, JVS_E_INVALID_ARG, "E_NOTE_INVALID"),
+            ({"tags": "v1"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID"),
+            ({"tags": [1]}, JVS_E_INVALID_ARG, "E_OPTION_INVALID"),
+            ({"compress": "gzip"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID"),
+            ({"lock_timeout_ms": "1"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID"),
+            ({"lock_timeout_ms": -1}, JVS_E_INVALID_ARG, "E_OPTION_INVALID"),
+            ({"engine": "copy"}, JVS_E_UNSUPPORTED, "E_OPTION_UNKNOWN"),
+            ("[]", JVS_E_INVALID_ARG, "E_JSON_INVALID"),
+            ('{"note":"a","note":"b"', JVS_E_INVALID_ARG, "E_JSON_INVALID"),
+        ]
+        wrong = []
+        for opts, status, code in cases:
+            st, doc = jvs.op("snapshot", scratch.h, opts)
+            validate(doc, None, repo_root=scratch.root, jvs=jvs)
+            got = (st, doc["error"]["code"] if doc["kind"] == "error" else doc["kind"])
+            if got != (status, code):
+                wrong.append(f"snapshot {opts!r}: got {got}, wanted {(status, code)}")
+    finally:
+        scratch.close()
 
     fifo = repo.main / "pipe"
     os.mkfifo(fifo)
@@ -530,6 +552,7 @@ def test_snapshot_progress_and_errors(jvs, repo):
              on_event=lambda ev: jvs.lib.jvs_repo_interrupt(repo.h))
     assert repo.ok("history", {"all": True})["snapshots"] == before
     (repo.main / "new.txt").unlink()
+    assert not wrong, "\n".join(wrong)  # the scratch-repository option cases, reported last
 
 
 def test_history_and_resolve(jvs, repo):
@@ -581,6 +604,13 @@ def test_restore(jvs, repo):
     assert (repo.main / "extra.txt").exists()
 
     root_ino = os.stat(repo.main).st_ino
+    try:
+        _restore_checks(jvs, repo, root_ino)
+    finally:  # leave main attached for the next tests, whatever failed
+        jvs.op("restore", repo.h, {"ref": "HEAD"})
+
+
+def _restore_checks(jvs, repo, root_ino):
     d = repo.ok("restore", {"ref": repo.first})
     assert d["dry_run"] is False and d["detached"] is True and d["partial"] is False
     assert d["stats"]["updated"] >= 1 and d["stats"]["deleted"] >= 1
@@ -594,7 +624,7 @@ def test_restore(jvs, repo):
     repo.err("snapshot", {}, JVS_E_CONFLICT, "E_DETACHED")
     d = repo.ok("restore", {"ref": "HEAD"})  # HEAD = latest = the partial snapshot of docs/
     assert d["snapshot_id"] == repo.partial and d["detached"] is False and d["partial"] is True
-    assert all(c["path"].startswith("docs") for c in d["changes"]), d["changes"]
+    assert all(c["path"].startswith("docs") for c in d.get("changes", [])), d
     assert (repo.main / "a.txt").read_text() == "alpha\n", "a partial restore touches only its paths"
     repo.err("restore", {}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
     repo.err("restore", {"ref": "nothing"}, JVS_E_NOT_FOUND, "E_REF_NOT_FOUND")
@@ -610,7 +640,6 @@ def test_worktrees(jvs, repo):
     repo.err("worktree_create", {"name": "feat"}, JVS_E_EXISTS, "E_WORKTREE_EXISTS")
     repo.err("worktree_create", {"name": "a/b"}, JVS_E_INVALID_ARG, "E_NAME_INVALID")
     repo.err("worktree_create", {"name": ".."}, JVS_E_INVALID_ARG, "E_NAME_INVALID")
-    repo.err("worktree_create", {}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
     repo.err("worktree_create", {"name": "x", "from": "nothing"}, JVS_E_NOT_FOUND, "E_REF_NOT_FOUND")
     repo.err("restore", {"ref": "HEAD", "worktree": "feat"}, JVS_E_NOT_FOUND, "E_NO_SNAPSHOTS")
     repo.err("worktree_fork", {"worktree": "feat"}, JVS_E_NOT_FOUND, "E_NO_SNAPSHOTS")
@@ -619,7 +648,8 @@ def test_worktrees(jvs, repo):
     d = repo.ok("worktree_create", {"name": "from1", "from": repo.first}, kind="worktree", events=events)
     for ev in events:
         validate(ev, "progress")
-    assert d["worktree"]["base_snapshot_id"] == repo.first and "head_snapshot_id" not in d["worktree"]
+    assert d["worktree"]["base_snapshot_id"] == repo.first and "latest_snapshot_id" not in d["worktree"]
+    assert d["worktree"]["detached"] is False
     assert (Path(d["worktree"]["path"]) / "a.txt").read_text() == "alpha\n"
 
     d = repo.ok("worktree_fork", {}, kind="worktree")
@@ -660,9 +690,12 @@ def test_worktrees(jvs, repo):
     repo.err("worktree_remove", {"name": "main"}, JVS_E_CONFLICT, "E_WORKTREE_MAIN")
     repo.err("worktree_remove", {"name": "feat2"}, JVS_E_NOT_FOUND, "E_WORKTREE_NOT_FOUND")
     # detached worktree: remove needs force
-    repo.ok("restore", {"ref": repo.first, "worktree": fork["name"]})
+    st, _ = jvs.op("restore", repo.h, {"ref": repo.first, "worktree": fork["name"]})  # validated in test_restore
+    assert st == JVS_OK
     repo.err("worktree_remove", {"name": fork["name"]}, JVS_E_CONFLICT, "E_DETACHED")
     assert repo.ok("worktree_remove", {"name": fork["name"], "force": True})["removed"] is True
+    # a missing required option is E_OPTION_INVALID (as for rename/remove/restore/resolve)
+    repo.err("worktree_create", {}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
 
 
 def test_call(jvs, repo):
