@@ -348,15 +348,15 @@ int cmd_worktree_remove(Session &s, const std::string &name, bool force) {
 
 // fork [ref] [name]. With one argument it is a reference only if it resolves exactly (HEAD,
 // latest, full id, exact tag, unique id prefix); anything else is the new worktree's name.
-int cmd_worktree_fork(Session &s, const std::vector<std::string> &args) {
+int cmd_worktree_fork(Session &s, const std::optional<std::string> &ref_or_name, const std::optional<std::string> &name) {
     jvs_repo *repo = s.repo();
     json o = json::object();
-    if (args.size() == 2) {
-        o["from"] = args[0];
-        o["name"] = args[1];
-    } else if (args.size() == 1) {
+    if (ref_or_name && name) {
+        o["from"] = *ref_or_name;
+        o["name"] = *name;
+    } else if (ref_or_name) {
         static const char *const ref_rules[] = {"head", "latest", "id", "tag", "id_prefix"};
-        const std::string ro = Session::opts({{"ref", args[0]}});
+        const std::string ro = Session::opts({{"ref", *ref_or_name}});
         std::string from;
         try {
             json r = s.call("resolve", [&](jvs_event_cb, void *, char **out) { return jvs_resolve(repo, ro.c_str(), out); });
@@ -369,7 +369,7 @@ int cmd_worktree_fork(Session &s, const std::vector<std::string> &args) {
         if (!from.empty())
             o["from"] = from;
         else
-            o["name"] = args[0];
+            o["name"] = *ref_or_name;
     }
     const std::string opts = Session::opts(o);
     json doc = s.call("worktree_fork",
@@ -379,10 +379,10 @@ int cmd_worktree_fork(Session &s, const std::vector<std::string> &args) {
 
 int cmd_diff(Session &s, const DiffArgs &a) {
     json p = json::object();
-    if (!a.refs.empty())
-        p["from"] = a.refs[0];
-    if (a.refs.size() > 1)
-        p["to"] = a.refs[1];
+    if (a.from)
+        p["from"] = *a.from;
+    if (a.to)
+        p["to"] = *a.to;
     if (a.stat)
         p["stat"] = true;
     return forward(s, "diff", p);

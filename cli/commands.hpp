@@ -94,7 +94,7 @@ struct VerifyArgs {
     bool all = false;
 };
 struct DiffArgs {
-    std::vector<std::string> refs;
+    std::optional<std::string> from, to;
     bool stat = false;
 };
 struct DoctorArgs {
@@ -113,7 +113,7 @@ int cmd_worktree_list(Session &s);
 int cmd_worktree_path(Session &s, const std::optional<std::string> &name);
 int cmd_worktree_rename(Session &s, const std::string &old_name, const std::string &new_name);
 int cmd_worktree_remove(Session &s, const std::string &name, bool force);
-int cmd_worktree_fork(Session &s, const std::vector<std::string> &args);
+int cmd_worktree_fork(Session &s, const std::optional<std::string> &ref_or_name, const std::optional<std::string> &name);
 
 // Not in the library yet: forwarded through jvs_call(repo, method, params).
 int cmd_diff(Session &s, const DiffArgs &a);

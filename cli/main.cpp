@@ -145,23 +145,20 @@ Exit codes: 0 ok, 1 other error, 2 usage or invalid input, 3 not found, 4 locked
 With --json every result and every error is a JSON document on stdout
 ({"schema":1,"kind":...}); usage errors carry the code E_USAGE.)";
 
-constexpr const char *kForkHelp = R"(Create a new worktree from a snapshot (default: the current worktree's head).
-
+constexpr const char *kForkHelp = R"(
 With two arguments: [ref] [name]. With one argument, it is taken as a snapshot
 reference only if it names one exactly -- HEAD, a full id, an exact tag or a
 unique id prefix; otherwise (including a tag/note prefix match) it is the new
 worktree's name and the fork starts from the current head.
 Without a name the library picks fork-<id suffix>.)";
 
-constexpr const char *kHistoryHelp = R"(Show the snapshot history of the current worktree (newest first).
-
+constexpr const char *kHistoryHelp = R"(
 Each line: <full snapshot id>  <local date and time>  <note>  [tags]  [HEAD].
 The full id is printed (the Go tool's 8-character short id is ambiguous);
 any unique prefix of it works as a reference. [HEAD] marks the worktree's
 latest snapshot; "you are here" follows the current position.)";
 
-constexpr const char *kRestoreHelp = R"(Restore the worktree in place to a snapshot.
-
+constexpr const char *kRestoreHelp = R"(
 <ref> is HEAD (the worktree's latest snapshot), a snapshot id, an exact tag,
 or a unique prefix of an id, a tag or a note; <ref>~N goes N parents back.
 Restoring anything but the latest snapshot leaves the worktree detached:
@@ -212,17 +209,17 @@ int run(int argc, char **argv) {
     snapshot->add_option("--compress", snap.compress, "Compression: none|fast|default|max|0|1|6|9 (only none is supported)");
 
     RestoreArgs rest;
-    CLI::App *restore = command(&app, "restore", "Restore the worktree to a snapshot", [&](Session &s) {
+    CLI::App *restore = command(&app, "restore", "Restore the worktree in place to a snapshot", [&](Session &s) {
         return cmd_restore(s, rest);
     });
-    restore->description(kRestoreHelp);
+    restore->footer(std::string(kRestoreHelp) + "\n" + kFooter);
     restore->add_option("ref", rest.ref, "Snapshot reference")->required();
     restore->add_flag("-i,--interactive", rest.interactive, "Choose among candidates when the reference is ambiguous or unknown");
     restore->add_flag("--dry-run", rest.dry_run, "Print what would change; change nothing");
 
     HistoryArgs hist;
-    CLI::App *history = command(&app, "history", "Show the snapshot history", [&](Session &s) { return cmd_history(s, hist); });
-    history->description(kHistoryHelp);
+    CLI::App *history = command(&app, "history", "Show the snapshot history of the current worktree (newest first)", [&](Session &s) { return cmd_history(s, hist); });
+    history->footer(std::string(kHistoryHelp) + "\n" + kFooter);
     history->add_option("-n,--limit", hist.limit, "Show at most N snapshots (0 = all)");
     history->add_option("-g,--grep", hist.grep, "Only snapshots whose note contains this text");
     history->add_option("--tag", hist.tag, "Only snapshots carrying this tag");
@@ -230,7 +227,8 @@ int run(int argc, char **argv) {
 
     DiffArgs diffa;
     CLI::App *diff = command(&app, "diff", "Compare two snapshots", [&](Session &s) { return cmd_diff(s, diffa); });
-    diff->add_option("refs", diffa.refs, "[from [to]]")->expected(0, 2);
+    diff->add_option("from", diffa.from, "Older snapshot");
+    diff->add_option("to", diffa.to, "Newer snapshot");
     diff->add_flag("--stat", diffa.stat, "Only counts");
 
     VerifyArgs ver;
@@ -260,7 +258,7 @@ int run(int argc, char **argv) {
     std::string wt_name, wt_new;
     std::optional<std::string> wt_from, wt_opt_name;
     bool wt_force = false;
-    std::vector<std::string> fork_args;
+    std::optional<std::string> fork_ref, fork_name;
     CLI::App *create = command(wt, "create", "Create a worktree (empty, or a copy of a snapshot)", [&](Session &s) {
         return cmd_worktree_create(s, wt_name, wt_from);
     });
@@ -280,11 +278,12 @@ int run(int argc, char **argv) {
     });
     remove->add_option("name", wt_name, "Worktree name")->required();
     remove->add_flag("-f,--force", wt_force, "Remove even when detached");
-    CLI::App *fork = command(wt, "fork", "Create a new worktree from a snapshot", [&](Session &s) {
-        return cmd_worktree_fork(s, fork_args);
+    CLI::App *fork = command(wt, "fork", "Create a new worktree from a snapshot (default: the current head)", [&](Session &s) {
+        return cmd_worktree_fork(s, fork_ref, fork_name);
     });
-    fork->description(kForkHelp);
-    fork->add_option("args", fork_args, "[ref] [name]")->expected(0, 2);
+    fork->footer(std::string(kForkHelp) + "\n" + kFooter);
+    fork->add_option("ref", fork_ref, "Snapshot to fork from, or (alone) the new name; see below");
+    fork->add_option("name", fork_name, "New worktree name");
 
     CLI::App *config = app.add_subcommand("config", "Show or change repository configuration");
     config->require_subcommand(1);

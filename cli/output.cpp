@@ -223,9 +223,10 @@ void ProgressBar::on_event(const char *event_json) {
         tail += "  " + human_bytes(num(ev, "bytes_done"));
 
     std::string text = head;
-    int room = width - 1 - static_cast<int>(head.size() + tail.size()) - 3;
+    // A fixed-width bar (it shrinks only on narrow terminals), so the line does not jitter.
+    int room = width - 1 - static_cast<int>(head.size()) - 24 - 3;
     if (total > 0 && room >= 10) {
-        int bar = std::min(room, 40);
+        int bar = std::min(room, 30);
         int fill = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * bar);
         text += " [" + std::string(static_cast<size_t>(fill), '#') + std::string(static_cast<size_t>(bar - fill), '-') + "]";
     }

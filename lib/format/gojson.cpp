@@ -112,17 +112,36 @@ void append_quoted(std::string &out, std::string_view s, bool raw_replacement) {
     out.push_back('"');
 }
 
+// Go's 'f' layout of the shortest round-trip digits: like strconv.FormatFloat(f, 'f', -1, 64), digits
+// past the shortest form are zeros ("18446744073709552000"), not the exact binary value.
+std::string fixed_from_scientific(std::string_view sci) {
+    std::string out;
+    if (sci.front() == '-') {
+        out.push_back('-');
+        sci.remove_prefix(1);
+    }
+    const size_t e = sci.find('e');
+    std::string digits(sci.substr(0, e));
+    std::erase(digits, '.');
+    int exp = 0;
+    std::from_chars(sci.data() + e + 1 + (sci[e + 1] == '+'), sci.data() + sci.size(), exp);
+    if (exp < 0) return out + "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
+    const size_t int_len = static_cast<size_t>(exp) + 1;
+    if (digits.size() <= int_len) return out + digits + std::string(int_len - digits.size(), '0');
+    return out + digits.substr(0, int_len) + "." + digits.substr(int_len);
+}
+
 // Go's floatEncoder for float64: shortest 'f' form for 1e-6 <= |f| < 1e21, else shortest 'e' form
 // with a two-digit negative exponent shortened ("1e-07" -> "1e-7").
 std::string float_text(double f) {
     if (!std::isfinite(f)) fail("E_INTERNAL", "json: unsupported value: non-finite number");
-    const double a = std::fabs(f);
-    const bool exp = a != 0 && (a < 1e-6 || a >= 1e21);
     char buf[64];
-    auto res = std::to_chars(buf, buf + sizeof buf, f, exp ? std::chars_format::scientific : std::chars_format::fixed);
+    auto res = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
     std::string s(buf, res.ptr);
+    const double a = std::fabs(f);
+    if (a == 0 || (a >= 1e-6 && a < 1e21)) return fixed_from_scientific(s);
     const size_t n = s.size();
-    if (exp && n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') {
+    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') {
         s[n - 2] = s[n - 1];
         s.pop_back();
     }

@@ -49,6 +49,8 @@ std::string validate_name(std::string_view raw) {
     const char *hint = "use letters, digits, '.', '_' and '-' (not first), e.g. \"feature-1\"";
     if (raw.empty()) fail("E_NAME_INVALID", "name is empty", hint, value_detail(raw));
     if (!is_valid_utf8(raw)) fail("E_NAME_INVALID", "name is not valid UTF-8", hint, value_detail(raw));
+    if (raw.find('\0') != std::string_view::npos)  // before NFC, which works on C strings
+        fail("E_NAME_INVALID", "name contains a NUL byte", hint, value_detail(raw));
     std::string name = nfc(raw);
     if (name.size() > 255) fail("E_NAME_INVALID", "name is longer than 255 bytes", hint, value_detail(name));
     if (name.find("..") != std::string::npos)

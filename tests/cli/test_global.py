@@ -150,7 +150,8 @@ def test_no_progress_output_when_piped(repo, jvs):
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_scripts(jvs, shell):
     p = jvs.ok("completion", shell)
-    assert "snapshot" in p.stdout and "worktree" in p.stdout and "--tag" in p.stdout
+    assert "snapshot" in p.stdout and "worktree" in p.stdout
+    assert ("-l 'tag'" if shell == "fish" else "--tag") in p.stdout
     if shell == "bash" and shutil.which("bash"):
         check = subprocess.run(["bash", "-n"], input=p.stdout, text=True, capture_output=True)
         assert check.returncode == 0, check.stderr

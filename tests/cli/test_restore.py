@@ -122,9 +122,8 @@ def test_ambiguous_ref(repo, jvs, two, unchanged):
         jvs.error("restore", "v", code="E_REF_AMBIGUOUS", exit=EXIT_USAGE)  # tag prefix of v1 and v2
 
 
-def test_restore_outside_worktree(repo, jvs, two, unchanged):
-    with unchanged():
-        jvs.error("restore", "HEAD", cwd=repo.root, code="E_NOT_WORKTREE", exit=EXIT_NOT_FOUND)
+def test_restore_outside_repository(jvs, tmp_path):
+    jvs.error("restore", "HEAD", cwd=tmp_path, code="E_NOT_REPO", exit=EXIT_NOT_FOUND)
 
 
 def _interactive(jvs, args, cwd, answer):

@@ -115,9 +115,8 @@ def test_snapshot_while_detached(repo, jvs, unchanged):
         assert "[E_DETACHED]" in p.stderr and "hint:" in p.stderr
 
 
-def test_snapshot_outside_worktree(repo, jvs, unchanged):
-    with unchanged():
-        jvs.error("snapshot", "x", cwd=repo.root, code="E_NOT_WORKTREE", exit=EXIT_NOT_FOUND)
+def test_snapshot_outside_repository(jvs, tmp_path):
+    jvs.error("snapshot", "x", cwd=tmp_path, code="E_NOT_REPO", exit=EXIT_NOT_FOUND)
 
 
 def test_snapshot_records_lineage(repo, jvs):

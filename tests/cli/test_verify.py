@@ -46,33 +46,34 @@ def test_verify_unknown_ref(repo, jvs, snaps, unchanged):
         jvs.error("verify", "nope", code="E_REF_NOT_FOUND", exit=EXIT_NOT_FOUND)
 
 
-def _tamper_payload(repo, sid):
-    f = repo.root / ".jvs" / "snapshots" / sid / "a.txt"
+def _tamper_payload(repo, sid, name):
+    f = repo.root / ".jvs" / "snapshots" / sid / name
     os.chmod(f, 0o644)
     f.write_text("HACKED\n")
 
 
 def test_verify_detects_payload_tamper(repo, jvs, snaps):
     a, b = snaps
-    _tamper_payload(repo, a)
+    _tamper_payload(repo, b, "b.txt")  # only in b (a.txt may be hard-linked between snapshots)
     # JSON mode: the report, then exit 5
     p = jvs.run("--json", "verify")
     assert p.returncode == EXIT_CORRUPT, p.stderr
     doc = json.loads(p.stdout)
     assert doc["kind"] == "verify" and doc["ok"] is False
-    bad = {r["snapshot_id"]: r for r in doc["results"]}[a]
+    bad = {r["snapshot_id"]: r for r in doc["results"]}[b]
     assert bad["tamper_detected"] is True and bad["payload_hash_valid"] is False
     assert bad.get("code") == "E_PAYLOAD_HASH_MISMATCH"
     # text mode: the report, then exit 5
     p = jvs.run("verify")
     assert p.returncode == EXIT_CORRUPT
-    assert any(l.startswith(f"{a}  TAMPERED") for l in p.stdout.splitlines()), p.stdout
-    assert f"{b}  OK" in p.stdout.splitlines()
+    assert any(l.startswith(f"{b}  TAMPERED") for l in p.stdout.splitlines()), p.stdout
+    assert f"{a}  OK" in p.stdout.splitlines()
     assert "1 of 2 snapshots failed verification" in p.stdout
     # a single snapshot
-    p = jvs.run("verify", a)
+    p = jvs.run("verify", b)
     assert p.returncode == EXIT_CORRUPT and "TAMPER DETECTED" in p.stdout
-    assert jvs.run("verify", b).returncode == 0
+    assert jvs.run("verify", a).returncode == 0
+    assert jvs.json("verify", b, expect=EXIT_CORRUPT)["ok"] is False
 
 
 def test_verify_detects_descriptor_tamper(repo, jvs, snaps):

@@ -77,7 +77,8 @@ def test_path(repo, jvs):
     assert doc["kind"] == "worktree_path" and doc["name"] == "side"
     assert os.path.realpath(doc["path"]) == os.path.realpath(repo.wt("side"))
     jvs.error("worktree", "path", "ghost", code="E_WORKTREE_NOT_FOUND", exit=EXIT_NOT_FOUND)
-    jvs.error("worktree", "path", cwd=repo.root, code="E_NOT_WORKTREE", exit=EXIT_NOT_FOUND)
+    # jvs.h: outside any worktree the handle is bound to "main"
+    assert os.path.realpath(jvs.json("worktree", "path", cwd=repo.root)["path"]) == os.path.realpath(repo.main)
 
 
 def test_rename(repo, jvs, snap):

@@ -1,0 +1,79 @@
+"""pytest setup for the jvs Python SDK tests.
+
+By default the tests import the package from the source tree (python-cffi/src) and load the
+library named by $JVS_LIBRARY (default: build/libjvs.so of this checkout). Set
+JVS_TEST_INSTALLED=1 to test an installed jvs package instead.
+
+Everything runs against the real libjvs: nothing here fakes the library.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Dict, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "python-cffi" / "src"
+
+if os.environ.get("JVS_TEST_INSTALLED") != "1":
+    sys.path.insert(0, str(SRC))
+if not os.environ.get("JVS_LIBRARY"):
+    for cand in (ROOT / "build" / "libjvs.so.1", ROOT / "build" / "libjvs.so"):
+        if cand.exists():
+            os.environ["JVS_LIBRARY"] = str(cand)
+            break
+
+import jvs  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: builds a wheel or runs many threads")
+
+
+def write(root: Path, rel: str, content: str = "x") -> Path:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(content)
+    return p
+
+
+def tree(root: Path) -> Dict[str, bytes]:
+    """{relative path: content} of every file (and "dir/" entries for directories)."""
+    out: Dict[str, bytes] = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root).as_posix()
+        if p.is_symlink():
+            out[rel] = b"->" + os.readlink(p).encode()
+        elif p.is_dir():
+            out[rel + "/"] = b""
+        else:
+            out[rel] = p.read_bytes()
+    return out
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[jvs.Workspace]:
+    """A fresh repository's main worktree holding two files."""
+    w = jvs.Workspace.init(tmp_path / "repo")
+    write(w.path, "a.txt", "alpha\n")
+    write(w.path, "dir/b.txt", "beta\n")
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def writer() -> Callable[..., Path]:
+    return write
+
+
+def subprocess_env(**extra: str) -> Dict[str, str]:
+    """Environment for child Pythons: same library, same package source."""
+    env = dict(os.environ)
+    if os.environ.get("JVS_TEST_INSTALLED") != "1":
+        env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
