@@ -87,6 +87,12 @@ std::string Session::opts(const json &o) {
     }
 }
 
+std::string Session::write_opts(json o) const {
+    if (g.lock_timeout_ms)
+        o["lock_timeout_ms"] = *g.lock_timeout_ms;
+    return opts(o);
+}
+
 // ---- helpers --------------------------------------------------------------------------------
 
 namespace {
@@ -250,7 +256,7 @@ int cmd_snapshot(Session &s, const SnapshotArgs &a) {
         o["paths"] = a.paths;
     if (a.compress)
         o["compress"] = *a.compress;
-    const std::string opts = Session::opts(o);
+    const std::string opts = s.write_opts(o);
     jvs_repo *repo = s.repo();
     json doc = s.call("snapshot", [&](jvs_event_cb cb, void *ud, char **out) { return jvs_snapshot(repo, opts.c_str(), cb, ud, out); });
     return s.emit(doc, [&] { render_snapshot(doc, s.out); });
@@ -273,7 +279,7 @@ int cmd_restore(Session &s, const RestoreArgs &a) {
     json o = {{"ref", ref}};
     if (a.dry_run)
         o["dry_run"] = true;
-    const std::string opts = Session::opts(o);
+    const std::string opts = s.write_opts(o);
     json doc = s.call("restore", [&](jvs_event_cb cb, void *ud, char **out) { return jvs_restore(repo, opts.c_str(), cb, ud, out); });
     return s.emit(doc, [&] { render_restore(doc, s.out, a.ref == "HEAD"); });
 }
@@ -309,7 +315,7 @@ int cmd_worktree_create(Session &s, const std::string &name, const std::optional
     json o = {{"name", name}};
     if (from)
         o["from"] = *from;
-    const std::string opts = Session::opts(o);
+    const std::string opts = s.write_opts(o);
     jvs_repo *repo = s.repo();
     json doc = s.call("worktree_create",
                       [&](jvs_event_cb cb, void *ud, char **out) { return jvs_worktree_create(repo, opts.c_str(), cb, ud, out); });
@@ -330,7 +336,7 @@ int cmd_worktree_path(Session &s, const std::optional<std::string> &name) {
 }
 
 int cmd_worktree_rename(Session &s, const std::string &old_name, const std::string &new_name) {
-    const std::string opts = Session::opts({{"name", old_name}, {"new_name", new_name}});
+    const std::string opts = s.write_opts({{"name", old_name}, {"new_name", new_name}});
     jvs_repo *repo = s.repo();
     json doc = s.call("worktree_rename", [&](jvs_event_cb, void *, char **out) { return jvs_worktree_rename(repo, opts.c_str(), out); });
     return s.emit(doc, [&] { render_worktree_renamed(doc, s.out, old_name); });
@@ -340,7 +346,7 @@ int cmd_worktree_remove(Session &s, const std::string &name, bool force) {
     json o = {{"name", name}};
     if (force)
         o["force"] = true;
-    const std::string opts = Session::opts(o);
+    const std::string opts = s.write_opts(o);
     jvs_repo *repo = s.repo();
     json doc = s.call("worktree_remove", [&](jvs_event_cb, void *, char **out) { return jvs_worktree_remove(repo, opts.c_str(), out); });
     return s.emit(doc, [&] { render_worktree_removed(doc, s.out); });
@@ -371,7 +377,7 @@ int cmd_worktree_fork(Session &s, const std::optional<std::string> &ref_or_name,
         else
             o["name"] = *ref_or_name;
     }
-    const std::string opts = Session::opts(o);
+    const std::string opts = s.write_opts(o);
     json doc = s.call("worktree_fork",
                       [&](jvs_event_cb cb, void *ud, char **out) { return jvs_worktree_fork(repo, opts.c_str(), cb, ud, out); });
     return s.emit(doc, [&] { render_worktree_created(doc, s.out, true); });

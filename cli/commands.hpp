@@ -19,6 +19,7 @@ struct Globals {
     bool no_color = false;
     bool version = false;
     std::string dir; // -C
+    std::optional<long long> lock_timeout_ms; // --lock-timeout, for commands that write
 };
 
 // Thrown with the error document once an operation fails; main() reports it.
@@ -63,6 +64,8 @@ public:
 
     // Serialises an options object; an argument that is not valid UTF-8 fails with E_OPTION_INVALID.
     static std::string opts(const json &o);
+    // The same for an operation that writes: adds lock_timeout_ms when --lock-timeout was given.
+    std::string write_opts(json o) const;
 
 private:
     static int32_t on_event(const char *event_json, void *user_data) noexcept;

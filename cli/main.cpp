@@ -107,6 +107,7 @@ bool argv_has(int argc, char **argv, const char *flag) {
     return false;
 }
 
+// The innermost subcommand the command line selected (the app itself when none).
 const CLI::App *deepest_command(const CLI::App &app) {
     const CLI::App *cur = &app;
     for (;;) {
@@ -167,169 +168,214 @@ Files not in the snapshot are removed; the worktree directory itself stays.)";
 
 } // namespace
 
-int run(int argc, char **argv) {
+// The command tree: global flags, every command's arguments and the action each leaf runs.
+class CommandLine {
+public:
+    using Action = std::function<int(Session &)>;
+
+    CommandLine() {
+        app.fallthrough(); // global flags are accepted after the subcommand too
+        app.footer(kFooter);
+        app.add_flag("--json", g.json, "Print JSON documents on stdout (errors included)");
+        app.add_flag("--debug", g.debug, "Show error details");
+        app.add_flag("--no-progress", g.no_progress, "Do not draw progress bars");
+        app.add_flag("--no-color", g.no_color, "Do not colour the output");
+        app.add_flag("--version", g.version, "Print the version and exit");
+        app.add_option("-C", g.dir, "Run as if jvs was started in <dir>")->type_name("DIR");
+        app.add_option("--lock-timeout", g.lock_timeout_ms,
+                       "How long a writer waits for the worktree lock (default 30000; 0 = fail at once)")
+            ->type_name("MS");
+        add_snapshot_commands();
+        add_worktree_commands();
+        add_maintenance_commands();
+    }
+    CommandLine(const CommandLine &) = delete;
+    CommandLine &operator=(const CommandLine &) = delete;
+
     Globals g;
+    CLI::App app{"jvs -- workspace versioning: snapshot, restore, fork and verify a real directory", "jvs"};
+
+    // The selected leaf command's action; nullptr when none was given.
+    const Action *selected() const {
+        auto it = actions_.find(deepest_command(app));
+        return it == actions_.end() ? nullptr : &it->second;
+    }
+
+    // `completion` needs no repository, so it runs without a Session.
+    bool completion_selected() const { return deepest_command(app) == completion_; }
+    std::string completion_script() const {
+        return value_ == "bash" ? bash_completion(app) : value_ == "zsh" ? zsh_completion(app) : fish_completion(app);
+    }
+
+private:
+    CLI::App *command(CLI::App *parent, const char *name, const char *help, Action fn) {
+        CLI::App *sc = parent->add_subcommand(name, help);
+        actions_[sc] = std::move(fn);
+        return sc;
+    }
+
+    void add_snapshot_commands() {
+        command(&app, "init", "Create a repository in ./<name> (payload in <name>/main)", [this](Session &s) {
+            return cmd_init(s, init_name_);
+        })->add_option("name", init_name_, "Repository directory name")->required();
+
+        command(&app, "info", "Show repository information", [](Session &s) { return cmd_info(s); });
+
+        CLI::App *snapshot = command(&app, "snapshot", "Snapshot the current worktree", [this](Session &s) {
+            return cmd_snapshot(s, snap_);
+        });
+        snapshot->add_option("note", snap_.note, "Note ('-' reads it from stdin)");
+        snapshot->add_option("--tag", snap_.tags, "Tag (repeatable, comma-separated)")->delimiter(',');
+        snapshot->add_option("--paths", snap_.paths, "Snapshot only these paths (repeatable, comma-separated)")
+            ->delimiter(',');
+        snapshot->add_option("-F,--file", snap_.file, "Read the note from a file ('-' = stdin)");
+        snapshot->add_option("--compress", snap_.compress,
+                             "Compression: none|fast|default|max|0|1|6|9 (only none is supported)");
+
+        CLI::App *restore = command(&app, "restore", "Restore the worktree in place to a snapshot", [this](Session &s) {
+            return cmd_restore(s, restore_);
+        });
+        restore->footer(std::string(kRestoreHelp) + "\n" + kFooter);
+        restore->add_option("ref", restore_.ref, "Snapshot reference")->required();
+        restore->add_flag("-i,--interactive", restore_.interactive,
+                          "Choose among candidates when the reference is ambiguous or unknown (on a terminal)");
+        restore->add_flag("--dry-run", restore_.dry_run, "Print what would change; change nothing");
+
+        CLI::App *history = command(&app, "history", "Show the snapshot history of the current worktree (newest first)",
+                                    [this](Session &s) { return cmd_history(s, history_); });
+        history->footer(std::string(kHistoryHelp) + "\n" + kFooter);
+        history->add_option("-n,--limit", history_.limit, "Show at most N snapshots (0 = all)");
+        history->add_option("-g,--grep", history_.grep, "Only snapshots whose note contains this text");
+        history->add_option("--tag", history_.tag, "Only snapshots carrying this tag");
+        history->add_flag("--all", history_.all, "All snapshots of the repository, not just this lineage");
+
+        CLI::App *verify = command(&app, "verify", "Verify snapshot integrity (checksum and payload hash)",
+                                   [this](Session &s) { return cmd_verify(s, verify_); });
+        verify->add_option("ref", verify_.ref, "Snapshot to verify (default: all)");
+        verify->add_flag("--all", verify_.all, "Verify every snapshot");
+    }
+
+    void add_worktree_commands() {
+        CLI::App *wt = app.add_subcommand("worktree", "Manage worktrees");
+        wt->alias("wt");
+        wt->require_subcommand(1);
+
+        CLI::App *create = command(wt, "create", "Create a worktree (empty, or a copy of a snapshot)",
+                                   [this](Session &s) { return cmd_worktree_create(s, wt_name_, wt_from_); });
+        create->add_option("name", wt_name_, "New worktree name")->required();
+        create->add_option("--from", wt_from_, "Snapshot to start from");
+
+        command(wt, "list", "List worktrees (* marks the current one)", [](Session &s) { return cmd_worktree_list(s); });
+
+        command(wt, "path", "Print a worktree's path (default: the current one)", [this](Session &s) {
+            return cmd_worktree_path(s, wt_opt_name_);
+        })->add_option("name", wt_opt_name_, "Worktree name");
+
+        CLI::App *rename = command(wt, "rename", "Rename a worktree",
+                                   [this](Session &s) { return cmd_worktree_rename(s, wt_name_, wt_new_name_); });
+        rename->add_option("old", wt_name_, "Current name")->required();
+        rename->add_option("new", wt_new_name_, "New name")->required();
+
+        CLI::App *remove = command(wt, "remove", "Remove a worktree (its snapshots are kept)",
+                                   [this](Session &s) { return cmd_worktree_remove(s, wt_name_, wt_force_); });
+        remove->add_option("name", wt_name_, "Worktree name")->required();
+        remove->add_flag("-f,--force", wt_force_, "Remove even when detached");
+
+        CLI::App *fork = command(wt, "fork", "Create a new worktree from a snapshot (default: the current head)",
+                                 [this](Session &s) { return cmd_worktree_fork(s, wt_from_, wt_opt_name_); });
+        fork->footer(std::string(kForkHelp) + "\n" + kFooter);
+        fork->add_option("ref", wt_from_, "Snapshot to fork from, or (alone) the new name; see below");
+        fork->add_option("name", wt_opt_name_, "New worktree name");
+    }
+
+    // Commands the library offers through jvs_call only (plus completion, which is ours).
+    void add_maintenance_commands() {
+        CLI::App *diff = command(&app, "diff", "Compare two snapshots", [this](Session &s) { return cmd_diff(s, diff_); });
+        diff->add_option("from", diff_.from, "Older snapshot");
+        diff->add_option("to", diff_.to, "Newer snapshot");
+        diff->add_flag("--stat", diff_.stat, "Only counts");
+
+        CLI::App *doctor = command(&app, "doctor", "Check repository health", [this](Session &s) {
+            return cmd_doctor(s, doctor_);
+        });
+        doctor->add_flag("--strict", doctor_.strict, "Also verify every snapshot and the audit chain");
+        doctor->add_flag("--repair-runtime", doctor_.repair_runtime, "Clean temporary files and stale intents");
+        doctor->add_flag("--repair-list", doctor_.repair_list, "List the available repairs");
+
+        CLI::App *gc = app.add_subcommand("gc", "Garbage-collect unreachable snapshots");
+        gc->require_subcommand(1);
+        command(gc, "plan", "Plan a collection", [](Session &s) { return cmd_gc_plan(s); });
+        command(gc, "run", "Run a collection plan", [this](Session &s) { return cmd_gc_run(s, key_); })
+            ->add_option("--plan-id", key_, "Plan to run")
+            ->required();
+
+        CLI::App *config = app.add_subcommand("config", "Show or change repository configuration");
+        config->require_subcommand(1);
+        command(config, "show", "Show the configuration", [](Session &s) { return cmd_config_show(s); });
+        command(config, "get", "Print one setting", [this](Session &s) { return cmd_config_get(s, key_); })
+            ->add_option("key", key_, "Setting name")
+            ->required();
+        CLI::App *set = command(config, "set", "Change one setting",
+                                [this](Session &s) { return cmd_config_set(s, key_, value_); });
+        set->add_option("key", key_, "Setting name")->required();
+        set->add_option("value", value_, "New value")->required();
+
+        CLI::App *completion = app.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
+        completion->add_option("shell", value_, "bash|zsh|fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
+        completion_ = completion;
+    }
+
+    std::map<const CLI::App *, Action> actions_;
+    const CLI::App *completion_ = nullptr;
+
+    // Parsed arguments (CLI11 writes here; the actions read them).
+    std::string init_name_;
+    SnapshotArgs snap_;
+    RestoreArgs restore_;
+    HistoryArgs history_;
+    VerifyArgs verify_;
+    DiffArgs diff_;
+    DoctorArgs doctor_;
+    std::string wt_name_, wt_new_name_;
+    std::optional<std::string> wt_from_, wt_opt_name_;
+    bool wt_force_ = false;
+    std::string key_, value_;
+};
+
+int run(int argc, char **argv) {
     Output out;
     g_stderr_tty = isatty(STDERR_FILENO) == 1;
     out.configure(argv_has(argc, argv, "--json"), argv_has(argc, argv, "--no-color"), false);
 
-    CLI::App app{"jvs -- workspace versioning: snapshot, restore, fork and verify a real directory", "jvs"};
-    app.fallthrough(); // global flags are accepted after the subcommand too
-    app.footer(kFooter);
-    app.add_flag("--json", g.json, "Print JSON documents on stdout (errors included)");
-    app.add_flag("--debug", g.debug, "Show error details");
-    app.add_flag("--no-progress", g.no_progress, "Do not draw progress bars");
-    app.add_flag("--no-color", g.no_color, "Do not colour the output");
-    app.add_flag("--version", g.version, "Print the version and exit");
-    app.add_option("-C", g.dir, "Run as if jvs was started in <dir>")->type_name("DIR");
-
-    // Every leaf command registers the action to run when it is the one selected.
-    std::map<const CLI::App *, std::function<int(Session &)>> actions;
-    auto command = [&](CLI::App *parent, const char *name, const char *help, std::function<int(Session &)> fn) {
-        CLI::App *sc = parent->add_subcommand(name, help);
-        actions[sc] = std::move(fn);
-        return sc;
-    };
-
-    std::string init_name;
-    command(&app, "init", "Create a repository in ./<name> (payload in <name>/main)", [&](Session &s) {
-        return cmd_init(s, init_name);
-    })->add_option("name", init_name, "Repository directory name")->required();
-
-    command(&app, "info", "Show repository information", [](Session &s) { return cmd_info(s); });
-
-    SnapshotArgs snap;
-    CLI::App *snapshot = command(&app, "snapshot", "Snapshot the current worktree", [&](Session &s) {
-        return cmd_snapshot(s, snap);
-    });
-    snapshot->add_option("note", snap.note, "Note ('-' reads it from stdin)");
-    snapshot->add_option("--tag", snap.tags, "Tag (repeatable, comma-separated)")->delimiter(',');
-    snapshot->add_option("--paths", snap.paths, "Snapshot only these paths (repeatable, comma-separated)")->delimiter(',');
-    snapshot->add_option("-F,--file", snap.file, "Read the note from a file ('-' = stdin)");
-    snapshot->add_option("--compress", snap.compress, "Compression: none|fast|default|max|0|1|6|9 (only none is supported)");
-
-    RestoreArgs rest;
-    CLI::App *restore = command(&app, "restore", "Restore the worktree in place to a snapshot", [&](Session &s) {
-        return cmd_restore(s, rest);
-    });
-    restore->footer(std::string(kRestoreHelp) + "\n" + kFooter);
-    restore->add_option("ref", rest.ref, "Snapshot reference")->required();
-    restore->add_flag("-i,--interactive", rest.interactive, "Choose among candidates when the reference is ambiguous or unknown");
-    restore->add_flag("--dry-run", rest.dry_run, "Print what would change; change nothing");
-
-    HistoryArgs hist;
-    CLI::App *history = command(&app, "history", "Show the snapshot history of the current worktree (newest first)", [&](Session &s) { return cmd_history(s, hist); });
-    history->footer(std::string(kHistoryHelp) + "\n" + kFooter);
-    history->add_option("-n,--limit", hist.limit, "Show at most N snapshots (0 = all)");
-    history->add_option("-g,--grep", hist.grep, "Only snapshots whose note contains this text");
-    history->add_option("--tag", hist.tag, "Only snapshots carrying this tag");
-    history->add_flag("--all", hist.all, "All snapshots of the repository, not just this lineage");
-
-    DiffArgs diffa;
-    CLI::App *diff = command(&app, "diff", "Compare two snapshots", [&](Session &s) { return cmd_diff(s, diffa); });
-    diff->add_option("from", diffa.from, "Older snapshot");
-    diff->add_option("to", diffa.to, "Newer snapshot");
-    diff->add_flag("--stat", diffa.stat, "Only counts");
-
-    VerifyArgs ver;
-    CLI::App *verify = command(&app, "verify", "Verify snapshot integrity (checksum and payload hash)", [&](Session &s) {
-        return cmd_verify(s, ver);
-    });
-    verify->add_option("ref", ver.ref, "Snapshot to verify (default: all)");
-    verify->add_flag("--all", ver.all, "Verify every snapshot");
-
-    DoctorArgs doc;
-    CLI::App *doctor = command(&app, "doctor", "Check repository health", [&](Session &s) { return cmd_doctor(s, doc); });
-    doctor->add_flag("--strict", doc.strict, "Also verify every snapshot and the audit chain");
-    doctor->add_flag("--repair-runtime", doc.repair_runtime, "Clean temporary files and stale intents");
-    doctor->add_flag("--repair-list", doc.repair_list, "List the available repairs");
-
-    CLI::App *gc = app.add_subcommand("gc", "Garbage-collect unreachable snapshots");
-    gc->require_subcommand(1);
-    command(gc, "plan", "Plan a collection", [](Session &s) { return cmd_gc_plan(s); });
-    std::string plan_id;
-    command(gc, "run", "Run a collection plan", [&](Session &s) { return cmd_gc_run(s, plan_id); })
-        ->add_option("--plan-id", plan_id, "Plan to run")
-        ->required();
-
-    CLI::App *wt = app.add_subcommand("worktree", "Manage worktrees");
-    wt->alias("wt");
-    wt->require_subcommand(1);
-    std::string wt_name, wt_new;
-    std::optional<std::string> wt_from, wt_opt_name;
-    bool wt_force = false;
-    std::optional<std::string> fork_ref, fork_name;
-    CLI::App *create = command(wt, "create", "Create a worktree (empty, or a copy of a snapshot)", [&](Session &s) {
-        return cmd_worktree_create(s, wt_name, wt_from);
-    });
-    create->add_option("name", wt_name, "New worktree name")->required();
-    create->add_option("--from", wt_from, "Snapshot to start from");
-    command(wt, "list", "List worktrees (* marks the current one)", [](Session &s) { return cmd_worktree_list(s); });
-    command(wt, "path", "Print a worktree's path (default: the current one)", [&](Session &s) {
-        return cmd_worktree_path(s, wt_opt_name);
-    })->add_option("name", wt_opt_name, "Worktree name");
-    CLI::App *rename = command(wt, "rename", "Rename a worktree", [&](Session &s) {
-        return cmd_worktree_rename(s, wt_name, wt_new);
-    });
-    rename->add_option("old", wt_name, "Current name")->required();
-    rename->add_option("new", wt_new, "New name")->required();
-    CLI::App *remove = command(wt, "remove", "Remove a worktree (its snapshots are kept)", [&](Session &s) {
-        return cmd_worktree_remove(s, wt_name, wt_force);
-    });
-    remove->add_option("name", wt_name, "Worktree name")->required();
-    remove->add_flag("-f,--force", wt_force, "Remove even when detached");
-    CLI::App *fork = command(wt, "fork", "Create a new worktree from a snapshot (default: the current head)", [&](Session &s) {
-        return cmd_worktree_fork(s, fork_ref, fork_name);
-    });
-    fork->footer(std::string(kForkHelp) + "\n" + kFooter);
-    fork->add_option("ref", fork_ref, "Snapshot to fork from, or (alone) the new name; see below");
-    fork->add_option("name", fork_name, "New worktree name");
-
-    CLI::App *config = app.add_subcommand("config", "Show or change repository configuration");
-    config->require_subcommand(1);
-    std::string cfg_key, cfg_value;
-    command(config, "show", "Show the configuration", [](Session &s) { return cmd_config_show(s); });
-    command(config, "get", "Print one setting", [&](Session &s) { return cmd_config_get(s, cfg_key); })
-        ->add_option("key", cfg_key, "Setting name")
-        ->required();
-    CLI::App *cfg_set = command(config, "set", "Change one setting", [&](Session &s) {
-        return cmd_config_set(s, cfg_key, cfg_value);
-    });
-    cfg_set->add_option("key", cfg_key, "Setting name")->required();
-    cfg_set->add_option("value", cfg_value, "New value")->required();
-
-    std::string shell;
-    CLI::App *completion = app.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
-    completion->add_option("shell", shell, "bash|zsh|fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
-
+    CommandLine cli;
     try {
-        app.parse(argc, argv);
+        cli.app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
         if (e.get_exit_code() == 0)
-            return app.exit(e); // --help
-        const std::string path = command_path(deepest_command(app));
+            return cli.app.exit(e); // --help
+        const std::string path = command_path(deepest_command(cli.app));
         return out.report_error(make_error(JVS_E_INVALID_ARG, "E_USAGE", e.what(),
                                            "see 'jvs " + (path.empty() ? "" : path + " ") + "--help'"));
     }
+    const Globals &g = cli.g;
     out.configure(g.json, g.no_color, g.debug);
 
     if (g.version)
         return print_version(out);
-    const CLI::App *selected = deepest_command(app);
-    if (selected == completion) {
-        std::cout << (shell == "bash" ? bash_completion(app) : shell == "zsh" ? zsh_completion(app) : fish_completion(app));
+    if (cli.completion_selected()) {
+        std::cout << cli.completion_script();
         return kExitOk;
     }
-    auto action = actions.find(selected);
-    if (action == actions.end()) {
-        std::cout << app.help();
+    const CommandLine::Action *action = cli.selected();
+    if (action == nullptr) {
+        std::cout << cli.app.help();
         return kExitOk;
     }
 
     try {
         install_sigint_handler();
         Session session(g, out, enter_dir(g.dir));
-        int code = action->second(session);
+        const int code = (*action)(session);
         std::fflush(stdout);
         return code;
     } catch (const Failed &f) {

@@ -84,7 +84,11 @@ struct Operation {
 
 const std::vector<Operation> &operations() {
     static const std::vector<Operation> ops = {
-        {"info", {}, [](Session &s, const Options &, OpContext &) { return op_info(s); }},
+        {"info", {"worktree"},
+         [](Session &s, const Options &o, OpContext &) {
+             if (o.has("worktree")) s.repo.load_worktree(worktree_of(s, o));  // a named worktree must exist
+             return op_info(s, worktree_of(s, o));
+         }},
         {"snapshot", {"worktree", "note", "tags", "paths", "compress", "lock_timeout_ms"},
          [](Session &s, const Options &o, OpContext &c) {
              std::string compress = o.str("compress", "none");
@@ -97,7 +101,7 @@ const std::vector<Operation> &operations() {
          }},
         {"restore", {"worktree", "ref", "dry_run", "lock_timeout_ms"},
          [](Session &s, const Options &o, OpContext &c) {
-             return op_restore(s, {worktree_of(s, o), o.str("ref"), o.boolean("dry_run", false),
+             return op_restore(s, {worktree_of(s, o), o.required_str("ref"), o.boolean("dry_run", false),
                                    o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)}, c);
          }},
         {"history", {"worktree", "limit", "grep", "tag", "all"},
@@ -106,7 +110,7 @@ const std::vector<Operation> &operations() {
                                    o.boolean("all", false)});
          }},
         {"resolve", {"worktree", "ref"},
-         [](Session &s, const Options &o, OpContext &) { return op_resolve(s, {worktree_of(s, o), o.str("ref")}); }},
+         [](Session &s, const Options &o, OpContext &) { return op_resolve(s, {worktree_of(s, o), o.required_str("ref")}); }},
         {"verify", {"worktree", "ref", "all", "payload"},
          [](Session &s, const Options &o, OpContext &c) {
              if (o.has("ref") && o.boolean("all", false))
@@ -116,7 +120,7 @@ const std::vector<Operation> &operations() {
          }},
         {"worktree_create", {"worktree", "name", "from", "lock_timeout_ms"},
          [](Session &s, const Options &o, OpContext &c) {
-             return op_worktree_create(s, {worktree_of(s, o), o.str("name"), o.str("from"),
+             return op_worktree_create(s, {worktree_of(s, o), o.required_str("name"), o.str("from"),
                                            o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)}, c);
          }},
         {"worktree_fork", {"worktree", "name", "from", "lock_timeout_ms"},
@@ -131,15 +135,12 @@ const std::vector<Operation> &operations() {
          }},
         {"worktree_rename", {"name", "new_name", "lock_timeout_ms"},
          [](Session &s, const Options &o, OpContext &) {
-             if (!o.has("name") || !o.has("new_name"))
-                 fail("E_OPTION_INVALID", "worktree_rename needs name and new_name", "pass both", {{"key", "name"}});
-             return op_worktree_rename(s, {validate_name(o.str("name")), o.str("new_name"),
+             return op_worktree_rename(s, {validate_name(o.required_str("name")), o.required_str("new_name"),
                                            o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)});
          }},
         {"worktree_remove", {"name", "force", "lock_timeout_ms"},
          [](Session &s, const Options &o, OpContext &) {
-             if (!o.has("name")) fail("E_OPTION_INVALID", "worktree_remove needs name", "pass name", {{"key", "name"}});
-             return op_worktree_remove(s, {validate_name(o.str("name")), o.boolean("force", false),
+             return op_worktree_remove(s, {validate_name(o.required_str("name")), o.boolean("force", false),
                                            o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)});
          }},
     };

@@ -52,13 +52,21 @@ bool Options::boolean(const char *key, bool def) const {
 int64_t Options::integer(const char *key, int64_t def) const {
     if (!has(key)) return def;
     if (!j_[key].is_number_integer()) wrong_type(key, "an integer");
-    return j_[key].get<int64_t>();
+    int64_t v = j_[key].get<int64_t>();
+    if (v < 0) wrong_type(key, "an integer >= 0");
+    return v;
+}
+
+std::string Options::required_str(const char *key) const {
+    if (!has(key))
+        fail("E_OPTION_INVALID", std::string("option '") + key + "' is required", std::string("pass '") + key + "'",
+             {{"key", key}});
+    return str(key);
 }
 
 std::vector<std::string> Options::strings(const char *key) const {
     if (!has(key)) return {};
     const auto &v = j_[key];
-    if (v.is_string()) return {v.get<std::string>()};
     if (!v.is_array()) wrong_type(key, "an array of strings");
     std::vector<std::string> out;
     for (const auto &x : v) {

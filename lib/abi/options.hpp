@@ -16,8 +16,9 @@ class Options {
     bool has(const char *key) const { return j_.contains(key) && !j_[key].is_null(); }
     std::string str(const char *key, const std::string &def = {}) const;
     bool boolean(const char *key, bool def) const;
-    int64_t integer(const char *key, int64_t def) const;
-    std::vector<std::string> strings(const char *key) const;  // array of strings (a lone string is accepted)
+    int64_t integer(const char *key, int64_t def) const;  // integers are never negative here
+    std::string required_str(const char *key) const;      // E_OPTION_INVALID when absent
+    std::vector<std::string> strings(const char *key) const;  // array of strings
 
    private:
     [[noreturn]] void wrong_type(const char *key, const char *want) const;

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 
 #include "format/gojson.hpp"
@@ -37,24 +36,16 @@ gojson::ordered record_to_json(const AuditRecord &r) {
     return j;
 }
 
-// Go decodes details into map[string]any: every number becomes a float64, so one out of range fails.
-void require_finite(const gojson::ordered &v) {
-    if (v.is_number_float() && !std::isfinite(v.get<double>()))
-        throw gojson::DecodeError("cannot unmarshal number into Go value of type float64");
-    if (v.is_structured())
-        for (const auto &e : v) require_finite(e);
-}
-
-// map[string]any field: null makes it nil; an object is merged into the existing map.
+// map[string]any field: null makes it nil; an object is merged into the existing map (a repeated
+// "details" key merges, as in Go), each value decoded as Go decodes into `any`.
 void decode_details(const gojson::ordered &v, nlohmann::json &out) {
     if (v.is_null()) {
         out = nlohmann::json::object();
         return;
     }
     if (!v.is_object()) throw gojson::DecodeError("cannot unmarshal " + std::string(v.type_name()) + " into map[string]any");
-    require_finite(v);
     if (!out.is_object()) out = nlohmann::json::object();
-    for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = nlohmann::json(it.value());
+    for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = nlohmann::json(gojson::decode_any(it.value()));
 }
 
 void read_exact(int fd, char *buf, size_t len, off_t at, const std::string &path) {

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "util/error.hpp"
 
@@ -235,6 +235,39 @@ void write(std::string &out, const ordered &v, Mode mode, int depth) {
 
 // ---- parser ------------------------------------------------------------------------------------
 
+// The vector under an ordered_json object, to append members without ordered_map's key search.
+ordered::object_t::Container &as_container(ordered &v) {
+    return static_cast<ordered::object_t::Container &>(v.get_ref<ordered::object_t &>());
+}
+
+// Go's decoding into `any`: for a repeated key the last value wins (kept at its last position);
+// with `strict`, a number beyond float64 range is an error and every number becomes a float64.
+ordered normalize(const ordered &v, bool strict) {
+    if (v.is_number() && strict) {
+        const double d = v.get<double>();
+        if (!std::isfinite(d)) throw DecodeError("cannot unmarshal number into Go value of type float64");
+        return d;
+    }
+    if (v.is_array()) {
+        ordered out = ordered::array();
+        for (const auto &e : v) out.push_back(normalize(e, strict));
+        return out;
+    }
+    if (!v.is_object()) return v;
+    std::unordered_map<std::string_view, size_t> last;
+    size_t i = 0;
+    for (auto it = v.begin(); it != v.end(); ++it, ++i) last[it.key()] = i;
+    ordered out = ordered::object();
+    auto &members = as_container(out);
+    i = 0;
+    for (auto it = v.begin(); it != v.end(); ++it, ++i) {
+        ordered value = normalize(it.value(), strict);  // an overwritten value must still decode
+        if (last[it.key()] == i) members.emplace_back(it.key(), std::move(value));
+    }
+    return out;
+}
+
+
 class Parser {
    public:
     explicit Parser(std::string_view s) : s_(s) {}
@@ -302,31 +335,25 @@ class Parser {
         }
     }
 
+    // Repeated keys are all kept, in document order (ordered_map's own insert would drop them and
+    // search linearly): decode_struct needs every member, as Go's decoder sees them; normalize()
+    // reduces them for generic values.
     bool object(ordered &out, int depth) {
         i_++;  // '{'
-        // Members are collected first: a repeated key must move to its last position, and ordered_map's
-        // own insert does a linear search per key.
-        std::vector<std::pair<std::string, ordered>> members;
-        std::unordered_set<std::string> seen;
-        if (!eat('}')) {
-            do {
-                skip_ws();
-                std::string key;
-                if (i_ >= s_.size() || s_[i_] != '"') return error_at("looking for beginning of object key string");
-                if (!string(key)) return false;
-                if (!eat(':')) return error_at("after object key");
-                ordered v;
-                if (!value(v, depth + 1)) return false;
-                if (!seen.insert(key).second) std::erase_if(members, [&](auto &m) { return m.first == key; });
-                members.emplace_back(std::move(key), std::move(v));
-            } while (eat(','));
-            if (!eat('}')) return error_at("after object key:value pair");
-        }
         out = ordered::object();
-        auto &container = static_cast<ordered::object_t::Container &>(out.get_ref<ordered::object_t &>());
-        container.reserve(members.size());
-        for (auto &[k, v] : members) container.emplace_back(std::move(k), std::move(v));
-        return true;
+        auto &members = as_container(out);
+        if (eat('}')) return true;
+        do {
+            skip_ws();
+            std::string key;
+            if (i_ >= s_.size() || s_[i_] != '"') return error_at("looking for beginning of object key string");
+            if (!string(key)) return false;
+            if (!eat(':')) return error_at("after object key");
+            ordered v;
+            if (!value(v, depth + 1)) return false;
+            members.emplace_back(std::move(key), std::move(v));
+        } while (eat(','));
+        return eat('}') || error_at("after object key:value pair");
     }
 
     bool array(ordered &out, int depth) {
@@ -433,7 +460,8 @@ class Parser {
             if (digits() == 0) return error_at("in exponent of numeric literal");
         }
         const std::string_view lit = s_.substr(start, i_ - start);
-        if (is_int && integer(lit, out)) return true;
+        // "-0" is kept as the float -0.0 Go decodes it to (an int field still accepts it).
+        if (is_int && lit != "-0" && integer(lit, out)) return true;
         out = to_double(lit);
         return true;
     }
@@ -479,6 +507,9 @@ class Parser {
         return exp + (first < dot ? static_cast<int64_t>(dot - first) - 1 : -static_cast<int64_t>(first - dot));
     }
 };
+
+// Repeated keys kept (see Parser::object); decode_struct works on this form.
+std::optional<ordered> parse_raw(std::string_view bytes, std::string *error) { return Parser(bytes).document(error); }
 
 // Go's foldName restricted to what can equal an ASCII field name: ASCII letters upper-cased, and the
 // two non-ASCII runes whose fold set contains an ASCII letter (U+017F long s, U+212A Kelvin sign).
@@ -545,7 +576,13 @@ std::string canonical(const ordered &v) {
     return out;
 }
 
-std::optional<ordered> parse(std::string_view bytes, std::string *error) { return Parser(bytes).document(error); }
+std::optional<ordered> parse(std::string_view bytes, std::string *error) {
+    auto raw = parse_raw(bytes, error);
+    if (!raw) return raw;
+    return normalize(*raw, false);
+}
+
+ordered decode_any(const ordered &v) { return normalize(v, true); }
 
 void decode_struct(const ordered &v, const std::vector<Field> &fields) {
     if (v.is_null()) return;
@@ -556,7 +593,7 @@ void decode_struct(const ordered &v, const std::vector<Field> &fields) {
 
 std::optional<std::string> decode_document(std::string_view bytes, const std::vector<Field> &fields) {
     std::string error;
-    auto doc = parse(bytes, &error);
+    auto doc = parse_raw(bytes, &error);
     if (!doc) return error;
     try {
         decode_struct(*doc, fields);
@@ -588,6 +625,8 @@ void decode_int(const ordered &v, int64_t &out) {
         out = static_cast<int64_t>(v.get<uint64_t>());
     } else if (v.is_number_integer() && !v.is_number_unsigned()) {
         out = v.get<int64_t>();
+    } else if (v.is_number_float() && v.get<double>() == 0 && std::signbit(v.get<double>())) {
+        out = 0;  // the literal "-0" (parse keeps it as -0.0); "-0.0" lands here too, which Go would refuse
     } else {
         type_error(v, "int");
     }

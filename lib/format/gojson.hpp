@@ -35,9 +35,9 @@ std::string canonical(const ordered &v);
 
 // Parses JSON as Go's decoder does: strict grammar (no trailing garbage), invalid UTF-8 bytes and
 // unpaired \ud800-style escapes become U+FFFD, a repeated key keeps its last value (placed at its last
-// position, so later members still win), integer literals stay integers (int64, else uint64, else
-// double), a float literal beyond double range is kept as +-inf for the field decoder to reject.
-// nullopt when the bytes are not JSON; *error (if given) then says why.
+// position), integer literals stay integers (int64, else uint64, else double; "-0" is -0.0), a float
+// literal beyond double range is kept as +-inf. nullopt when the bytes are not JSON; *error (if given)
+// then says why.
 std::optional<ordered> parse(std::string_view bytes, std::string *error = nullptr);
 
 // Thrown by the field decoders below when a JSON type does not fit the Go field.
@@ -55,8 +55,12 @@ struct Field {
 // field whose name matches exactly, else case-insensitively as Go folds names (ASCII, plus U+017F and
 // U+212A); unknown members are skipped; null is a no-op; any other non-object throws DecodeError.
 void decode_struct(const ordered &v, const std::vector<Field> &fields);
-// parse + decode_struct on a whole document. Returns the error text, or nullopt on success.
+// Parses a whole document and decode_struct's it, every member of a repeated key included (so a wrong
+// type in an overwritten member is still an error, as in Go). Returns the error text, or nullopt.
 std::optional<std::string> decode_document(std::string_view bytes, const std::vector<Field> &fields);
+// Go's decoding into `any` (map[string]any values): repeated keys reduced to the last one, every number
+// a float64, DecodeError for a number beyond float64 range.
+ordered decode_any(const ordered &v);
 
 // Field decoders. As in Go, null leaves a string/int/time untouched and resets a slice to empty;
 // elements are decoded into the existing slice positions.

@@ -69,13 +69,20 @@ void append_padded(std::string &out, int64_t v, int width) {
     out += buf;
 }
 
-// The fraction and zone suffix; returns false if `s` is not exactly one of them.
+// Go's parseUint-style check for a fixed-width field: all digits and within [min, max].
+bool fixed_field(std::string_view s, size_t at, size_t width, int min, int max, int &out) {
+    return at + width <= s.size() && parse_uint(s.substr(at, width), min, max, out);
+}
+
+// The fraction and zone suffix, as time.Parse(RFC3339) reads them after the seconds: '.' or ',' then
+// any number of digits (at most 9 are used, the rest dropped), then "Z" or "+hh:mm" where Go's range
+// test lets hh reach 24 and mm reach 60. An offset of 24h or more is refused here: Go reads it but
+// cannot marshal it back ("timezone hour outside of range"), so no checksum could cover it.
 bool parse_fraction_and_zone(std::string_view s, int32_t &nsec, int32_t &offset_min) {
     nsec = 0;
-    if (s.size() >= 2 && s[0] == '.' && is_digit(s, 1)) {
+    if (s.size() >= 2 && (s[0] == '.' || s[0] == ',') && is_digit(s, 1)) {
         size_t n = 1;
         while (is_digit(s, n)) n++;
-        // Go's parseNanoseconds reads at most 9 digits; further digits are dropped, not rounded.
         for (size_t k = 1; k <= 9; k++) nsec = nsec * 10 + (k < n ? s[k] - '0' : 0);
         s.remove_prefix(n);
     }
@@ -83,7 +90,8 @@ bool parse_fraction_and_zone(std::string_view s, int32_t &nsec, int32_t &offset_
     if (s == "Z") return true;
     int hh = 0, mm = 0;
     if (s.size() != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':') return false;
-    if (!parse_uint(s.substr(1, 2), 0, 23, hh) || !parse_uint(s.substr(4, 2), 0, 59, mm)) return false;
+    if (!fixed_field(s, 1, 2, 0, 24, hh) || !fixed_field(s, 4, 2, 0, 60, mm)) return false;
+    if (hh * 60 + mm >= 24 * 60) return false;
     offset_min = (s[0] == '-' ? -1 : 1) * (hh * 60 + mm);
     return true;
 }
@@ -122,16 +130,22 @@ std::string format_rfc3339nano(const Timestamp &t) {
     return out + buf;
 }
 
+// Go's Time.UnmarshalJSON tries a strict RFC 3339 reader and falls back to time.Parse(RFC3339, s)
+// (the stricter re-checks are disabled in Go, issue 54580), so the accepted set is Parse's: a 4-digit
+// year, 2-digit month/day/minute/second, a 1- or 2-digit hour, and the suffix above.
 std::optional<Timestamp> parse_rfc3339(std::string_view s) {
-    if (s.size() < 20) return std::nullopt;  // "2006-01-02T15:04:05" plus at least "Z"
     int year = 0, month = 0, day = 0, hour = 0, min = 0, sec = 0;
-    if (!parse_uint(s.substr(0, 4), 0, 9999, year) || !parse_uint(s.substr(5, 2), 1, 12, month) ||
-        !parse_uint(s.substr(8, 2), 1, days_in(month, year), day) || !parse_uint(s.substr(11, 2), 0, 23, hour) ||
-        !parse_uint(s.substr(14, 2), 0, 59, min) || !parse_uint(s.substr(17, 2), 0, 59, sec))
+    if (!fixed_field(s, 0, 4, 0, 9999, year) || !fixed_field(s, 5, 2, 1, 12, month) ||
+        !fixed_field(s, 8, 2, 1, days_in(month, year), day))
         return std::nullopt;
-    if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return std::nullopt;
+    if (s.size() < 11 || s[4] != '-' || s[7] != '-' || s[10] != 'T') return std::nullopt;
+    const size_t hour_len = is_digit(s, 12) ? 2 : 1;
+    const size_t m = 11 + hour_len;  // offset of the ':' before the minutes
+    if (!fixed_field(s, 11, hour_len, 0, 23, hour) || !fixed_field(s, m + 1, 2, 0, 59, min) ||
+        !fixed_field(s, m + 4, 2, 0, 59, sec) || s[m] != ':' || s[m + 3] != ':')
+        return std::nullopt;
     Timestamp t;
-    if (!parse_fraction_and_zone(s.substr(19), t.nsec, t.offset_min)) return std::nullopt;
+    if (!parse_fraction_and_zone(s.substr(m + 6), t.nsec, t.offset_min)) return std::nullopt;
     const int64_t local = days_from_civil(year, month, day) * kSecondsPerDay + hour * 3600 + min * 60 + sec;
     t.sec = local - int64_t{t.offset_min} * 60;
     return t;

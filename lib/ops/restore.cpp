@@ -62,6 +62,7 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     repo.save_worktree(cfg);
     doc["detached"] = cfg.detached();
     doc["stats"] = stats.to_json();
+    doc["changes"] = plan_to_json(plan);
     try {
         cache.save(repo.stat_cache_path(cfg.name));
     } catch (const Error &e) {

@@ -838,6 +838,8 @@ int main(void) {
         CHECK(json_has(out, "detached", "true"), "restore older snapshot: detached");
         CHECK(has_str(out, "worktree", "main"), "restore worktree");
         CHECK(json_has(out, "partial", "false"), "partial false");
+        CHECK(json_next_value(out, "changes") != NULL, "restore: changes listed (not only for dry_run)");
+        CHECK(json_next_value(out, "stats") != NULL, "restore: stats");
         g_ctx = NULL;
     }
     jvs_free(out);

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from cli_helpers import EXIT_CANCELLED, base_env, tree_state, write
+from cli_helpers import EXIT_CANCELLED, EXIT_LOCKED, base_env, tree_state, write
 
 
 def test_every_command_json_kind(repo, jvs, tmp_path):
@@ -87,3 +87,24 @@ def test_cancel_with_ctrl_c(repo, jvs):
     assert proc.returncode == EXIT_CANCELLED, (out, err)
     assert json.loads(out)["error"]["code"] == "E_CANCELLED"
     assert tree_state(repo.root) == before
+
+
+def test_locked_worktree_exit_4(repo, jvs, unchanged):
+    import fcntl
+
+    repo.snapshot("first")
+    lock = repo.root / ".jvs" / "locks" / "wt-main.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with unchanged():
+            doc = jvs.error("--lock-timeout", "0", "snapshot", "second", code="E_LOCKED", exit=EXIT_LOCKED)
+            assert doc["error"]["status_name"].endswith("LOCKED")
+            t0 = time.monotonic()
+            p = jvs.run("snapshot", "second", "--lock-timeout", "300")
+            assert p.returncode == EXIT_LOCKED and "[E_LOCKED]" in p.stderr
+            assert time.monotonic() - t0 >= 0.25
+            jvs.error("--lock-timeout", "0", "restore", "HEAD", code="E_LOCKED", exit=EXIT_LOCKED)
+        # readers are not blocked
+        assert jvs.json("history")["kind"] == "history"
+    jvs.ok("--lock-timeout", "0", "snapshot", "second")

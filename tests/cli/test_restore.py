@@ -145,12 +145,12 @@ def _interactive(jvs, args, cwd, answer):
 
 def test_interactive_choice(repo, jvs, two):
     v1, v2, p1, p2 = two
-    ids_by_age = sorted([v1, v2])
-    code, out, err = _interactive(jvs, ["restore", "-i", "version"], repo.main, "2\n")  # note contains "version"
-    assert "1) " in err and "2) " in err and "Restore which snapshot?" in err, err
+    # "version" is no reference, but both notes contain it: candidates newest first
+    code, out, err = _interactive(jvs, ["restore", "-i", "version"], repo.main, "2\n")
+    assert f"1) {v2}" in err and f"2) {v1}" in err and "Restore which snapshot?" in err, err
     assert code == 0, err
-    chosen = out.split()[3]
-    assert chosen in ids_by_age
+    assert out.startswith(f"Restored to snapshot {v1}\n")
+    assert payload(repo.main) == p1
 
 
 def test_interactive_cancel(repo, jvs, two, unchanged):

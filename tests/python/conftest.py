@@ -55,6 +55,23 @@ def tree(root: Path) -> Dict[str, bytes]:
     return out
 
 
+def many_files(root: Path, n: int = 20000, per_dir: int = 500) -> None:
+    """n tiny files: makes snapshot/restore/fork take about a second (for cancellation tests)."""
+    for i in range(n):
+        d = root / ("many%03d" % (i // per_dir))
+        if i % per_dir == 0:
+            d.mkdir(parents=True, exist_ok=True)
+        fd = os.open(str(d / ("f%05d" % i)), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(fd, b"%d" % i)
+        os.close(fd)
+
+
+LOCK_WAIT_IGNORES_INTERRUPT = (
+    "libjvs mismatch: a call waiting for the worktree lock (FileLock::acquire polling up to "
+    "lock_timeout_ms) does not check jvs_repo_interrupt, so it is not cancelled"
+)
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> Iterator[jvs.Workspace]:
     """A fresh repository's main worktree holding two files."""

@@ -29,8 +29,8 @@ def test_build_info_and_status_names() -> None:
     assert info["abi_version"] == 1
     ops = {o["name"] for o in info["operations"]}
     assert {"snapshot", "restore", "history", "worktree_fork", "verify", "info"} <= ops
-    assert jvs.status_name(0) == "OK"
-    assert jvs.status_name(-5) == "LOCKED"
+    assert jvs.status_name(0) == "JVS_OK"
+    assert jvs.status_name(-5) == "JVS_E_LOCKED"
 
 
 # ---- init / open / info -------------------------------------------------------------------
@@ -189,9 +189,10 @@ def test_restore_in_place(ws: jvs.Workspace) -> None:
     assert not (ws.path / "new").exists()
     assert os.stat(ws.path).st_ino == root_ino  # the worktree directory is kept
     actions = {c.path: c.action for c in res.changes}
-    assert actions.get("new/created.txt") == "delete"
-    assert actions.get("dir/b.txt") == "create"
-    assert actions.get("a.txt") == "update"
+    # a removed directory tree may be reported as one "rmdir" of its top
+    assert actions.get("new/created.txt") == "delete" or actions.get("new") == "rmdir", actions
+    assert actions.get("dir/b.txt") == "create", actions
+    assert actions.get("a.txt") == "update", actions
     assert res.stats["deleted"] >= 1 and res.stats["created"] >= 1
 
 
@@ -202,7 +203,7 @@ def test_restore_dry_run_touches_nothing(ws: jvs.Workspace) -> None:
     res = ws.restore(s1, dry_run=True)
     assert res.dry_run
     assert tree(ws.path) == before
-    assert any(c.path == "extra.txt" and c.action == "delete" for c in res.changes)
+    assert any(c.path == "extra.txt" and c.action == "delete" for c in res.changes), res.changes
     assert ws.current_snapshot == s1
 
 

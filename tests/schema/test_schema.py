@@ -10,7 +10,8 @@ is validated against the top-level schema and against its kind's $def; in additi
   - descriptors equal .jvs/descriptors/<id>.json and their descriptor_checksum recomputes.
 
 The library comes from $JVS_LIB (default /work/main/build/libjvs.so); the tests that need it are
-skipped, with the reason printed, when it is missing. Run: pytest -q tests/schema
+skipped, with the reason printed, when it is missing. $JVS_SCHEMA overrides the schema file (to try a
+draft). Run: pytest -q tests/schema
 """
 import ctypes
 import fcntl
@@ -71,8 +72,9 @@ DOCUMENTED_OPTIONS = {
     "worktree_remove": {"name", "force"},
 }
 for _op, _keys in DOCUMENTED_OPTIONS.items():
-    if _op not in ("repo_init", "repo_open"):
-        _keys.add("worktree")
+    if _op not in ("repo_init", "repo_open", "worktree_list", "worktree_path", "worktree_rename",
+                   "worktree_remove"):
+        _keys.add("worktree")  # the worktree-management operations name theirs with `name`
     if _op in WRITERS:
         _keys.add("lock_timeout_ms")
 

@@ -106,7 +106,7 @@ def build_info() -> Dict[str, Any]:
 
 
 def status_name(status: int) -> str:
-    """The name of a ``JVS_E_*`` status code (``-5`` -> ``"LOCKED"``)."""
+    """The name of a ``JVS_E_*`` status code (``-5`` -> ``"JVS_E_LOCKED"``)."""
     return _native.status_name(status)
 
 

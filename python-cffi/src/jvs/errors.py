@@ -76,7 +76,7 @@ class JVSError(Exception):
         hint: one line saying what to do about it ("" if none).
         details: machine-readable specifics (a dict, possibly empty).
         status: the numeric ``jvs_status`` (``JVS_E_*``) the call returned.
-        status_name: its name, e.g. ``"NOT_FOUND"``.
+        status_name: its name, e.g. ``"JVS_E_NOT_FOUND"``.
         op: the operation that failed, e.g. ``"restore"``.
         document: the whole error document as returned by the library (``{}`` if none).
     """
@@ -98,7 +98,7 @@ class JVSError(Exception):
         hint: str = "",
         details: Optional[Mapping[str, Any]] = None,
         status: int = -1,
-        status_name: str = "ERROR",
+        status_name: str = "JVS_E_ERROR",
         op: str = "",
         document: Optional[Mapping[str, Any]] = None,
     ) -> None:
@@ -261,10 +261,10 @@ def error_from_document(doc: Optional[Mapping[str, Any]], status: int = -1,
     if not doc or not isinstance(doc.get("error"), Mapping):
         if status == -11:
             return OutOfMemory("libjvs ran out of memory", code="E_NOMEM", status=status,
-                               status_name=status_name or "NOMEM")
+                               status_name=status_name or "JVS_E_NOMEM")
         return JVSError("libjvs failed with status %d (%s) and no error document"
                         % (status, status_name or "?"), status=status,
-                        status_name=status_name or "ERROR", document=doc)
+                        status_name=status_name or "JVS_E_ERROR", document=doc)
     err = doc["error"]
     code = str(err.get("code") or "E_ERROR")
     cls = CODE_TO_ERROR.get(code, JVSError)
