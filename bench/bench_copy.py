@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -163,15 +162,20 @@ class Runner:
         """cp -a src dst && sync, cold (if enabled); returns seconds. The copy is removed afterwards."""
         dst = os.path.join(self.tmp, "floor-copy")
         if os.path.exists(dst):
-            shutil.rmtree(dst)
+            remove_tree(dst)
         self.drop_caches()
         t0 = time.perf_counter()
         subprocess.run(["cp", "-a", src, dst], check=True)
         subprocess.run(["sync"], check=True)
         secs = time.perf_counter() - t0
-        shutil.rmtree(dst)
+        remove_tree(dst)
         os.sync()
         return secs
+
+
+def remove_tree(path):
+    # `rm -rf` is several times faster than shutil.rmtree on a 10,000-file tree
+    subprocess.run(["rm", "-rf", "--", path], check=True)
 
 
 def du_bytes(*paths):
@@ -261,7 +265,7 @@ def bench(args):
             first_id = r["doc"]["snapshot"]["snapshot_id"]
             ws = main
             if i + 1 < args.repeat:
-                shutil.rmtree(os.path.join(repo, ".jvs"))
+                remove_tree(os.path.join(repo, ".jvs"))
         main = ws
 
         # 2. snapshot after rewriting 1% of the files
@@ -308,7 +312,7 @@ def bench(args):
         if args.keep:
             log(f"kept {tmp}")
         else:
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
     res["elapsed"] = time.perf_counter() - t_start
     res["cold"] = cold
     res["info"] = info
@@ -326,6 +330,7 @@ def summarise(res):
         ratio = t / f
         fl = statistics.median(res["flush"][m])
         rows.append({"metric": m, "jvs": t, "floor": f, "ratio": ratio, "target": TARGETS[m][1],
+                     "jvs_runs": res["times"][m], "floor_runs": res["floor"][m],
                      "verdict": "PASS" if ratio <= TARGETS[m][0] else "MISS", "rss": res["rss"][m],
                      "flush": fl, "ratio_flushed": (t + fl) / f})
     sp = res["space"]
@@ -335,7 +340,8 @@ def summarise(res):
 
 
 def table(rows, res):
-    hdr = ("| measurement | jvs | floor (`cp -a` + `sync`) | ratio | target | verdict | jvs peak RSS "
+    hdr = ("| measurement | jvs, median (min-max) | floor `cp -a` + `sync`, median (min-max) | ratio | target "
+           "| verdict | jvs peak RSS "
            "| deferred flush after jvs | ratio incl. flush |")
     out = [hdr, "|" + "---|" * 9]
     for r in rows:
@@ -343,7 +349,8 @@ def table(rows, res):
             out.append(f"| {LABELS[r['metric']]} | {r['jvs'] / 1e6:.1f} MB | {r['floor'] / 1e6:.1f} MB (one copy) "
                        f"| {r['ratio']:.3f}x | {r['target']} | **{r['verdict']}** | | | |")
         else:
-            out.append(f"| {LABELS[r['metric']]} | {r['jvs']:.3f} s | {r['floor']:.3f} s | {r['ratio']:.3f}x "
+            out.append(f"| {LABELS[r['metric']]} | {r['jvs']:.3f} s ({min(r['jvs_runs']):.3f}-{max(r['jvs_runs']):.3f}) "
+                       f"| {r['floor']:.3f} s ({min(r['floor_runs']):.3f}-{max(r['floor_runs']):.3f}) | {r['ratio']:.3f}x "
                        f"| {r['target']} | **{r['verdict']}** | {r['rss'] / 2**20:.1f} MiB | {r['flush']:.3f} s "
                        f"| {r['ratio_flushed']:.3f}x |")
     return "\n".join(out)
@@ -381,7 +388,7 @@ Measured by `bench/bench_copy.py` (see `bench/README.md` for what each number me
   (90% of files 1-16 KiB, 8% 16-256 KiB, 2% MB-sized holding most bytes); 1% churn = {churn_files:.0f} files
   rewritten (~{churn_bytes / 1e6:.1f} MB), 1% of each size class
 - Caches: {'cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before every timed run, floor and jvs alike' if res['cold'] else 'warm (caches not dropped)'}
-- Median of {args.repeat} runs; wall time of the whole `jvs` process (start-up included); floor =
+- Median of {args.repeat} runs (ratio = median jvs / median floor); wall time of the whole `jvs` process (start-up included); floor =
   `cp -a <worktree> <dst> && sync`; benchmark wall time {res['elapsed']:.0f} s
 - Reproduce: `{cmd}`
 

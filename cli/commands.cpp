@@ -48,9 +48,18 @@ std::string Session::current_worktree() {
     return d.contains("worktree") && d["worktree"].is_string() ? d["worktree"].get<std::string>() : "";
 }
 
+// Progress events draw the bar; warning events go to stderr; unknown kinds are ignored.
 int32_t Session::on_event(const char *event_json, void *user_data) noexcept {
     try {
-        static_cast<Session *>(user_data)->progress_.on_event(event_json);
+        auto *self = static_cast<Session *>(user_data);
+        const json ev = json::parse(event_json ? event_json : "", nullptr, false);
+        const std::string kind = ev.is_object() ? ev.value("kind", "") : "";
+        if (kind == "progress") {
+            self->progress_.update(ev);
+        } else if (kind == "warning") {
+            self->progress_.clear();
+            self->out.warn(ev.value("message", std::string("(no message)")));
+        }
     } catch (...) {
         // a malformed event must not break the operation
     }
@@ -71,8 +80,10 @@ json Session::call(const char *op, const Call &fn) {
         throw;
     }
     jvs_free(text);
-    if (st == JVS_OK)
+    if (st == JVS_OK) {
+        out.warn_all(doc);
         return doc;
+    }
     if (!doc.contains("error") || !doc["error"].is_object())
         doc = make_error(st, "E_INTERNAL", "libjvs failed without an error document", "please report this bug", op);
     throw Failed{std::move(doc)};

@@ -150,10 +150,18 @@ void Output::print_json(const json &doc) const {
 }
 
 void Output::warn(std::string_view message) const {
-    if (json_mode_)
-        return;
     std::fprintf(stderr, "%s %.*s\n", paint_err("warning:", Color::Yellow).c_str(), static_cast<int>(message.size()),
                  message.data());
+}
+
+void Output::warn_all(const json &doc) const {
+    const json &warnings = member(doc, "warnings");
+    if (!warnings.is_array())
+        return;
+    for (const json &w : warnings) {
+        std::string code = str(w, "code");
+        warn(str(w, "message", w.dump()) + (code.empty() ? "" : " [" + code + "]"));
+    }
 }
 
 int Output::report_error(const json &doc) const {
@@ -171,16 +179,35 @@ int Output::report_error(const json &doc) const {
         out += " " + paint_err("[" + ecode + "]", Color::Dim);
     std::fprintf(stderr, "%s\n", out.c_str());
 
+    // Snapshot lists the library attaches: candidates of an ambiguous ref, suggestions for an
+    // unknown one.
     const json &details = member(e, "details");
-    const json &cands = member(details, "candidates");
-    if (cands.is_array() && !cands.empty()) {
-        std::fprintf(stderr, "candidates:\n");
-        for (const json &c : cands) {
+    auto list = [&](const char *key, const char *title) {
+        const json &items = member(details, key);
+        if (!items.is_array() || items.empty())
+            return;
+        std::fprintf(stderr, "%s\n", title);
+        for (const json &c : items) {
             if (c.is_string())
                 std::fprintf(stderr, "  %s\n", c.get<std::string>().c_str());
             else if (c.is_object())
                 std::fprintf(stderr, "  %s\n", snapshot_line(c, Output{}).c_str());
         }
+    };
+    list("candidates", "candidates:");
+    list("suggestions", "did you mean:");
+    const json &holder = member(details, "holder");
+    if (holder.is_object() && !holder.empty()) {
+        std::string who = "held by";
+        if (holder.contains("pid"))
+            who += " pid " + holder["pid"].dump();
+        if (std::string host = str(holder, "host"); !host.empty())
+            who += " on " + host;
+        if (std::string op = str(holder, "op"); !op.empty())
+            who += " (" + op + ")";
+        if (std::string since = str(holder, "since"); !since.empty())
+            who += " since " + local_time(since);
+        std::fprintf(stderr, "%s\n", who.c_str());
     }
     std::string hint = str(e, "hint");
     if (!hint.empty())
@@ -192,11 +219,8 @@ int Output::report_error(const json &doc) const {
 
 // ---- progress bar ---------------------------------------------------------------------------
 
-void ProgressBar::on_event(const char *event_json) {
-    if (!enabled_ || event_json == nullptr)
-        return;
-    json ev = json::parse(event_json, nullptr, false);
-    if (!ev.is_object() || str(ev, "kind") != "progress")
+void ProgressBar::update(const json &ev) {
+    if (!enabled_)
         return;
     const std::uint64_t done = num(ev, "done"), total = num(ev, "total");
     const auto now = std::chrono::steady_clock::now();
@@ -436,6 +460,7 @@ void render_restore(const json &doc, const Output &out, bool ref_was_head) {
 }
 
 void render_history(const json &doc, const Output &out) {
+    const std::string truncated = str(doc, "truncated");
     const json &snaps = member(doc, "snapshots");
     const bool all = str(doc, "mode") == "all";
     const std::string head = str(doc, "head_snapshot_id"), latest = str(doc, "latest_snapshot_id");
@@ -457,6 +482,8 @@ void render_history(const json &doc, const Output &out) {
                 line(out.paint("◄── you are here (HEAD)", Color::Green));
         }
     }
+    if (!truncated.empty())
+        line(out.paint("(history ends early: " + truncated + ")", Color::Dim));
 }
 
 void render_verify(const json &doc, const Output &out, bool single) {

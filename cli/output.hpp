@@ -58,7 +58,10 @@ public:
     // returns the exit code for it.
     int report_error(const json &error_doc) const;
 
-    void warn(std::string_view message) const; // "warning: ..." on stderr (text mode only)
+    // "warning: ..." on stderr (in --json mode too: stderr never carries JSON).
+    void warn(std::string_view message) const;
+    // Every entry of a result document's `warnings` ([{code, message}]).
+    void warn_all(const json &doc) const;
 
 private:
     bool json_mode_ = false;
@@ -72,7 +75,7 @@ private:
 class ProgressBar {
 public:
     void enable(bool on) { enabled_ = on; }
-    void on_event(const char *event_json);
+    void update(const json &progress_event);
     void clear();
 
 private:

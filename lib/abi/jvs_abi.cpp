@@ -86,8 +86,9 @@ const std::vector<Operation> &operations() {
     static const std::vector<Operation> ops = {
         {"info", {"worktree"},
          [](Session &s, const Options &o, OpContext &) {
-             if (o.has("worktree")) s.repo.load_worktree(worktree_of(s, o));  // a named worktree must exist
-             return op_info(s, worktree_of(s, o));
+             std::optional<std::string> wt = s.worktree;  // the handle's, or the one asked for
+             if (o.has("worktree")) wt = s.repo.load_worktree(worktree_of(s, o)).name;
+             return op_info(s, wt);
          }},
         {"snapshot", {"worktree", "note", "tags", "paths", "compress", "lock_timeout_ms"},
          [](Session &s, const Options &o, OpContext &c) {

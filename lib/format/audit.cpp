@@ -160,7 +160,9 @@ AuditRecord append_audit(const std::string &audit_path, AuditRecord rec) {
     if (rec.timestamp.sec == 0 && rec.timestamp.nsec == 0) rec.timestamp = now_utc();
     rec.record_hash = audit_record_hash(rec);
     // After a torn write the new record must not be glued onto the fragment.
-    append_bytes(fd.get(), (tail.torn ? "\n" : "") + serialize_audit_line(rec), audit_path);
+    std::string bytes = tail.torn ? "\n" : "";
+    bytes += serialize_audit_line(rec);
+    append_bytes(fd.get(), bytes, audit_path);
     if (::fsync(fd.get()) != 0) fail_errno(errno, "fsync", audit_path);
     ::flock(fd.get(), LOCK_UN);
     return rec;

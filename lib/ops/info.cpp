@@ -19,7 +19,7 @@ Doc repo_doc(const Session &s, bool created) {
     return doc;
 }
 
-Doc op_info(const Session &s, const std::string &worktree) {
+Doc op_info(const Session &s, const std::optional<std::string> &worktree) {
     Doc doc = make_doc("info");
     doc["format_version"] = s.repo.format_version();
     doc["repo_id"] = s.repo.repo_id();
@@ -27,9 +27,9 @@ Doc op_info(const Session &s, const std::string &worktree) {
     doc["engine"] = kCopyEngine;
     doc["total_snapshots"] = list_snapshots(s.repo).size();
     doc["total_worktrees"] = s.repo.worktree_names().size();
-    if (s.repo.worktree_exists(worktree)) {
-        doc["worktree"] = worktree;
-        doc["worktree_path"] = s.repo.payload_path(worktree);
+    if (worktree) {
+        doc["worktree"] = *worktree;
+        doc["worktree_path"] = s.repo.payload_path(*worktree);
     }
     doc["version"] = JVS_VERSION_STRING;
     return doc;

@@ -39,7 +39,7 @@ struct RemoveOptions { std::string name; bool force = false; int64_t lock_timeou
 struct PathOptions { std::string name; };
 
 Doc repo_doc(const Session &s, bool created);
-Doc op_info(const Session &s, const std::string &worktree);
+Doc op_info(const Session &s, const std::optional<std::string> &worktree);
 Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx);
 Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx);
 Doc op_history(const Session &s, const HistoryOptions &o);

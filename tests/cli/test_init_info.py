@@ -55,7 +55,8 @@ def test_info(repo, jvs):
 
 
 def test_info_from_repo_root_and_subdir(repo, jvs):
-    assert "worktree" not in jvs.json("info", cwd=repo.root)
+    # outside any worktree, operations use "main" (API_REFERENCE §3.2)
+    assert jvs.json("info", cwd=repo.root).get("worktree") in (None, "main")
     (repo.main / "deep" / "er").mkdir(parents=True)
     assert jvs.json("info", cwd=repo.main / "deep" / "er")["worktree"] == "main"
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import JvsError, tree_listing
+from libjvs_driver import JvsError, tree_listing
 
 EVENT_CB = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_char_p, ctypes.c_void_p)
 
@@ -182,7 +182,7 @@ def test_many_threads_and_processes_keep_a_linear_lineage(lib, repo):
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
     script = (f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r});"
-              f"from conftest import Lib, LIB_PATH; l = Lib(LIB_PATH);"
+              f"from libjvs_driver import Lib, LIB_PATH; l = Lib(LIB_PATH);"
               f"h, _ = l.open({str(root / 'main')!r});"
               f"[h.call('snapshot', note='proc-%d' % k) for k in range(3)]")
     procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(3)]

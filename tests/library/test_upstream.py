@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import REF_PY, JvsError
+from libjvs_driver import REF_PY, JvsError
 
 UPSTREAM_IDS = {
     "1795582641418-194a5047": ("main", "first <note> & co", ["v1", "rel"]),
@@ -161,7 +161,7 @@ def test_generated_trees_hash_exactly_like_the_go_tool(lib, ref, tmp_path):
 
 
 def test_format_version_newer_than_ours_is_refused_untouched(lib, upstream):
-    from conftest import tree_listing
+    from libjvs_driver import tree_listing
     (upstream / ".jvs" / "format_version").write_text("2\n")
     before = tree_listing(upstream)
     with pytest.raises(JvsError) as e:
