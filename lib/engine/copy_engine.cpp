@@ -1,4 +1,6 @@
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -68,6 +70,24 @@ uint64_t copy_kernel(int in, int out, const std::string &src, const std::string 
     return total;
 }
 
+// Hashes a file from its start with large sequential reads.
+std::string hash_fd(int fd, const std::string &path) {
+    thread_local std::vector<char> buf(kIoBufferSize);
+    Sha256 h;
+    off_t off = 0;
+    for (;;) {
+        ssize_t n = ::pread(fd, buf.data(), buf.size(), off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail_errno(errno, "read", path);
+        }
+        if (n == 0) break;
+        h.update(buf.data(), static_cast<size_t>(n));
+        off += n;
+    }
+    return h.hex();
+}
+
 void set_fd_metadata(int fd, const struct stat &st, const std::string &dst) {
     if (running_as_root() && ::fchown(fd, st.st_uid, st.st_gid) != 0) fail_errno(errno, "fchown", dst);
     // After chown: chown clears setuid/setgid bits, so the exact mode goes last.
@@ -77,15 +97,31 @@ void set_fd_metadata(int fd, const struct stat &st, const std::string &dst) {
 }
 }  // namespace
 
-uint64_t copy_file(const std::string &src, const std::string &dst, const struct stat &st, std::string *hash_out) {
+CopyOutcome copy_file(const std::string &src, const std::string &dst, const struct stat &st, std::string *hash_out,
+                      CopyMethod method) {
     UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!in) fail_errno(errno, "open", src);
-    UniqueFd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    UniqueFd out(::open(dst.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!out) fail_errno(errno, "create", dst);
-    uint64_t n = hash_out ? copy_hashing(in.get(), out.get(), src, dst, hash_out)
-                          : copy_kernel(in.get(), out.get(), src, dst);
+    CopyOutcome r;
+    if (method == CopyMethod::Reflink) {
+        if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
+            r.cloned = true;
+            struct stat now {};
+            if (::fstat(out.get(), &now) != 0) fail_errno(errno, "fstat", dst);
+            r.bytes = static_cast<uint64_t>(now.st_size);
+            if (hash_out) *hash_out = hash_fd(out.get(), dst);
+        } else if (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == ENOTTY || errno == EPERM) {
+            r.fell_back = true;
+        } else {
+            fail_errno(errno, "ioctl(FICLONE)", dst);
+        }
+    }
+    if (!r.cloned)
+        r.bytes = hash_out ? copy_hashing(in.get(), out.get(), src, dst, hash_out)
+                           : copy_kernel(in.get(), out.get(), src, dst);
     set_fd_metadata(out.get(), st, dst);
-    return n;
+    return r;
 }
 
 bool try_hardlink(const std::string &existing, const std::string &dst) {

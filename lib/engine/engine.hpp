@@ -21,11 +21,22 @@ struct Degradation {
 
 inline constexpr const char *kCopyEngine = "copy";
 
-// Creates `dst` (must not exist) with `src`'s content. With `hash_out`, the content is read once,
-// hashed and written from the same buffer (the hash describes exactly what was written); otherwise
-// copy_file_range lets the kernel copy. Then applies exact mode, owner (as root), atime/mtime.
-// Returns the bytes copied.
-uint64_t copy_file(const std::string &src, const std::string &dst, const struct stat &st, std::string *hash_out);
+enum class CopyMethod {
+    Kernel,   // copy_file_range (the kernel's copy path; CoW where the filesystem offers it)
+    Reflink,  // FICLONE: share the extents; falls back to Kernel when the filesystem refuses
+};
+
+struct CopyOutcome {
+    uint64_t bytes = 0;
+    bool cloned = false;     // extents shared with the source
+    bool fell_back = false;  // Reflink was asked for and refused: data was copied
+};
+
+// Creates `dst` (must not exist) with `src`'s content, then applies exact mode, owner (as root) and
+// atime/mtime. With `hash_out`, the hash describes exactly what `dst` holds: a copy is read once,
+// hashed and written from the same buffer; a clone is hashed by reading the clone.
+CopyOutcome copy_file(const std::string &src, const std::string &dst, const struct stat &st, std::string *hash_out,
+                      CopyMethod method = CopyMethod::Kernel);
 
 // link(2) for deduplication against an immutable snapshot copy; false when the filesystem refuses
 // (EMLINK link-count limit, EXDEV, EPERM...), in which case the caller copies.

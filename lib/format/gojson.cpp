@@ -86,10 +86,8 @@ void append_ascii(std::string &out, unsigned char b) {
     }
 }
 
-// Go's appendString with escapeHTML. `raw_replacement` writes a bad byte as a raw U+FFFD instead of
-// "\ufffd": what CanonicalMarshal produces, because it re-marshals the string after a decode turned the
-// "\ufffd" escape into the rune itself.
-void append_quoted(std::string &out, std::string_view s, bool raw_replacement) {
+// Go's appendString with escapeHTML on.
+void append_quoted(std::string &out, std::string_view s) {
     out.push_back('"');
     for (size_t i = 0; i < s.size();) {
         const auto b = static_cast<unsigned char>(s[i]);
@@ -100,7 +98,7 @@ void append_quoted(std::string &out, std::string_view s, bool raw_replacement) {
         }
         auto [r, n] = decode_rune(s, i);
         if (r == 0xFFFD && n == 1) {
-            out += raw_replacement ? kReplacement : std::string_view("\\ufffd");
+            out += "\\ufffd";
         } else if (r == 0x2028 || r == 0x2029) {
             out += "\\u202";
             out.push_back(kHex[r & 0xF]);
@@ -110,6 +108,18 @@ void append_quoted(std::string &out, std::string_view s, bool raw_replacement) {
         i += n;
     }
     out.push_back('"');
+}
+
+// A string after a Go encode/decode round trip: each invalid byte replaced by the rune U+FFFD.
+std::string valid_utf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        auto [r, n] = decode_rune(s, i);
+        out += r == 0xFFFD && n == 1 ? kReplacement : s.substr(i, n);
+        i += n;
+    }
+    return out;
 }
 
 // Go's 'f' layout of the shortest round-trip digits: like strconv.FormatFloat(f, 'f', -1, 64), digits
@@ -157,19 +167,16 @@ void newline(std::string &out, int depth) {
     out.append(static_cast<size_t>(depth) * 2, ' ');
 }
 
-// CanonicalMarshal's view of an object: decoded into a Go map (keys as decoded strings, a repeated
-// key keeping its last value) and written in sorted key order.
+// CanonicalMarshal's view of an object: it went through a Go map, so keys are the decoded strings
+// (bad bytes now U+FFFD), a repeated key keeps its last value, and the order is that of the decoded
+// keys -- not of their escaped forms, which sort differently ("a\n" < "a!" but "a\\n" > "a!").
 std::vector<std::pair<std::string, const ordered *>> canonical_members(const ordered &v) {
     std::vector<std::pair<std::string, const ordered *>> members;
-    for (auto it = v.begin(); it != v.end(); ++it) {
-        std::string key;
-        append_quoted(key, it.key(), true);
-        members.emplace_back(std::move(key), &it.value());
-    }
+    for (auto it = v.begin(); it != v.end(); ++it) members.emplace_back(valid_utf8(it.key()), &it.value());
     std::stable_sort(members.begin(), members.end(), [](auto &a, auto &b) { return a.first < b.first; });
-    auto last_wins = [](auto &a, auto &b) { return a.first == b.first; };
-    std::reverse(members.begin(), members.end());
-    members.erase(std::unique(members.begin(), members.end(), last_wins), members.end());
+    auto same_key = [](auto &a, auto &b) { return a.first == b.first; };
+    std::reverse(members.begin(), members.end());  // so that unique() keeps the last of equal keys
+    members.erase(std::unique(members.begin(), members.end(), same_key), members.end());
     std::reverse(members.begin(), members.end());
     return members;
 }
@@ -190,7 +197,7 @@ void write_object(std::string &out, const ordered &v, Mode mode, int depth) {
         write(out, value, mode, depth + 1);
     };
     if (mode == Mode::canonical) {
-        for (auto &[key, value] : canonical_members(v)) member(key, *value);
+        for (auto &[key, value] : canonical_members(v)) member(quote(key), *value);
     } else {
         for (auto it = v.begin(); it != v.end(); ++it) member(quote(it.key()), it.value());
     }
@@ -219,8 +226,11 @@ void write(std::string &out, const ordered &v, Mode mode, int depth) {
     switch (v.type()) {
         case ordered::value_t::object: return write_object(out, v, mode, depth);
         case ordered::value_t::array: return write_array(out, v, mode, depth);
-        case ordered::value_t::string:
-            return append_quoted(out, v.get_ref<const std::string &>(), mode == Mode::canonical);
+        case ordered::value_t::string: {
+            // CanonicalMarshal re-marshals decoded strings: a bad byte is a raw U+FFFD there, not "\ufffd".
+            const auto &str = v.get_ref<const std::string &>();
+            return append_quoted(out, mode == Mode::canonical ? valid_utf8(str) : str);
+        }
         case ordered::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return;
         case ordered::value_t::null: out += "null"; return;
         case ordered::value_t::number_integer:
@@ -545,7 +555,7 @@ const Field *find_field(const std::vector<Field> &fields, const std::string &key
 std::string quote(std::string_view s) {
     std::string out;
     out.reserve(s.size() + 2);
-    append_quoted(out, s, false);
+    append_quoted(out, s);
     return out;
 }
 

@@ -45,7 +45,9 @@ struct DecodeError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// One json-tagged field of a Go struct: `set` decodes a member's value into the C++ target.
+// One json-tagged field of a Go struct: `set` decodes a member's value into the C++ target. Under
+// decode_document the value is the raw parse, where an object may repeat a key: decode it with the
+// decoders below (or iterate it), not with find()/operator[].
 struct Field {
     std::string_view name;
     std::function<void(const ordered &)> set;

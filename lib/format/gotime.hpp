@@ -23,8 +23,10 @@ Timestamp go_zero_time();
 // "2026-11-25T04:50:20.525989835Z": fraction trimmed of trailing zeros, omitted when 0;
 // non-zero offsets as "+hh:mm" / "-hh:mm" with the local wall time, as Go does.
 std::string format_rfc3339nano(const Timestamp &t);
-// Accepts RFC 3339 with an optional fraction and "Z" or "±hh:mm", exactly what Go's Time.UnmarshalJSON
-// accepts (fraction digits beyond 9 are truncated, as Go does). nullopt if malformed.
+// Accepts what Go's Time.UnmarshalJSON accepts (time.Parse(RFC3339) rules): RFC 3339 with an optional
+// '.' or ',' fraction of any length (digits beyond 9 truncated), "Z" or "±hh:mm", also a 1-digit hour
+// and offsets written like "+05:60". nullopt if malformed, and for offsets of 24h or more, which Go
+// reads but cannot marshal back.
 std::optional<Timestamp> parse_rfc3339(std::string_view s);
 
 }  // namespace jvs

@@ -56,8 +56,8 @@ std::string temp_name(const std::string &final_path) {
 }  // namespace
 
 nlohmann::ordered_json CheckoutStats::to_json() const {
-    return {{"created", created}, {"updated", updated},     {"deleted", deleted},
-            {"metadata", metadata}, {"unchanged", unchanged}, {"bytes_written", bytes_written}};
+    return {{"created", created},     {"updated", updated},     {"deleted", deleted},      {"metadata", metadata},
+            {"unchanged", unchanged}, {"bytes_written", bytes_written}, {"files_cloned", cloned}};
 }
 
 CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, const std::vector<std::string> &scope,
@@ -116,7 +116,7 @@ CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, con
 }
 
 CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
-                             StatCache &cache, OpContext &ctx) {
+                             StatCache &cache, OpContext &ctx, CopyMethod method) {
     CheckoutStats stats;
     stats.unchanged = plan.unchanged;
     std::vector<const Change *> writes, metas;
@@ -138,6 +138,7 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
     uint64_t total_bytes = 0;
     for (const auto *c : writes) total_bytes += c->target->size;
     ctx.phase("write", writes.size(), total_bytes);
+    std::vector<char> outcome(writes.size(), 0);  // 'r' cloned, 'f' clone refused
     parallel_for(writes.size(), &ctx, [&](size_t i) -> uint64_t {
         const Change &c = *writes[i];
         std::string src = path_join(snapshot_dir, c.rel), dst = path_join(dir, c.rel), tmp = temp_name(dst);
@@ -152,7 +153,9 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
                 target.resize(static_cast<size_t>(len));
                 create_symlink(target, tmp, *st);
             } else {
-                n = copy_file(src, tmp, *st, nullptr);
+                CopyOutcome out = copy_file(src, tmp, *st, nullptr, method);
+                n = out.bytes;
+                outcome[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 0;
             }
             if (::rename(tmp.c_str(), dst.c_str()) != 0) fail_errno(errno, "rename", dst);
         } catch (...) {
@@ -162,9 +165,12 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
         if (auto now = lstat_path(dst); now && c.target->type == 'f') cache.put(c.rel, *now, c.target->hash);
         return n;
     });
-    for (const auto *c : writes) {
+    for (size_t i = 0; i < writes.size(); i++) {
+        const Change *c = writes[i];
         (c->action == "create" ? stats.created : stats.updated)++;
-        stats.bytes_written += c->target->size;
+        if (outcome[i] == 'r') stats.cloned++;
+        else stats.bytes_written += c->target->size;
+        if (outcome[i] == 'f') stats.refused.push_back(c->rel);
     }
     // 4. metadata-only differences, without rewriting content.
     for (const auto *c : metas) {
@@ -181,6 +187,24 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
         if (auto st = lstat_path(path_join(snapshot_dir, (*it)->rel))) finish_dir(path_join(dir, (*it)->rel), *st);
     }
     return stats;
+}
+
+std::string checkout_engine(const CheckoutStats &s, CopyMethod method) {
+    bool reflinked = method == CopyMethod::Reflink && (s.cloned > 0 || s.refused.empty());
+    return reflinked ? "reflink-copy" : "copy";
+}
+
+nlohmann::ordered_json checkout_degradations(const CheckoutStats &s) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    if (s.refused.empty()) return out;
+    std::string list;
+    for (size_t i = 0; i < s.refused.size() && i < 10; i++) list += (i ? ", " : "") + s.refused[i];
+    if (s.refused.size() > 10) list += ", ...";
+    out.push_back(Degradation{"reflink_fallback", s.refused[0],
+                              std::to_string(s.refused.size()) +
+                                  " file(s) copied instead of cloned (the filesystem refused FICLONE): " + list}
+                      .to_json());
+    return out;
 }
 
 nlohmann::ordered_json plan_to_json(const CheckoutPlan &plan) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine.hpp"
 #include "ops/ops.hpp"
 #include "repo/manifest.hpp"
 #include "repo/stat_cache.hpp"
@@ -26,6 +27,8 @@ struct CheckoutPlan {
 
 struct CheckoutStats {
     uint64_t created = 0, updated = 0, deleted = 0, metadata = 0, unchanged = 0, bytes_written = 0;
+    uint64_t cloned = 0;                // files whose extents are shared with the snapshot
+    std::vector<std::string> refused;   // files the filesystem would not clone (copied instead)
     nlohmann::ordered_json to_json() const;
 };
 
@@ -34,7 +37,10 @@ struct CheckoutStats {
 CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, const std::vector<std::string> &scope,
                            StatCache &cache, OpContext &ctx);
 CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
-                             StatCache &cache, OpContext &ctx);
+                             StatCache &cache, OpContext &ctx, CopyMethod method);
+// The engine that ran for a checkout, and its degradations (files that could not be cloned).
+std::string checkout_engine(const CheckoutStats &s, CopyMethod method);
+nlohmann::ordered_json checkout_degradations(const CheckoutStats &s);
 nlohmann::ordered_json plan_to_json(const CheckoutPlan &plan);
 
 }  // namespace jvs

@@ -1,5 +1,6 @@
 // Repository-level documents: the handle's repo document and jvs_info.
 #include "engine/engine.hpp"
+#include "engine/select.hpp"
 #include "jvs.h"
 #include "ops/ops.hpp"
 #include "repo/snapshots.hpp"
@@ -24,7 +25,9 @@ Doc op_info(const Session &s, const std::optional<std::string> &worktree) {
     doc["format_version"] = s.repo.format_version();
     doc["repo_id"] = s.repo.repo_id();
     doc["repo_root"] = s.repo.root();
-    doc["engine"] = kCopyEngine;
+    EngineChoice engine = choose_engine(s.repo, false);  // read-only: never probes by writing
+    doc["engine"] = engine_name(engine.kind);
+    doc["engine_source"] = engine.source;
     doc["total_snapshots"] = list_snapshots(s.repo).size();
     doc["total_worktrees"] = s.repo.worktree_names().size();
     if (worktree) {

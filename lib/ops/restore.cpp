@@ -1,4 +1,5 @@
 // jvs_restore: make the worktree hold a snapshot's content again, in place.
+#include "engine/select.hpp"
 #include "ops/checkout.hpp"
 #include "ops/ops.hpp"
 #include "repo/refs.hpp"
@@ -56,13 +57,16 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
         doc["changes"] = plan_to_json(plan);
         return doc;  // nothing written, not even the stat cache
     }
-    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx);
+    CopyMethod method = choose_engine(repo, true).kind == EngineKind::Reflink ? CopyMethod::Reflink : CopyMethod::Kernel;
+    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method);
     cfg.head_snapshot_id = d.snapshot_id;
     if (cfg.latest_snapshot_id.empty()) cfg.latest_snapshot_id = d.snapshot_id;
     repo.save_worktree(cfg);
     doc["detached"] = cfg.detached();
+    doc["engine"] = checkout_engine(stats, method);
     doc["stats"] = stats.to_json();
     doc["changes"] = plan_to_json(plan);
+    doc["degradations"] = checkout_degradations(stats);
     try {
         cache.save(repo.stat_cache_path(cfg.name));
     } catch (const Error &e) {

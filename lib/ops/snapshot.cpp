@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <unordered_map>
 
 #include "engine/engine.hpp"
+#include "engine/juicefs.hpp"
 #include "engine/scan.hpp"
+#include "engine/select.hpp"
 #include "format/descriptor.hpp"
 #include "format/ids.hpp"
 #include "ops/ops.hpp"
@@ -69,11 +72,25 @@ struct Built {
     Manifest manifest;
     nlohmann::ordered_json stats;
     nlohmann::ordered_json degradations = nlohmann::ordered_json::array();
+    std::string engine;  // what actually ran
 };
+
+// One degradation entry for all files that had to be copied instead of cloned.
+void report_fallbacks(Built &b, const std::vector<std::string> &paths, const char *kind, const std::string &why) {
+    if (paths.empty()) return;
+    std::string list;
+    for (size_t i = 0; i < paths.size() && i < 10; i++) list += (i ? ", " : "") + paths[i];
+    if (paths.size() > 10) list += ", ...";
+    b.degradations.push_back(Degradation{kind, paths[0],
+                                         std::to_string(paths.size()) + " file(s) copied instead of cloned (" + why +
+                                             "): " + list}
+                                 .to_json());
+}
 
 // Materialises the scanned entries into `tmp`, linking files unchanged since the parent snapshot.
 Built materialise(const std::vector<ScanEntry> &entries, const std::string &payload, const std::string &tmp,
-                  const std::string &parent_dir, const Manifest *parent, StatCache &cache, OpContext &ctx) {
+                  const std::string &parent_dir, const Manifest *parent, StatCache &cache, CopyMethod method,
+                  OpContext &ctx) {
     Built b;
     auto parent_idx = parent ? index_manifest(*parent) : std::unordered_map<std::string, const ManifestEntry *>{};
     std::vector<size_t> files;
@@ -95,7 +112,7 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
     }
     std::vector<std::string> hashes(entries.size());
     std::vector<uint64_t> sizes(entries.size());
-    std::vector<char> how(entries.size(), 0);  // 'l' linked, 'c' copied
+    std::vector<char> how(entries.size(), 0);  // 'l' linked, 'c' copied, 'r' cloned, 'f' clone refused
     std::vector<std::vector<std::string>> dropped_xattrs(entries.size());
     ctx.phase("copy", files.size(), total_bytes);
     parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
@@ -113,8 +130,9 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
             how[i] = 'l';
             return 0;
         }
-        sizes[i] = copy_file(src, dst, e.st, &hashes[i]);
-        how[i] = 'c';
+        CopyOutcome out = copy_file(src, dst, e.st, &hashes[i], method);
+        sizes[i] = out.bytes;
+        how[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 'c';
         dropped_xattrs[i] = copy_xattrs(src, dst);
         // Cache only what provably did not change while it was read.
         if (auto after = lstat_path(src); after && StatKey::of(*after) == StatKey::of(e.st) &&
@@ -129,7 +147,8 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
             b.degradations.push_back(Degradation{"xattr_dropped", it->rel, x}.to_json());
         finish_dir(path_join(tmp, it->rel), it->st);
     }
-    uint64_t linked = 0, copied = 0, bytes_copied = 0;
+    uint64_t linked = 0, copied = 0, cloned = 0, bytes_copied = 0, bytes_hashed = 0;
+    std::vector<std::string> refused;
     b.manifest.reserve(entries.size());
     for (size_t i = 0; i < entries.size(); i++) {
         const auto &e = entries[i];
@@ -137,8 +156,11 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
         if (e.type == 'f') {
             m.size = sizes[i];
             m.hash = hashes[i];
-            (how[i] == 'l' ? linked : copied)++;
-            if (how[i] == 'c') bytes_copied += sizes[i];
+            if (how[i] == 'l') linked++;
+            if (how[i] == 'r') cloned++;
+            if (how[i] == 'c' || how[i] == 'f') copied++, bytes_copied += sizes[i];
+            if (how[i] == 'f') refused.push_back(e.rel);
+            if (how[i] != 'l') bytes_hashed += sizes[i];
             for (const auto &x : dropped_xattrs[i])
                 b.degradations.push_back(Degradation{"xattr_dropped", e.rel, x}.to_json());
         } else if (e.type == 'l') {
@@ -155,10 +177,84 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
         b.degradations.push_back(
             Degradation{"hardlink_split", paths[0], "hard-linked paths stored as separate files: " + all}.to_json());
     }
-    b.stats = {{"files", files.size()},      {"dirs", dirs},           {"symlinks", links},
-               {"files_hashed", copied},     {"files_linked", linked}, {"files_copied", copied},
-               {"bytes_copied", bytes_copied}, {"bytes_hashed", bytes_copied}};
+    report_fallbacks(b, refused, "reflink_fallback", "the filesystem refused FICLONE");
+    b.engine = engine_name(cloned > 0 || (method == CopyMethod::Reflink && refused.empty()) ? EngineKind::Reflink
+                                                                                              : EngineKind::Copy);
+    if (method == CopyMethod::Kernel) b.engine = engine_name(EngineKind::Copy);
+    b.stats = {{"files", files.size()},        {"dirs", dirs},                 {"symlinks", links},
+               {"files_hashed", copied + cloned}, {"files_linked", linked},    {"files_copied", copied},
+               {"files_cloned", cloned},       {"bytes_copied", bytes_copied}, {"bytes_hashed", bytes_hashed}};
     return b;
+}
+
+// JuiceFS: one metadata-only `juicefs clone` of the worktree (or of each partial path) into the
+// staging directory, then hashes only what the stat cache cannot vouch for. Returns false (leaving
+// `tmp` as an empty directory) when the clone fails, so the caller copies instead and says why.
+bool materialise_juicefs(const std::vector<std::string> &paths, const std::string &payload, const std::string &tmp,
+                         StatCache &cache, OpContext &ctx, Built &b, std::string *why) {
+    ctx.phase("clone", 0);
+    bool ok = true;
+    if (paths.empty()) {
+        ::rmdir(tmp.c_str());  // juicefs clone creates the destination itself
+        ok = juicefs_clone(payload, tmp, why);
+        if (!ok) mkdir_exact(tmp, 0755);
+    } else {
+        for (const auto &p : paths) {
+            for (size_t pos = p.find('/'); pos != std::string::npos; pos = p.find('/', pos + 1)) {
+                auto st = lstat_path(path_join(payload, p.substr(0, pos)));
+                if (st && !is_directory(path_join(tmp, p.substr(0, pos)))) {
+                    create_dir(path_join(tmp, p.substr(0, pos)));
+                    finish_dir(path_join(tmp, p.substr(0, pos)), *st);
+                }
+            }
+            if (!(ok = juicefs_clone(path_join(payload, p), path_join(tmp, p), why))) break;
+        }
+        if (!ok) {
+            remove_tree(tmp);
+            mkdir_exact(tmp, 0755);
+        }
+    }
+    if (!ok) return false;
+    ::unlink(path_join(tmp, ".READY").c_str());  // a marker the Go tool leaked into the worktree
+    std::vector<ScanEntry> entries = scan_tree(tmp, paths, &ctx);
+    std::vector<std::string> hashes(entries.size());
+    std::vector<size_t> files;
+    uint64_t dirs = 0, links = 0, total = 0;
+    for (size_t i = 0; i < entries.size(); i++) {
+        if (entries[i].type == 'f') files.push_back(i), total += static_cast<uint64_t>(entries[i].st.st_size);
+        dirs += entries[i].type == 'd';
+        links += entries[i].type == 'l';
+    }
+    std::atomic<uint64_t> hashed{0}, bytes_hashed{0};
+    ctx.phase("hash", files.size(), total);
+    parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
+        const ScanEntry &c = entries[files[k]];
+        // The clone may be trusted to hold the cached content only if the worktree file still has
+        // the stat the hash was cached under and the clone agrees on size, mtime and mode.
+        auto w = lstat_path(path_join(payload, c.rel));
+        auto cached = w ? cache.lookup(c.rel, *w) : std::nullopt;
+        if (cached && w->st_size == c.st.st_size && mtime_ns(*w) == mtime_ns(c.st) &&
+            (w->st_mode & 07777) == (c.st.st_mode & 07777)) {
+            hashes[files[k]] = *cached;
+            return 0;
+        }
+        hashes[files[k]] = sha256_file(path_join(tmp, c.rel));
+        hashed++;
+        bytes_hashed += static_cast<uint64_t>(c.st.st_size);
+        return static_cast<uint64_t>(c.st.st_size);
+    });
+    for (size_t i = 0; i < entries.size(); i++) {
+        const auto &e = entries[i];
+        ManifestEntry m{e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, mtime_ns(e.st), {}};
+        if (e.type == 'f') m.size = static_cast<uint64_t>(e.st.st_size), m.hash = hashes[i];
+        else m.hash = sha256_hex(e.type == 'l' ? e.link_target : base_name(e.rel));
+        b.manifest.push_back(std::move(m));
+    }
+    b.engine = engine_name(EngineKind::Juicefs);
+    b.stats = {{"files", files.size()},   {"dirs", dirs},          {"symlinks", links},
+               {"files_hashed", hashed.load()}, {"files_linked", 0}, {"files_copied", 0},
+               {"files_cloned", files.size()},  {"bytes_copied", 0}, {"bytes_hashed", bytes_hashed.load()}};
+    return true;
 }
 
 void sync_filesystem(const std::string &dir) {
@@ -201,17 +297,28 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     d.worktree_name = cfg.name;
     d.note = o.note;
     d.tags = in.tags;
-    d.engine = kCopyEngine;
+    d.engine = kCopyEngine;  // replaced by the engine that actually ran
     d.integrity_state = "verified";
     d.partial_paths = in.paths;
     std::string tmp = repo.snapshot_dir(d.snapshot_id) + ".tmp";
     std::string final_dir = repo.snapshot_dir(d.snapshot_id);
-    atomic_write(repo.intent_path(d.snapshot_id), intent_bytes(d.snapshot_id, cfg.name, now_utc(), d.engine), 0644);
+    EngineChoice engine = choose_engine(repo, true);
+    atomic_write(repo.intent_path(d.snapshot_id),
+                 intent_bytes(d.snapshot_id, cfg.name, now_utc(), engine_name(engine.kind)), 0644);
     Built built;
     try {
         mkdir_exact(tmp, 0755);
-        built = materialise(entries, payload, tmp, parent ? repo.snapshot_dir(parent_id) : std::string(),
-                            parent ? &*parent : nullptr, cache, ctx);
+        std::string why;
+        bool cloned = engine.kind == EngineKind::Juicefs &&
+                      materialise_juicefs(in.paths, payload, tmp, cache, ctx, built, &why);
+        if (!cloned) {
+            built = materialise(entries, payload, tmp, parent ? repo.snapshot_dir(parent_id) : std::string(),
+                                parent ? &*parent : nullptr, cache,
+                                engine.kind == EngineKind::Reflink ? CopyMethod::Reflink : CopyMethod::Kernel, ctx);
+            if (engine.kind == EngineKind::Juicefs)
+                built.degradations.push_back(Degradation{"clone_fallback", ".", why}.to_json());
+        }
+        d.engine = built.engine;
         std::vector<PayloadEntry> pe;
         pe.reserve(built.manifest.size());
         for (const auto &m : built.manifest) pe.push_back(m.payload());
@@ -241,7 +348,7 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     repo.save_worktree(cfg);
     Doc doc = make_doc("snapshot");
     doc["snapshot"] = descriptor_to_json(d);
-    doc["engine"] = d.engine;
+    doc["engine"] = built.engine;
     doc["stats"] = built.stats;
     doc["degradations"] = built.degradations;
     try {

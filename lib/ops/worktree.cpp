@@ -6,6 +6,11 @@
 
 #include <cerrno>
 
+#include <algorithm>
+
+#include "engine/juicefs.hpp"
+#include "engine/scan.hpp"
+#include "engine/select.hpp"
 #include "format/ids.hpp"
 #include "ops/checkout.hpp"
 #include "ops/ops.hpp"
@@ -39,19 +44,60 @@ void claim_payload(const Repo &repo, const std::string &name) {
     }
 }
 
-// Fills a freshly claimed payload directory with a snapshot; returns stats. Records the new files in
-// the worktree's stat cache so its first snapshot reads nothing.
-Doc populate(const Repo &repo, const std::string &name, const Descriptor &d, OpContext &ctx) {
+// JuiceFS: clone the whole snapshot in one metadata operation into a staging sibling, then rename it
+// over the (empty) claimed directory. The stat cache learns every file's hash from the manifest.
+bool populate_by_clone(const Repo &repo, const std::string &name, const Descriptor &d, const Manifest &manifest,
+                       Doc &doc, std::string *why) {
+    std::string payload = repo.payload_path(name);
+    std::string staging = payload + ".jvs-clone-tmp";
+    remove_tree(staging);
+    if (!juicefs_clone(repo.snapshot_dir(d.snapshot_id), staging, why)) {
+        remove_tree(staging);
+        return false;
+    }
+    ::unlink(path_join(staging, ".READY").c_str());  // the snapshot's marker is control data
+    if (::rename(staging.c_str(), payload.c_str()) != 0) {
+        int err = errno;
+        remove_tree(staging);
+        fail_errno(err, "rename", payload);
+    }
+    StatCache cache;
+    auto idx = index_manifest(manifest);
+    for (const auto &e : scan_tree(payload, {}, nullptr)) {
+        auto it = idx.find(e.rel);
+        if (e.type == 'f' && it != idx.end() && it->second->size == static_cast<uint64_t>(e.st.st_size))
+            cache.put(e.rel, e.st, it->second->hash);
+    }
+    cache.save(repo.stat_cache_path(name));
+    CheckoutStats stats;
+    stats.created = manifest.size();
+    stats.cloned = std::count_if(manifest.begin(), manifest.end(), [](const ManifestEntry &m) { return m.type == 'f'; });
+    doc["engine"] = engine_name(EngineKind::Juicefs);
+    doc["stats"] = stats.to_json();
+    doc["degradations"] = Doc::array();
+    return true;
+}
+
+// Fills a freshly claimed payload directory with a snapshot, with the repository's best engine.
+// Records the new files in the worktree's stat cache so its first snapshot reads nothing.
+void populate(const Repo &repo, const std::string &name, const Descriptor &d, OpContext &ctx, Doc &doc) {
     if (descriptor_checksum(d) != d.descriptor_checksum)
         fail("E_CHECKSUM_MISMATCH", "descriptor of snapshot " + d.snapshot_id + " fails its checksum",
              "run `jvs verify " + d.snapshot_id + "`", {{"snapshot_id", d.snapshot_id}});
     Manifest manifest = load_or_build_manifest(repo, d.snapshot_id);
+    EngineChoice engine = choose_engine(repo, true);
+    std::string why;
+    if (engine.kind == EngineKind::Juicefs && populate_by_clone(repo, name, d, manifest, doc, &why)) return;
+    CopyMethod method = engine.kind == EngineKind::Reflink ? CopyMethod::Reflink : CopyMethod::Kernel;
     StatCache cache;
     std::string payload = repo.payload_path(name);
     CheckoutPlan plan = plan_checkout(payload, manifest, {}, cache, ctx);
-    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx);
+    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method);
     cache.save(repo.stat_cache_path(name));
-    return stats.to_json();
+    doc["engine"] = checkout_engine(stats, method);
+    doc["stats"] = stats.to_json();
+    doc["degradations"] = checkout_degradations(stats);
+    if (engine.kind == EngineKind::Juicefs) doc["degradations"].push_back(Degradation{"clone_fallback", ".", why}.to_json());
 }
 
 Doc create_common(const Session &s, const std::string &raw_name, const std::string &from, const std::string &source_wt,
@@ -73,19 +119,20 @@ Doc create_common(const Session &s, const std::string &raw_name, const std::stri
     cfg.created_at = now_utc();
     try {
         if (snap) {
-            doc["stats"] = populate(repo, name, *snap, ctx);
+            populate(repo, name, *snap, ctx, doc);
             cfg.base_snapshot_id = cfg.head_snapshot_id = snap->snapshot_id;
             if (fork) cfg.latest_snapshot_id = snap->snapshot_id;
         }
         repo.save_worktree(cfg);  // publish: the worktree exists from here on
     } catch (...) {
         remove_tree(repo.payload_path(name));
+        remove_tree(repo.payload_path(name) + ".jvs-clone-tmp");
         remove_tree(parent_path(repo.worktree_config_path(name)));
         ::unlink(repo.stat_cache_path(name).c_str());
         throw;
     }
     doc["worktree"] = worktree_doc(repo, cfg);
-    doc["degradations"] = Doc::array();
+    if (!doc.contains("degradations")) doc["degradations"] = Doc::array();
     nlohmann::json details = {{"fork", fork}};
     if (snap) details["from"] = snap->snapshot_id;
     audit(repo, doc, "worktree_create", snap ? snap->snapshot_id : "", name, details);

@@ -26,11 +26,12 @@ def write(path, text, mode=None):
     return path
 
 
-def tree_state(root, ignore=(".jvs/locks",)):
+def tree_state(root, ignore=(".jvs/locks", ".jvs/cache/engine.json")):
     """Full listing of a directory: type, mode, size, content hash / link target per path.
 
     Lock files are ignored: a writer records its owner in them when it takes the lock, which is
-    allowed even when the operation then fails.
+    allowed even when the operation then fails. So is the engine-detection cache, which the first
+    writer creates once per repository (a probe result, not repository content).
     """
     root = Path(root)
     state = {}

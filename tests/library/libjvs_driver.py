@@ -64,13 +64,16 @@ class Repo:
 def tree_listing(root):
     """Everything under root: path, type, mode, size, content or link target (to prove 'unchanged').
 
-    `.jvs/locks/` is runtime coordination state (a lock file names its last holder), not repository
-    content, so it is left out."""
+    `.jvs/locks/` is runtime coordination state (a lock file names its last holder) and
+    `.jvs/cache/engine.json` the engine-detection result the first writer caches; neither is
+    repository content, so both are left out."""
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
         if os.path.basename(dirpath) == ".jvs" and "locks" in dirnames:
             dirnames.remove("locks")
         dirnames.sort()
+        if os.path.basename(dirpath) == "cache" and "engine.json" in filenames:
+            filenames.remove("engine.json")
         for n in sorted(dirnames + filenames):
             p = os.path.join(dirpath, n)
             st = os.lstat(p)
