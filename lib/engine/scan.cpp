@@ -65,7 +65,12 @@ struct Scanner {
         while (dirent *de = ::readdir(d)) {
             std::string n = de->d_name;
             if (n == "." || n == "..") continue;
-            if (rel.empty() && n == ".READY") continue;
+            if (rel.empty() && n == ".READY" && de->d_type != DT_DIR) {
+                struct stat st {};  // d_type may be DT_UNKNOWN: ask the filesystem
+                if (de->d_type != DT_UNKNOWN || ::fstatat(::dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                    !S_ISDIR(st.st_mode))
+                    continue;
+            }
             names.push_back(std::move(n));
         }
         std::sort(names.begin(), names.end());
@@ -124,8 +129,8 @@ std::vector<ScanEntry> scan_tree(const std::string &root, const std::vector<std:
         nlohmann::json paths = nlohmann::json::array();
         for (size_t i = 0; i < s.special.size() && i < 20; i++) paths.push_back(s.special[i]);
         fail("E_SPECIAL_FILE",
-             "the workspace holds " + std::to_string(s.special.size()) + " special file(s) (FIFO, socket or device), e.g. '" +
-                 s.special[0] + "'",
+             std::to_string(s.special.size()) + " special file(s) (FIFO, socket or device) found, e.g. " +
+                 path_join(root, s.special[0]),
              "jvs versions regular files, directories and symlinks; move special files out of the worktree",
              {{"paths", paths}, {"count", s.special.size()}});
     }

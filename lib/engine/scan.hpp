@@ -17,8 +17,8 @@ struct ScanEntry {
 };
 
 // Scans `root`, or only `only_paths` (cleaned relative paths; their ancestor directories are included
-// so the result is a self-contained tree). The top-level ".READY" (a control file: our marker in
-// snapshots, a leftover of the Go tool in worktrees) is skipped. FIFOs, sockets and devices throw
+// so the result is a self-contained tree). A top-level ".READY" file (a control file: our marker in
+// snapshots, a leftover of the Go tool in worktrees) is skipped; a directory of that name is not. FIFOs, sockets and devices throw
 // E_SPECIAL_FILE naming them, before anything is written; a missing only_path throws E_PATH_NOT_FOUND.
 std::vector<ScanEntry> scan_tree(const std::string &root, const std::vector<std::string> &only_paths,
                                  OpContext *ctx);

@@ -19,8 +19,5 @@ std::string payload_line(const PayloadEntry &e);
 // Skips every entry whose basename is ".READY" (at any depth), sorts the lines bytewise,
 // hashes the concatenation of line + "\n".
 std::string payload_root_hash(const std::vector<PayloadEntry> &entries);
-// Walks a real directory (lstat, never following links) and computes the hash by reading every file.
-// Used by verify and for snapshots that have no manifest. Throws Error (E_IO) on failures.
-std::string payload_root_hash_of_dir(const std::string &root);
 
 }  // namespace jvs

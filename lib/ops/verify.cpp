@@ -1,5 +1,6 @@
 // jvs_verify: recompute descriptor checksums and payload hashes.
 #include "format/payload_hash.hpp"
+#include "repo/manifest.hpp"
 #include "ops/ops.hpp"
 #include "repo/refs.hpp"
 #include "repo/snapshots.hpp"
@@ -13,7 +14,7 @@
 namespace jvs {
 
 namespace {
-Doc verify_one(const Repo &repo, const std::string &id, bool payload) {
+Doc verify_one(const Repo &repo, const std::string &id, bool payload, OpContext &ctx) {
     Doc r = {{"snapshot_id", id}, {"checksum_valid", false}, {"payload_hash_valid", false}, {"tamper_detected", false}};
     auto flag = [&](const std::string &code, const std::string &msg, bool tamper) {
         r["tamper_detected"] = tamper;
@@ -36,7 +37,7 @@ Doc verify_one(const Repo &repo, const std::string &id, bool payload) {
         return r;
     }
     try {
-        bool ok = payload_root_hash_of_dir(repo.snapshot_dir(id)) == d.payload_root_hash;
+        bool ok = payload_root_hash_of_dir(repo.snapshot_dir(id), &ctx) == d.payload_root_hash;
         r["payload_hash_valid"] = ok;
         if (!ok && checksum_ok) flag("E_PAYLOAD_HASH_MISMATCH", "payload hash mismatch", true);
     } catch (const Error &e) {
@@ -76,7 +77,7 @@ Doc op_verify(const Session &s, const VerifyOptions &o, OpContext &ctx) {
     bool ok = true;
     ctx.phase("verify", ids.size());
     for (const auto &id : ids) {
-        Doc r = verify_one(s.repo, id, o.payload);
+        Doc r = verify_one(s.repo, id, o.payload, ctx);
         if (r.contains("code")) ok = false;
         results.push_back(std::move(r));
         ctx.advance(1);

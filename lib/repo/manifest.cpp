@@ -4,6 +4,9 @@
 
 #include "engine/scan.hpp"
 #include "repo/repo.hpp"
+#include "repo/stat_cache.hpp"
+#include "util/error.hpp"
+#include "util/parallel.hpp"
 #include "util/fs.hpp"
 #include "util/records.hpp"
 #include "util/sha256.hpp"
@@ -44,22 +47,39 @@ std::optional<Manifest> read_manifest(const std::string &path) {
     return m;
 }
 
-Manifest build_manifest_from_dir(const std::string &root) {
-    Manifest m;
-    for (const auto &e : scan_tree(root, {}, nullptr)) {
-        ManifestEntry me{e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0,
-                         e.st.st_mtim.tv_sec * 1000000000LL + e.st.st_mtim.tv_nsec, {}};
+Manifest build_manifest_from_dir(const std::string &root, OpContext *ctx) {
+    if (ctx) ctx->phase("scan", 0);
+    std::vector<ScanEntry> entries = scan_tree(root, {}, ctx);
+    Manifest m(entries.size());
+    std::vector<size_t> files;
+    uint64_t total = 0;
+    for (size_t i = 0; i < entries.size(); i++) {
+        const auto &e = entries[i];
+        m[i] = {e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, mtime_ns(e.st), {}};
         if (e.type == 'f') {
-            me.size = static_cast<uint64_t>(e.st.st_size);
-            me.hash = sha256_file(path_join(root, e.rel));
-        } else if (e.type == 'l') {
-            me.hash = sha256_hex(e.link_target);
+            m[i].size = static_cast<uint64_t>(e.st.st_size);
+            files.push_back(i);
+            total += m[i].size;
         } else {
-            me.hash = sha256_hex(base_name(e.rel));
+            m[i].hash = sha256_hex(e.type == 'l' ? e.link_target : base_name(e.rel));
         }
-        m.push_back(std::move(me));
     }
+    if (ctx) ctx->phase("hash", files.size(), total);
+    parallel_for(files.size(), ctx, [&](size_t k) -> uint64_t {
+        ManifestEntry &me = m[files[k]];
+        me.hash = sha256_file(path_join(root, me.rel));
+        return me.size;
+    });
     return m;
+}
+
+std::string payload_root_hash_of_dir(const std::string &root, OpContext *ctx) {
+    auto st = lstat_path(root);
+    if (!st) fail_errno(ENOENT, "lstat", root);
+    if (!S_ISDIR(st->st_mode)) return payload_root_hash({});
+    std::vector<PayloadEntry> pe;
+    for (const auto &e : build_manifest_from_dir(root, ctx)) pe.push_back(e.payload());
+    return payload_root_hash(pe);
 }
 
 Manifest load_or_build_manifest(const Repo &repo, const std::string &id) {

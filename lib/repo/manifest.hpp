@@ -12,6 +12,7 @@
 namespace jvs {
 
 class Repo;
+class OpContext;
 
 struct ManifestEntry {
     char type = 'f';        // 'd' | 'f' | 'l'
@@ -31,8 +32,12 @@ std::optional<Manifest> read_manifest(const std::string &path);
 // The manifest of a published snapshot; built by reading the snapshot directory when the snapshot
 // has none (e.g. written by the Go tool). Never writes.
 Manifest load_or_build_manifest(const Repo &repo, const std::string &id);
-// Reads a directory tree into a manifest (hashing every file). Skips the top-level .READY.
-Manifest build_manifest_from_dir(const std::string &root);
+// Reads a directory tree into a manifest, hashing every file in parallel with large sequential reads.
+// Skips the top-level .READY file. FIFOs, sockets and devices fail with E_SPECIAL_FILE (never opened).
+Manifest build_manifest_from_dir(const std::string &root, OpContext *ctx = nullptr);
+// The Go tool's payload_root_hash of a real directory (a root that is not a directory is an empty tree,
+// as filepath.Walk sees it).
+std::string payload_root_hash_of_dir(const std::string &root, OpContext *ctx = nullptr);
 
 std::unordered_map<std::string, const ManifestEntry *> index_manifest(const Manifest &m);
 

@@ -112,6 +112,11 @@ TEST_CASE("gojson canonical: byte-order keys, float64 numbers, decoded strings")
     v["B"] = 3;
     v["_"] = 4;
     CHECK(gojson::canonical(v) == "{\"B\":3,\"_\":4,\"b\":2,\"\xc3\xa9\":1}");
+    // Sorted by the keys themselves, not by their escaped forms: "\n" (0x0A) sorts before '!' (0x21)
+    // although its escape starts with '\' (0x5C); a key sorts before its own extensions.
+    ordered esc = ordered::object();
+    for (const char *k : {"a\\", "a\"", "a!", "a\n", "a<", "a"}) esc[k] = 0;
+    CHECK(gojson::canonical(esc) == R"({"a":0,"a\n":0,"a!":0,"a\"":0,"a\u003c":0,"a\\":0})");
     // Every number went through float64.
     CHECK(gojson::canonical(ordered(9007199254740993LL)) == "9007199254740992");
     CHECK(gojson::canonical(ordered(UINT64_MAX)) == "18446744073709552000");

@@ -17,6 +17,7 @@
 
 #include "format/descriptor.hpp"
 #include "format/payload_hash.hpp"
+#include "repo/manifest.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
@@ -185,8 +186,13 @@ TEST_CASE("payload hash: generated trees match jvs_ref.py") {
     TempDir dir = make_temp_dir();
     const std::string &r = *dir;
     make_appendix_tree(r);
-    file_mode(r + "/a", "plain", 0600);
+    // "a-" < "a.b" < "a/b" < "a0" < "a:" byte-wise: the path order and the line order differ.
+    mkdir_mode(r + "/a", 0755);
+    file_mode(r + "/a/b", "nested", 0600);
     file_mode(r + "/a.b", "dotted", 0755);
+    file_mode(r + "/a-", "dash", 0644);
+    file_mode(r + "/a0", "zero", 0644);
+    file_mode(r + "/plain", "plain", 0600);
     mkdir_mode(r + "/a_dir", 0777);
     file_mode(r + "/a_dir/b", "nested", 0777);
     file_mode(r + "/caf\xc3\xa9.txt", "non-ascii name", 0644);
@@ -201,7 +207,7 @@ TEST_CASE("payload hash: generated trees match jvs_ref.py") {
     mkdir_mode(r + "/.READY", 0755);  // skipped itself, children still hashed
     file_mode(r + "/.READY/inside", "child of a .READY dir", 0644);
     mkdir_mode(r + "/.READY/sub", 0700);
-    REQUIRE(::link((r + "/a").c_str(), (r + "/hardlink").c_str()) == 0);
+    REQUIRE(::link((r + "/plain").c_str(), (r + "/hardlink").c_str()) == 0);
     std::string big(3 * 1024 * 1024 + 17, '\0');
     for (size_t i = 0; i < big.size(); i++) big[i] = static_cast<char>((i * 2654435761u) >> 13);
     file_mode(r + "/big.bin", big, 0640);
@@ -210,7 +216,7 @@ TEST_CASE("payload hash: generated trees match jvs_ref.py") {
     CHECK(payload_root_hash_of_dir(r) == expected);
 
     // Mode changes are visible, .READY content changes are not.
-    REQUIRE(::chmod((r + "/a").c_str(), 0644) == 0);
+    REQUIRE(::chmod((r + "/plain").c_str(), 0644) == 0);
     const std::string after_chmod = payload_root_hash_of_dir(r);
     CHECK(after_chmod != expected);
     CHECK(after_chmod == last_line(run_ref("payload " + shell_quote(r))));
