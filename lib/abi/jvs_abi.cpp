@@ -144,6 +144,38 @@ const std::vector<Operation> &operations() {
              return op_worktree_remove(s, {validate_name(o.required_str("name")), o.boolean("force", false),
                                            o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)});
          }},
+        // ---- integrity and upkeep ----
+        {"diff", {"worktree", "from", "to", "stat"},
+         [](Session &s, const Options &o, OpContext &c) {
+             return op_diff(s, {worktree_of(s, o), o.str("from"), o.str("to"), o.boolean("stat", false)}, c);
+         }},
+        {"gc_plan", {"keep_last", "keep_within", "keep_tags"},
+         [](Session &s, const Options &o, OpContext &c) {
+             GcPlanOptions g;
+             if (o.has("keep_last")) g.keep_last = o.integer("keep_last", 0);
+             g.keep_within = o.str("keep_within");
+             g.keep_tags_set = o.has("keep_tags");
+             g.keep_tags = o.strings("keep_tags");
+             return op_gc_plan(s, g, c);
+         }},
+        {"gc_run", {"plan_id", "lock_timeout_ms"},
+         [](Session &s, const Options &o, OpContext &c) {
+             return op_gc_run(s, {o.required_str("plan_id"), o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)}, c);
+         }},
+        {"gc_pin", {"worktree", "ref", "reason", "expires"},
+         [](Session &s, const Options &o, OpContext &) {
+             return op_gc_pin(s, {worktree_of(s, o), o.required_str("ref"), o.str("reason"), o.str("expires")});
+         }},
+        {"gc_unpin", {"worktree", "ref"},
+         [](Session &s, const Options &o, OpContext &) {
+             return op_gc_unpin(s, {worktree_of(s, o), o.required_str("ref"), {}, {}});
+         }},
+        {"gc_pins", {}, [](Session &s, const Options &, OpContext &) { return op_gc_pins(s); }},
+        {"doctor", {"strict", "repair", "lock_timeout_ms"},
+         [](Session &s, const Options &o, OpContext &c) {
+             return op_doctor(s, {o.boolean("strict", false), o.boolean("repair", false),
+                                  o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)}, c);
+         }},
     };
     return ops;
 }

@@ -9,6 +9,7 @@
 #include "engine/engine.hpp"
 #include "engine/scan.hpp"
 #include "util/error.hpp"
+#include "util/fault.hpp"
 #include "util/fs.hpp"
 #include "util/parallel.hpp"
 #include "util/sha256.hpp"
@@ -116,7 +117,7 @@ CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, con
 }
 
 CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
-                             StatCache &cache, OpContext &ctx, CopyMethod method) {
+                             StatCache &cache, OpContext &ctx, CopyMethod method, const char *fault_mid_write) {
     CheckoutStats stats;
     stats.unchanged = plan.unchanged;
     std::vector<const Change *> writes, metas;
@@ -163,6 +164,7 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
             throw;
         }
         if (auto now = lstat_path(dst); now && c.target->type == 'f') cache.put(c.rel, *now, c.target->hash);
+        if (i == writes.size() / 2) fault_point(fault_mid_write);
         return n;
     });
     for (size_t i = 0; i < writes.size(); i++) {

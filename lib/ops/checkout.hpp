@@ -37,7 +37,7 @@ struct CheckoutStats {
 CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, const std::vector<std::string> &scope,
                            StatCache &cache, OpContext &ctx);
 CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
-                             StatCache &cache, OpContext &ctx, CopyMethod method);
+                             StatCache &cache, OpContext &ctx, CopyMethod method, const char *fault_mid_write);
 // The engine that ran for a checkout, and its degradations (files that could not be cloned).
 std::string checkout_engine(const CheckoutStats &s, CopyMethod method);
 nlohmann::ordered_json checkout_degradations(const CheckoutStats &s);

@@ -38,6 +38,21 @@ struct RenameOptions { std::string name, new_name; int64_t lock_timeout_ms = kDe
 struct RemoveOptions { std::string name; bool force = false; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
 struct PathOptions { std::string name; };
 
+// Integrity and upkeep (lib/ops/diff.cpp, gc.cpp, doctor.cpp).
+struct DiffOptions { std::string worktree, from, to; bool stat = false; };
+struct GcPlanOptions { std::optional<int64_t> keep_last; std::string keep_within; std::vector<std::string> keep_tags; bool keep_tags_set = false; };
+struct GcRunOptions { std::string plan_id; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+struct PinOptions { std::string worktree, ref, reason, expires; };
+struct DoctorOptions { bool strict = false; bool repair = false; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+
+Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx);
+Doc op_gc_plan(const Session &s, const GcPlanOptions &o, OpContext &ctx);
+Doc op_gc_run(const Session &s, const GcRunOptions &o, OpContext &ctx);
+Doc op_gc_pin(const Session &s, const PinOptions &o);
+Doc op_gc_unpin(const Session &s, const PinOptions &o);
+Doc op_gc_pins(const Session &s);
+Doc op_doctor(const Session &s, const DoctorOptions &o, OpContext &ctx);
+
 Doc repo_doc(const Session &s, bool created);
 Doc op_info(const Session &s, const std::optional<std::string> &worktree);
 Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx);

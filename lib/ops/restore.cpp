@@ -5,6 +5,7 @@
 #include "repo/refs.hpp"
 #include "repo/snapshots.hpp"
 #include "util/error.hpp"
+#include "util/fault.hpp"
 #include "util/fs.hpp"
 
 namespace jvs {
@@ -57,11 +58,14 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
         doc["changes"] = plan_to_json(plan);
         return doc;  // nothing written, not even the stat cache
     }
+    fault_point("restore.after_plan");
     CopyMethod method = choose_engine(repo, true).kind == EngineKind::Reflink ? CopyMethod::Reflink : CopyMethod::Kernel;
-    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method);
+    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, "restore.mid_write");
+    fault_point("restore.after_write");
     cfg.head_snapshot_id = d.snapshot_id;
     if (cfg.latest_snapshot_id.empty()) cfg.latest_snapshot_id = d.snapshot_id;
     repo.save_worktree(cfg);
+    fault_point("restore.after_config");
     doc["detached"] = cfg.detached();
     doc["engine"] = checkout_engine(stats, method);
     doc["stats"] = stats.to_json();

@@ -18,6 +18,7 @@
 #include "repo/snapshots.hpp"
 #include "repo/stat_cache.hpp"
 #include "util/error.hpp"
+#include "util/fault.hpp"
 #include "util/fs.hpp"
 #include "util/names.hpp"
 #include "util/parallel.hpp"
@@ -305,6 +306,7 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     EngineChoice engine = choose_engine(repo, true);
     atomic_write(repo.intent_path(d.snapshot_id),
                  intent_bytes(d.snapshot_id, cfg.name, now_utc(), engine_name(engine.kind)), 0644);
+    fault_point("snapshot.after_intent");
     Built built;
     try {
         mkdir_exact(tmp, 0755);
@@ -319,6 +321,7 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
                 built.degradations.push_back(Degradation{"clone_fallback", ".", why}.to_json());
         }
         d.engine = built.engine;
+        fault_point("snapshot.after_copy");
         std::vector<PayloadEntry> pe;
         pe.reserve(built.manifest.size());
         for (const auto &m : built.manifest) pe.push_back(m.payload());
@@ -326,7 +329,9 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         d.created_at = now_utc();
         d.descriptor_checksum = descriptor_checksum(d);
         write_manifest(repo.manifest_path(d.snapshot_id), built.manifest);
+        fault_point("snapshot.after_manifest");
         atomic_write(path_join(tmp, ".READY"), ready_marker(d, now_utc()), 0644);
+        fault_point("snapshot.after_ready");
         ctx.phase("sync", 0);
         // One filesystem-wide flush instead of an fsync per file: everything written above is
         // durable before the rename below makes the directory reachable under its final name.
@@ -334,6 +339,7 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         ctx.check_cancelled();  // the last point at which cancelling leaves no trace
         if (::rename(tmp.c_str(), final_dir.c_str()) != 0) fail_errno(errno, "rename", final_dir);
         fsync_path(repo.snapshots_dir());
+        fault_point("snapshot.after_rename");
         atomic_write(repo.descriptor_path(d.snapshot_id), serialize_descriptor(d), 0644);  // publish
     } catch (...) {
         remove_tree(tmp);
@@ -344,8 +350,10 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         ::unlink(repo.intent_path(d.snapshot_id).c_str());
         throw;
     }
+    fault_point("snapshot.after_descriptor");
     cfg.head_snapshot_id = cfg.latest_snapshot_id = d.snapshot_id;
     repo.save_worktree(cfg);
+    fault_point("snapshot.after_config");
     Doc doc = make_doc("snapshot");
     doc["snapshot"] = descriptor_to_json(d);
     doc["engine"] = built.engine;
@@ -359,6 +367,7 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     nlohmann::json details = {{"checksum", d.descriptor_checksum}, {"engine", d.engine}, {"note", d.note}};
     if (!d.partial_paths.empty()) details["partial_paths"] = d.partial_paths;
     audit(repo, doc, "snapshot_create", d.snapshot_id, cfg.name, details);
+    fault_point("snapshot.after_audit");
     ::unlink(repo.intent_path(d.snapshot_id).c_str());
     return doc;
 }

@@ -17,6 +17,7 @@
 #include "repo/refs.hpp"
 #include "repo/snapshots.hpp"
 #include "util/error.hpp"
+#include "util/fault.hpp"
 #include "util/fs.hpp"
 #include "util/names.hpp"
 
@@ -92,7 +93,7 @@ void populate(const Repo &repo, const std::string &name, const Descriptor &d, Op
     StatCache cache;
     std::string payload = repo.payload_path(name);
     CheckoutPlan plan = plan_checkout(payload, manifest, {}, cache, ctx);
-    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method);
+    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, "fork.mid_write");
     cache.save(repo.stat_cache_path(name));
     doc["engine"] = checkout_engine(stats, method);
     doc["stats"] = stats.to_json();
@@ -112,6 +113,7 @@ Doc create_common(const Session &s, const std::string &raw_name, const std::stri
     }
     repo.ensure_private_dirs();
     claim_payload(repo, name);
+    fault_point("fork.after_claim");
     FileLock lock = lock_worktree(repo, name, timeout, fork ? "fork" : "worktree_create");
     Doc doc = make_doc("worktree");
     WorktreeConfig cfg;
@@ -120,10 +122,12 @@ Doc create_common(const Session &s, const std::string &raw_name, const std::stri
     try {
         if (snap) {
             populate(repo, name, *snap, ctx, doc);
+            fault_point("fork.after_populate");
             cfg.base_snapshot_id = cfg.head_snapshot_id = snap->snapshot_id;
             if (fork) cfg.latest_snapshot_id = snap->snapshot_id;
         }
         repo.save_worktree(cfg);  // publish: the worktree exists from here on
+        fault_point("fork.after_config");
     } catch (...) {
         remove_tree(repo.payload_path(name));
         remove_tree(repo.payload_path(name) + ".jvs-clone-tmp");
@@ -240,6 +244,7 @@ Doc op_worktree_remove(const Session &s, const RemoveOptions &o) {
     // The config goes first: from then on the worktree no longer exists for anyone; the payload
     // removal that follows is only cleanup (doctor finishes it after a crash).
     remove_tree(parent_path(repo.worktree_config_path(o.name)));
+    fault_point("remove.after_config");
     remove_tree(repo.payload_path(o.name));
     ::unlink(repo.stat_cache_path(o.name).c_str());
     Doc doc = make_doc("worktree_remove");
