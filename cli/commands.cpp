@@ -22,10 +22,11 @@ Session::Session(const Globals &globals, Output &output, std::string dir)
 }
 
 Session::~Session() {
-    if (repo_ != nullptr) {
-        set_interrupt_target(nullptr);
-        jvs_repo_close(repo_);
-    }
+    if (repo_ == nullptr)
+        return;
+    // Single-threaded: once the target is cleared, the SIGINT handler can no longer reach the handle.
+    set_interrupt_target(nullptr);
+    jvs_repo_close(repo_);
 }
 
 jvs_repo *Session::repo() {
@@ -291,7 +292,15 @@ int cmd_restore(Session &s, const RestoreArgs &a) {
     if (a.dry_run)
         o["dry_run"] = true;
     const std::string opts = s.write_opts(o);
-    json doc = s.call("restore", [&](jvs_event_cb cb, void *ud, char **out) { return jvs_restore(repo, opts.c_str(), cb, ud, out); });
+    json doc;
+    try {
+        doc = s.call("restore", [&](jvs_event_cb cb, void *ud, char **out) { return jvs_restore(repo, opts.c_str(), cb, ud, out); });
+    } catch (const Failed &f) {
+        // An interrupted restore keeps each file either old or new, but not all of them new.
+        if (error_code(f) == "E_CANCELLED" && !a.dry_run)
+            s.out.warn("the worktree may be partly restored; run the restore again to finish it");
+        throw;
+    }
     return s.emit(doc, [&] { render_restore(doc, s.out, a.ref == "HEAD"); });
 }
 
@@ -405,18 +414,39 @@ int cmd_diff(Session &s, const DiffArgs &a) {
     return forward(s, "diff", p);
 }
 
+// The Go tool's --repair-runtime and our --repair both run the repairs; --repair-list only reports
+// (every finding names the repair that fixes it).
 int cmd_doctor(Session &s, const DoctorArgs &a) {
     json p = json::object();
     if (a.strict)
         p["strict"] = true;
-    if (a.repair_runtime)
-        p["repair_runtime"] = true;
-    if (a.repair_list)
-        p["repair_list"] = true;
+    if ((a.repair || a.repair_runtime) && !a.repair_list)
+        p["repair"] = true;
     return forward(s, "doctor", p);
 }
 
-int cmd_gc_plan(Session &s) { return forward(s, "gc_plan", json::object()); }
+int cmd_gc_plan(Session &s, const GcPlanArgs &a) {
+    json p = json::object();
+    if (a.keep_last)
+        p["keep_last"] = *a.keep_last;
+    if (a.keep_within)
+        p["keep_within"] = *a.keep_within;
+    if (!a.keep_tags.empty())
+        p["keep_tags"] = a.keep_tags;
+    return forward(s, "gc_plan", p);
+}
+
+int cmd_gc_pin(Session &s, const PinArgs &a) {
+    json p = {{"ref", a.ref}};
+    if (a.reason)
+        p["reason"] = *a.reason;
+    if (a.expires)
+        p["expires"] = *a.expires;
+    return forward(s, "gc_pin", p);
+}
+
+int cmd_gc_unpin(Session &s, const std::string &ref) { return forward(s, "gc_unpin", {{"ref", ref}}); }
+int cmd_gc_pins(Session &s) { return forward(s, "gc_pins", json::object()); }
 int cmd_gc_run(Session &s, const std::string &plan_id) { return forward(s, "gc_run", {{"plan_id", plan_id}}); }
 int cmd_config_show(Session &s) { return forward(s, "config_show", json::object()); }
 int cmd_config_get(Session &s, const std::string &key) { return forward(s, "config_get", {{"key", key}}); }

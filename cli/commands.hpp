@@ -101,7 +101,18 @@ struct DiffArgs {
     bool stat = false;
 };
 struct DoctorArgs {
-    bool strict = false, repair_runtime = false, repair_list = false;
+    bool strict = false, repair = false, repair_runtime = false, repair_list = false;
+};
+
+struct GcPlanArgs {
+    std::optional<int64_t> keep_last;
+    std::optional<std::string> keep_within;
+    std::vector<std::string> keep_tags;
+};
+
+struct PinArgs {
+    std::string ref;
+    std::optional<std::string> reason, expires;
 };
 
 // ---- commands (each returns the exit code; failures throw Failed) ---------------------------
@@ -121,7 +132,10 @@ int cmd_worktree_fork(Session &s, const std::optional<std::string> &ref_or_name,
 // Not in the library yet: forwarded through jvs_call(repo, method, params).
 int cmd_diff(Session &s, const DiffArgs &a);
 int cmd_doctor(Session &s, const DoctorArgs &a);
-int cmd_gc_plan(Session &s);
+int cmd_gc_plan(Session &s, const GcPlanArgs &a);
+int cmd_gc_pin(Session &s, const PinArgs &a);
+int cmd_gc_unpin(Session &s, const std::string &ref);
+int cmd_gc_pins(Session &s);
 int cmd_gc_run(Session &s, const std::string &plan_id);
 int cmd_config_show(Session &s);
 int cmd_config_get(Session &s, const std::string &key);

@@ -299,12 +299,24 @@ private:
             return cmd_doctor(s, doctor_);
         });
         doctor->add_flag("--strict", doctor_.strict, "Also verify every snapshot and the audit chain");
-        doctor->add_flag("--repair-runtime", doctor_.repair_runtime, "Clean temporary files and stale intents");
-        doctor->add_flag("--repair-list", doctor_.repair_list, "List the available repairs");
+        doctor->add_flag("--repair", doctor_.repair, "Repair what is provably stale (never in-flight work or user files)");
+        doctor->add_flag("--repair-runtime", doctor_.repair_runtime, "Same as --repair (the Go tool's name)");
+        doctor->add_flag("--repair-list", doctor_.repair_list, "Only list findings and the repair each needs");
 
         CLI::App *gc = app.add_subcommand("gc", "Garbage-collect unreachable snapshots");
         gc->require_subcommand(1);
-        command(gc, "plan", "Plan a collection", [](Session &s) { return cmd_gc_plan(s); });
+        CLI::App *plan = command(gc, "plan", "Plan a collection", [this](Session &s) { return cmd_gc_plan(s, gc_plan_); });
+        plan->add_option("--keep-last", gc_plan_.keep_last, "Also keep the N newest snapshots");
+        plan->add_option("--keep-within", gc_plan_.keep_within, "Also keep snapshots newer than this (30m, 24h, 7d, 2w)");
+        plan->add_option("--keep-tag", gc_plan_.keep_tags, "Also keep snapshots with a tag starting with this (repeatable)");
+        CLI::App *pin = command(gc, "pin", "Protect a snapshot from collection", [this](Session &s) { return cmd_gc_pin(s, pin_); });
+        pin->add_option("ref", pin_.ref, "Snapshot to pin")->required();
+        pin->add_option("--reason", pin_.reason, "Why it is pinned");
+        pin->add_option("--expires", pin_.expires, "When the pin lapses (RFC 3339 time or a duration like 7d)");
+        command(gc, "unpin", "Remove a pin", [this](Session &s) { return cmd_gc_unpin(s, key_); })
+            ->add_option("ref", key_, "Pinned snapshot")
+            ->required();
+        command(gc, "pins", "List pins", [](Session &s) { return cmd_gc_pins(s); });
         command(gc, "run", "Run a collection plan", [this](Session &s) { return cmd_gc_run(s, key_); })
             ->add_option("--plan-id", key_, "Plan to run")
             ->required();
@@ -336,6 +348,8 @@ private:
     VerifyArgs verify_;
     DiffArgs diff_;
     DoctorArgs doctor_;
+    GcPlanArgs gc_plan_;
+    PinArgs pin_;
     std::string wt_name_, wt_new_name_;
     std::optional<std::string> wt_from_, wt_opt_name_;
     bool wt_force_ = false;

@@ -4,6 +4,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -196,19 +198,6 @@ int Output::report_error(const json &doc) const {
     };
     list("candidates", "candidates:");
     list("suggestions", "did you mean:");
-    const json &holder = member(details, "holder");
-    if (holder.is_object() && !holder.empty()) {
-        std::string who = "held by";
-        if (holder.contains("pid"))
-            who += " pid " + holder["pid"].dump();
-        if (std::string host = str(holder, "host"); !host.empty())
-            who += " on " + host;
-        if (std::string op = str(holder, "op"); !op.empty())
-            who += " (" + op + ")";
-        if (std::string since = str(holder, "since"); !since.empty())
-            who += " since " + local_time(since);
-        std::fprintf(stderr, "%s\n", who.c_str());
-    }
     std::string hint = str(e, "hint");
     if (!hint.empty())
         std::fprintf(stderr, "%s %s\n", paint_err("hint:", Color::Cyan).c_str(), hint.c_str());
@@ -251,7 +240,7 @@ void ProgressBar::update(const json &ev) {
     int room = width - 1 - static_cast<int>(head.size()) - 24 - 3;
     if (total > 0 && room >= 10) {
         int bar = std::min(room, 30);
-        int fill = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * bar);
+        int fill = std::clamp(static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * bar), 0, bar);
         text += " [" + std::string(static_cast<size_t>(fill), '#') + std::string(static_cast<size_t>(bar - fill), '-') + "]";
     }
     text += tail;
@@ -450,6 +439,8 @@ void render_restore(const json &doc, const Output &out, bool ref_was_head) {
     }
     line((ref_was_head ? "Restored to latest snapshot " : "Restored to snapshot ") + id);
     line(out.paint("  " + restore_summary(st, false), Color::Dim));
+    if (flag(doc, "partial"))
+        line(out.paint("  (a partial snapshot: only its paths were restored)", Color::Dim));
     if (flag(doc, "detached")) {
         line("Worktree is now in DETACHED state.");
         line("To continue working from here: jvs worktree fork <name>");

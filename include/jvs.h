@@ -93,8 +93,9 @@ typedef int32_t jvs_status;
 typedef struct jvs_repo jvs_repo;
 
 /* Progress/cancel callback. event_json is borrowed for the duration of the call only.
- * Return 0 to continue, non-zero to cancel (the operation fails with JVS_E_CANCELLED and
- * leaves the repository and the workspace as they were). */
+ * Return 0 to continue, non-zero to cancel: the operation fails with JVS_E_CANCELLED. A cancelled
+ * snapshot, fork or worktree create publishes nothing; a cancelled restore may have rewritten some
+ * files (each one whole) but does not move the worktree's head. */
 typedef int32_t(JVS_CALL *jvs_event_cb)(const char *event_json, void *user_data);
 
 /* ---- library ---------------------------------------------------------------------------- */

@@ -63,7 +63,10 @@ FileLock FileLock::acquire(const std::string &path, int64_t timeout_ms, const st
 
 FileLock::~FileLock() {
     if (fd_) {
-        // Leave the file in place (unlinking would race with a waiter holding the old inode).
+        // Clear the owner record so a later holder is never misreported, but leave the file in
+        // place (unlinking would race with a waiter holding the old inode).
+        if (::ftruncate(fd_.get(), 0) != 0) {
+        }
         ::flock(fd_.get(), LOCK_UN);
     }
 }

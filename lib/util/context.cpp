@@ -15,7 +15,9 @@ void OpContext::check_cancelled() {
     if (interrupt_counter_ && interrupt_counter_->load(std::memory_order_relaxed) != interrupt_at_start_)
         cancelled_ = true;
     if (cancelled_)
-        fail("E_CANCELLED", op_ + " was cancelled", "nothing was changed; run it again when ready",
+        fail("E_CANCELLED", op_ + " was cancelled",
+             op_ == "restore" ? "the worktree may be partly restored (head did not move); run the restore again"
+                              : "nothing was published; run it again when ready",
              {{"op", op_}});
 }
 
