@@ -24,7 +24,7 @@ void check_restorable(const Repo &repo, const Descriptor &d) {
 
 Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     const Repo &repo = s.repo;
-    FileLock lock = lock_worktree(repo, o.worktree, o.lock_timeout_ms, "restore");
+    FileLock lock = lock_worktree(repo, o.worktree, o.lock_timeout_ms, "restore", &ctx);
     WorktreeConfig cfg = repo.load_worktree(o.worktree);
     ResolvedRef r = resolve_ref(repo, cfg, o.ref, HeadMeans::Latest);
     const Descriptor &d = r.descriptor;

@@ -269,7 +269,7 @@ void sync_filesystem(const std::string &dir) {
 Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     const Repo &repo = s.repo;
     Inputs in = validate_inputs(o);
-    FileLock lock = lock_worktree(repo, o.worktree, o.lock_timeout_ms, "snapshot");
+    FileLock lock = lock_worktree(repo, o.worktree, o.lock_timeout_ms, "snapshot", &ctx);
     WorktreeConfig cfg = repo.load_worktree(o.worktree);
     if (cfg.detached())
         fail("E_DETACHED",

@@ -114,7 +114,7 @@ Doc create_common(const Session &s, const std::string &raw_name, const std::stri
     repo.ensure_private_dirs();
     claim_payload(repo, name);
     fault_point("fork.after_claim");
-    FileLock lock = lock_worktree(repo, name, timeout, fork ? "fork" : "worktree_create");
+    FileLock lock = lock_worktree(repo, name, timeout, fork ? "fork" : "worktree_create", &ctx);
     Doc doc = make_doc("worktree");
     WorktreeConfig cfg;
     cfg.name = name;

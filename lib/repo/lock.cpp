@@ -11,6 +11,7 @@
 
 #include "format/gotime.hpp"
 #include "repo/repo.hpp"
+#include "util/context.hpp"
 #include "util/error.hpp"
 
 namespace jvs {
@@ -33,7 +34,7 @@ nlohmann::json read_owner(int fd) {
 }  // namespace
 
 FileLock FileLock::acquire(const std::string &path, int64_t timeout_ms, const std::string &op,
-                           const std::string &what) {
+                           const std::string &what, OpContext *ctx) {
     FileLock lk;
     lk.fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (!lk.fd_) fail_errno(errno, "open", path);
@@ -50,6 +51,7 @@ FileLock FileLock::acquire(const std::string &path, int64_t timeout_ms, const st
             fail("E_LOCKED", what + " is locked by another writer" + who,
                  "wait for it to finish, or pass a longer lock_timeout_ms", {{"lock", path}, {"holder", holder}});
         }
+        if (ctx) ctx->check_cancelled();
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(50));
     }
@@ -71,19 +73,20 @@ FileLock::~FileLock() {
     }
 }
 
-FileLock lock_worktree(const Repo &repo, const std::string &worktree, int64_t timeout_ms, const std::string &op) {
+FileLock lock_worktree(const Repo &repo, const std::string &worktree, int64_t timeout_ms, const std::string &op,
+                       OpContext *ctx) {
     // No lock file for a worktree that does not exist (forks claim their payload directory first).
     if (!repo.worktree_exists(worktree) && !exists_nofollow(repo.payload_path(worktree)))
         fail("E_WORKTREE_NOT_FOUND", "worktree '" + worktree + "' not found", "list worktrees with `jvs worktree list`",
              {{"worktree", worktree}});
     repo.ensure_private_dirs();
     return FileLock::acquire(path_join(repo.locks_dir(), "wt-" + worktree + ".lock"), timeout_ms, op,
-                             "worktree '" + worktree + "'");
+                             "worktree '" + worktree + "'", ctx);
 }
 
-FileLock lock_repo(const Repo &repo, int64_t timeout_ms, const std::string &op) {
+FileLock lock_repo(const Repo &repo, int64_t timeout_ms, const std::string &op, OpContext *ctx) {
     repo.ensure_private_dirs();
-    return FileLock::acquire(path_join(repo.locks_dir(), "repo.lock"), timeout_ms, op, "repository");
+    return FileLock::acquire(path_join(repo.locks_dir(), "repo.lock"), timeout_ms, op, "repository", ctx);
 }
 
 }  // namespace jvs

@@ -9,13 +9,15 @@
 namespace jvs {
 
 class Repo;
+class OpContext;
 
 class FileLock {
    public:
     // Waits up to timeout_ms (0 = try once) with back-off, then throws E_LOCKED with the holder
     // (pid, host, op, since) in details. `what` names the lock in messages, e.g. "worktree 'main'".
+    // While waiting, `ctx` (if given) is polled, so an interrupt or a cancelling callback ends the wait.
     static FileLock acquire(const std::string &path, int64_t timeout_ms, const std::string &op,
-                            const std::string &what);
+                            const std::string &what, OpContext *ctx = nullptr);
     FileLock(FileLock &&) = default;
     FileLock &operator=(FileLock &&) = default;
     ~FileLock();
@@ -27,8 +29,9 @@ class FileLock {
 
 inline constexpr int64_t kDefaultLockTimeoutMs = 30000;
 
-FileLock lock_worktree(const Repo &repo, const std::string &worktree, int64_t timeout_ms, const std::string &op);
-// Serialises changes to the set of worktrees (create, fork, rename, remove). Held briefly.
-FileLock lock_repo(const Repo &repo, int64_t timeout_ms, const std::string &op);
+FileLock lock_worktree(const Repo &repo, const std::string &worktree, int64_t timeout_ms, const std::string &op,
+                       OpContext *ctx = nullptr);
+// Serialises changes to the set of worktrees (rename, gc, repairs). Held briefly.
+FileLock lock_repo(const Repo &repo, int64_t timeout_ms, const std::string &op, OpContext *ctx = nullptr);
 
 }  // namespace jvs
