@@ -1,9 +1,239 @@
-// Placeholder: being implemented (issue "Integrity and upkeep").
+// jvs_diff: what changed between two snapshots, or between a snapshot and the live worktree (what
+// is unsaved). Snapshot sides come from manifests (stored hashes); the live side is scanned and
+// takes hashes from the worktree's stat cache, reading only same-size files it has no trusted hash
+// for. Read-only: nothing is written, not even the stat cache.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+
+#include "engine/scan.hpp"
 #include "ops/ops.hpp"
+#include "repo/manifest.hpp"
+#include "repo/refs.hpp"
+#include "repo/snapshots.hpp"
+#include "repo/stat_cache.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/sha256.hpp"
 
 namespace jvs {
-Doc op_diff(const Session &, const DiffOptions &, OpContext &) {
-    fail("E_METHOD_UNKNOWN", "diff is not available yet", "upgrade jvs");
+
+namespace {
+
+bool in_scope(const std::string &rel, const std::vector<std::string> &scope) {
+    if (scope.empty()) return true;
+    for (const auto &p : scope)
+        if (rel == p || (rel.size() > p.size() && rel.compare(0, p.size(), p) == 0 && rel[p.size()] == '/'))
+            return true;
+    return false;
 }
+
+// One side's view of a path.
+struct Ent {
+    char type = 'f';
+    uint32_t perm = 0;
+    uint64_t size = 0;
+    std::string hash;        // files: content hash ("" = not known yet, live side); symlinks: hash of target
+    std::string target;      // symlinks, when known
+    const struct stat *st = nullptr;  // live side only
+};
+
+struct Side {
+    std::map<std::string, Ent> entries;  // path order does not matter here; output is sorted
+    std::string snapshot_id;             // "" = the live worktree
+    std::string root;                    // directory the paths are relative to
+};
+
+const char *type_name(char t) { return t == 'd' ? "dir" : t == 'l' ? "symlink" : "file"; }
+
+std::string mode_str(uint32_t perm) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04o", perm & 07777);
+    return buf;
+}
+
+std::string read_target(const std::string &path) {
+    std::string buf(4096, '\0');
+    for (;;) {
+        ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
+        if (n < 0) return {};
+        if (static_cast<size_t>(n) < buf.size()) {
+            buf.resize(static_cast<size_t>(n));
+            return buf;
+        }
+        buf.resize(buf.size() * 2);
+    }
+}
+
+Side snapshot_side(const Repo &repo, const Descriptor &d, const std::vector<std::vector<std::string>> &scopes) {
+    Side s;
+    s.snapshot_id = d.snapshot_id;
+    s.root = repo.snapshot_dir(d.snapshot_id);
+    Manifest m = load_or_build_manifest(repo, d.snapshot_id);
+    for (const auto &e : m) {
+        bool ok = true;
+        for (const auto &sc : scopes) ok = ok && in_scope(e.rel, sc);
+        if (!ok) continue;
+        Ent x;
+        x.type = e.type;
+        x.perm = e.perm;
+        x.size = e.type == 'f' ? e.size : 0;
+        x.hash = e.type == 'd' ? std::string() : e.hash;
+        s.entries.emplace(e.rel, std::move(x));
+    }
+    return s;
+}
+
+void fill_target(const Side &s, const std::string &rel, Ent &e) {
+    if (e.type == 'l' && e.target.empty() && !s.snapshot_id.empty()) e.target = read_target(path_join(s.root, rel));
+}
+
+// The live side's content hash for a file: from the stat cache when trusted, else by reading it.
+void fill_live_hash(const Side &s, const std::string &rel, Ent &e, const StatCache &cache) {
+    if (e.type != 'f' || !e.hash.empty() || !e.st) return;
+    if (auto h = cache.lookup(rel, *e.st)) e.hash = *h;
+    else e.hash = sha256_file(path_join(s.root, rel));
+}
+
+void put_side(Doc &c, const char *prefix, Ent &e) {
+    std::string p(prefix);
+    if (e.type != 'l') c[p + "mode"] = mode_str(e.perm);
+    if (e.type == 'f') c[p + "size"] = e.size;
+    if (e.type == 'f' && !e.hash.empty()) c[p + "hash"] = e.hash;
+    if (e.type == 'l') c[p + "target"] = e.target;
+}
+
+}  // namespace
+
+Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
+    const Repo &repo = s.repo;
+    WorktreeConfig cfg = repo.load_worktree(o.worktree);  // E_WORKTREE_NOT_FOUND
+    std::string from_ref = o.from.empty() ? "HEAD" : o.from;
+    if (from_ref == "HEAD" && cfg.head_snapshot_id.empty())
+        fail("E_NO_SNAPSHOTS", "worktree '" + cfg.name + "' has no snapshot yet",
+             "take a snapshot first, or name the snapshots to compare", {{"worktree", cfg.name}});
+    Descriptor from = resolve_ref(repo, cfg, from_ref).descriptor;
+    std::optional<Descriptor> to;
+    if (!o.to.empty()) to = resolve_ref(repo, cfg, o.to).descriptor;
+
+    std::vector<std::vector<std::string>> scopes;
+    if (!from.partial_paths.empty()) scopes.push_back(from.partial_paths);
+    if (to && !to->partial_paths.empty()) scopes.push_back(to->partial_paths);
+
+    ctx.phase("load", 0);
+    Side a = snapshot_side(repo, from, scopes);
+    Side b;
+    std::vector<ScanEntry> scanned;  // owns the stat buffers the live side points at
+    StatCache cache;
+    if (to) {
+        b = snapshot_side(repo, *to, scopes);
+    } else {
+        b.root = repo.payload_path(cfg.name);
+        if (!is_directory(b.root))
+            fail("E_WORKTREE_NOT_FOUND", "payload directory of worktree '" + cfg.name + "' is missing: " + b.root,
+                 "run jvs doctor", {{"path", b.root}});
+        // Scan only what the partial snapshot covers (and exists), like restore does.
+        const std::vector<std::string> scope = scopes.empty() ? std::vector<std::string>{} : scopes[0];
+        std::vector<std::string> present;
+        for (const auto &p : scope)
+            if (exists_nofollow(path_join(b.root, p))) present.push_back(p);
+        ctx.phase("scan", 0);
+        if (scope.empty() || !present.empty()) scanned = scan_tree(b.root, present, &ctx);
+        cache = StatCache::load(repo.stat_cache_path(cfg.name));
+        for (const auto &w : scanned) {
+            if (!in_scope(w.rel, scope)) continue;
+            Ent x;
+            x.type = w.type;
+            x.perm = static_cast<uint32_t>(w.st.st_mode & 07777);
+            x.st = &w.st;
+            if (w.type == 'f') x.size = static_cast<uint64_t>(w.st.st_size);
+            if (w.type == 'l') {
+                x.target = w.link_target;
+                x.hash = sha256_hex(w.link_target);
+            }
+            b.entries.emplace(w.rel, std::move(x));
+        }
+    }
+
+    Doc added = Doc::array(), removed = Doc::array(), modified = Doc::array();
+    ctx.phase("compare", a.entries.size() + b.entries.size());
+    for (auto &[rel, x] : a.entries) {
+        auto it = b.entries.find(rel);
+        if (it == b.entries.end()) {
+            fill_target(a, rel, x);
+            Doc c = {{"path", rel}, {"type", type_name(x.type)}};
+            put_side(c, "old_", x);
+            removed.push_back(std::move(c));
+            continue;
+        }
+        Ent &y = it->second;
+        std::string change;
+        if (x.type != y.type) {
+            change = "type";
+        } else if (x.type == 'f') {
+            if (x.size != y.size) {
+                change = "content";
+            } else {
+                fill_live_hash(b, rel, y, cache);
+                if (x.hash != y.hash) change = "content";
+                else if (x.perm != y.perm) change = "mode";
+            }
+        } else if (x.type == 'l') {
+            if (x.hash != y.hash) change = "target";
+        } else if (x.perm != y.perm) {
+            change = "mode";
+        }
+        ctx.advance(1);
+        if (change.empty()) continue;
+        fill_target(a, rel, x);
+        fill_target(b, rel, y);
+        if (!to && y.type == 'f' && y.st && y.hash.empty())
+            if (auto h = cache.lookup(rel, *y.st)) y.hash = *h;  // known without reading: report it
+        Doc c = {{"path", rel}, {"type", type_name(y.type)}, {"change", change}};
+        if (change == "type") c["old_type"] = type_name(x.type);
+        if (x.type != 'l') c["old_mode"] = mode_str(x.perm);
+        if (y.type != 'l') c["new_mode"] = mode_str(y.perm);
+        if (x.type == 'f') c["old_size"] = x.size;
+        if (y.type == 'f') c["new_size"] = y.size;
+        if (x.type == 'f' && !x.hash.empty()) c["old_hash"] = x.hash;
+        if (y.type == 'f' && !y.hash.empty()) c["new_hash"] = y.hash;
+        if (x.type == 'l') c["old_target"] = x.target;
+        if (y.type == 'l') c["new_target"] = y.target;
+        modified.push_back(std::move(c));
+    }
+    for (auto &[rel, y] : b.entries) {
+        if (a.entries.count(rel)) continue;
+        fill_target(b, rel, y);
+        if (!to && y.type == 'f' && y.st)
+            if (auto h = cache.lookup(rel, *y.st)) y.hash = *h;
+        Doc c = {{"path", rel}, {"type", type_name(y.type)}};
+        put_side(c, "new_", y);
+        added.push_back(std::move(c));
+        ctx.advance(1);
+    }
+    // std::map iteration is already bytewise path order; keep it explicit for the document's promise.
+    auto by_path = [](const Doc &l, const Doc &r) {
+        return l["path"].get<std::string>() < r["path"].get<std::string>();
+    };
+    std::sort(added.begin(), added.end(), by_path);
+    std::sort(removed.begin(), removed.end(), by_path);
+    std::sort(modified.begin(), modified.end(), by_path);
+
+    Doc doc = make_doc("diff");
+    doc["from_snapshot_id"] = from.snapshot_id;
+    if (to) doc["to_snapshot_id"] = to->snapshot_id;
+    else doc["to_worktree"] = cfg.name;
+    Doc totals = {{"added", added.size()}, {"removed", removed.size()}, {"modified", modified.size()}};
+    if (!o.stat) {
+        doc["added"] = std::move(added);
+        doc["removed"] = std::move(removed);
+        doc["modified"] = std::move(modified);
+    }
+    doc["totals"] = std::move(totals);
+    return doc;
+}
+
 }  // namespace jvs

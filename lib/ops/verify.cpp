@@ -1,5 +1,6 @@
 // jvs_verify: recompute descriptor checksums and payload hashes.
 #include "format/payload_hash.hpp"
+#include "ops/integrity.hpp"
 #include "repo/manifest.hpp"
 #include "ops/ops.hpp"
 #include "repo/refs.hpp"
@@ -31,17 +32,55 @@ Doc verify_one(const Repo &repo, const std::string &id, bool payload, OpContext 
     bool checksum_ok = descriptor_checksum(d) == d.descriptor_checksum;
     r["checksum_valid"] = checksum_ok;
     if (!checksum_ok) flag("E_CHECKSUM_MISMATCH", "descriptor checksum mismatch", true);
-    if (!payload) return r;
-    if (!is_directory(repo.snapshot_dir(id))) {
-        flag("E_SNAPSHOT_INCOMPLETE", "payload directory missing", true);
+    // integrity_state and key spellings are outside the checksum: the file must be the exact encoding
+    // of its fields, as both tools write it.
+    if (checksum_ok) {
+        auto raw = read_file_if_exists(repo.descriptor_path(id));
+        if (raw && serialize_descriptor(d) != *raw)
+            flag("E_DESCRIPTOR_CORRUPT", "descriptor bytes are not the encoding of its fields (edited?)", true);
+    }
+    std::string dir = repo.snapshot_dir(id);
+    if (!is_directory(dir)) {
+        if (!r.contains("code")) flag("E_SNAPSHOT_INCOMPLETE", "payload directory missing", true);
         return r;
     }
+    if (!r.contains("code"))
+        if (auto problem = check_ready_marker(dir, d)) flag("E_READY_MISMATCH", *problem, true);
+    if (!payload) return r;
     try {
-        bool ok = payload_root_hash_of_dir(repo.snapshot_dir(id), &ctx) == d.payload_root_hash;
+        Manifest actual = build_manifest_from_dir(dir, &ctx);
+        std::vector<PayloadEntry> pe;
+        pe.reserve(actual.size());
+        for (const auto &m : actual) pe.push_back(m.payload());
+        bool ok = payload_root_hash(pe) == d.payload_root_hash;
+        // The stored manifest (ours only) must describe the same tree: names what was added or lost.
+        std::string diff;
+        if (auto stored = read_manifest(repo.manifest_path(id))) {
+            auto have = index_manifest(actual), want = index_manifest(*stored);
+            std::vector<std::string> extra, missing, changed;
+            for (const auto &[rel, m] : have) {
+                auto it = want.find(rel);
+                if (it == want.end()) extra.push_back(rel);
+                else if (it->second->type != m->type || it->second->hash != m->hash || it->second->size != m->size)
+                    changed.push_back(rel);
+            }
+            for (const auto &[rel, m] : want)
+                if (!have.count(rel)) missing.push_back(rel);
+            auto list = [](const char *what, std::vector<std::string> v) {
+                if (v.empty()) return std::string();
+                std::sort(v.begin(), v.end());
+                std::string out = std::string("; ") + what + ": ";
+                for (size_t i = 0; i < v.size() && i < 5; i++) out += (i ? ", " : "") + v[i];
+                if (v.size() > 5) out += ", ...";
+                return out;
+            };
+            diff = list("extra", extra) + list("missing", missing) + list("changed", changed);
+            if (!diff.empty()) ok = false;
+        }
         r["payload_hash_valid"] = ok;
-        if (!ok && checksum_ok) flag("E_PAYLOAD_HASH_MISMATCH", "payload hash mismatch", true);
+        if (!ok && !r.contains("code")) flag("E_PAYLOAD_HASH_MISMATCH", "payload hash mismatch" + diff, true);
     } catch (const Error &e) {
-        if (checksum_ok) flag(e.code, "payload: " + e.message, e.code == "E_SPECIAL_FILE");
+        if (!r.contains("code")) flag(e.code, "payload: " + e.message, e.code == "E_SPECIAL_FILE");
     }
     return r;
 }
@@ -58,7 +97,18 @@ std::vector<std::string> all_snapshot_ids(const Repo &repo) {
         if (is_directory(repo.snapshot_dir(n))) ids.push_back(n);
     }
     ::closedir(d);
+    // A published snapshot (descriptor) whose directory is gone is reported too.
+    if (DIR *dd = ::opendir(repo.descriptors_dir().c_str())) {
+        while (dirent *e = ::readdir(dd)) {
+            std::string n = e->d_name;
+            if (n.size() <= 5 || n.compare(n.size() - 5, 5, ".json") != 0 || n[0] == '.') continue;
+            n.resize(n.size() - 5);
+            if (!is_directory(repo.snapshot_dir(n))) ids.push_back(n);
+        }
+        ::closedir(dd);
+    }
     std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     return ids;
 }
 }  // namespace
@@ -82,9 +132,11 @@ Doc op_verify(const Session &s, const VerifyOptions &o, OpContext &ctx) {
         results.push_back(std::move(r));
         ctx.advance(1);
     }
-    doc["ok"] = ok;
+    AuditChainResult chain = check_audit_chain(s.repo.audit_path());
+    doc["ok"] = ok && chain.ok;
     doc["payload_checked"] = o.payload;
     doc["results"] = std::move(results);
+    doc["audit"] = audit_chain_json(chain);
     return doc;
 }
 

@@ -1,0 +1,107 @@
+// Integrity checks shared by verify and doctor: the audit hash chain and the .READY marker.
+// Header-only (inline) so it needs no build change.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "format/audit.hpp"
+#include "format/descriptor.hpp"
+#include "format/gotime.hpp"
+#include "util/fs.hpp"
+
+namespace jvs {
+
+struct AuditChainResult {
+    bool ok = true;
+    uint64_t records = 0;  // records that parsed and linked before the first break (all when ok)
+    uint64_t line = 0;     // 1-based line of the first break
+    std::string code;      // "E_AUDIT_CHAIN_BROKEN" when broken
+    std::string error;
+};
+
+// Recomputes every record's record_hash and checks each prev_hash against the previous record's hash
+// ("" for the first). A line that does not parse (including an unterminated final line) is a break.
+// A missing log is an empty, intact chain.
+inline AuditChainResult check_audit_chain(const std::string &path) {
+    AuditChainResult r;
+    auto raw = read_file_if_exists(path);
+    if (!raw) return r;
+    const std::string &s = *raw;
+    std::string prev;
+    size_t pos = 0;
+    uint64_t lineno = 0;
+    auto broken = [&](const std::string &msg) {
+        r.ok = false;
+        r.line = lineno;
+        r.code = "E_AUDIT_CHAIN_BROKEN";
+        r.error = "line " + std::to_string(lineno) + ": " + msg;
+    };
+    while (pos < s.size()) {
+        size_t nl = s.find('\n', pos);
+        lineno++;
+        if (nl == std::string::npos) {
+            broken("unterminated record (interrupted write)");
+            return r;
+        }
+        std::string_view line(s.data() + pos, nl - pos);
+        pos = nl + 1;
+        auto rec = parse_audit_line(line);
+        if (!rec) {
+            broken("malformed record");
+            return r;
+        }
+        // Both tools write each record in one exact encoding; other bytes (a renamed key, an
+        // escaped character) may still hash the same fields, so they are a break too.
+        if (serialize_audit_line(*rec) != std::string(line) + "\n") {
+            broken("record bytes are not the encoding of its fields");
+            return r;
+        }
+        if (audit_record_hash(*rec) != rec->record_hash) {
+            broken("record_hash does not match the record's content");
+            return r;
+        }
+        if (rec->prev_hash != prev) {
+            broken("prev_hash does not link to the previous record");
+            return r;
+        }
+        prev = rec->record_hash;
+        r.records++;
+    }
+    return r;
+}
+
+inline nlohmann::ordered_json audit_chain_json(const AuditChainResult &a) {
+    nlohmann::ordered_json j = {{"ok", a.ok}, {"records", a.records}};
+    if (!a.ok) {
+        j["code"] = a.code;
+        j["line"] = a.line;
+        j["error"] = a.error;
+    }
+    return j;
+}
+
+// The .READY marker of a snapshot must exist, parse and agree with the descriptor, byte for byte
+// (its bytes are a function of the descriptor and its completed_at). Returns the problem, if any.
+inline std::optional<std::string> check_ready_marker(const std::string &snapshot_dir, const Descriptor &d) {
+    auto raw = read_file_if_exists(path_join(snapshot_dir, ".READY"));
+    if (!raw) return std::string(".READY is missing");
+    auto j = nlohmann::json::parse(*raw, nullptr, false);
+    if (!j.is_object()) return std::string(".READY is not a JSON object");
+    for (const char *k : {"snapshot_id", "completed_at", "payload_root_hash", "engine", "descriptor_checksum"})
+        if (!j.contains(k) || !j[k].is_string()) return ".READY has no string field " + std::string(k);
+    if (j["snapshot_id"] != d.snapshot_id) return std::string(".READY snapshot_id differs from the descriptor");
+    if (j["payload_root_hash"] != d.payload_root_hash)
+        return std::string(".READY payload_root_hash differs from the descriptor");
+    if (j["descriptor_checksum"] != d.descriptor_checksum)
+        return std::string(".READY descriptor_checksum differs from the descriptor");
+    if (j["engine"] != d.engine) return std::string(".READY engine differs from the descriptor");
+    auto ts = parse_rfc3339(j["completed_at"].get<std::string>());
+    if (!ts) return std::string(".READY completed_at is not a valid time");
+    if (ready_marker(d, *ts) != *raw) return std::string(".READY bytes are not the marker of this snapshot");
+    return std::nullopt;
+}
+
+}  // namespace jvs

@@ -1,0 +1,334 @@
+"""gc plan/run and pins, on real repositories through the C ABI."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from libjvs_driver import LIB_PATH, JvsError, tree_listing
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture
+def repo(lib, tmp_path):
+    r, _ = lib.open(tmp_path / "r", init=True)
+    yield r, tmp_path / "r"
+    r.close()
+
+
+def snap(r, **kw):
+    return r.call("snapshot", **kw)["snapshot"]["snapshot_id"]
+
+
+def published(root, sid):
+    return (root / ".jvs" / "snapshots" / sid).is_dir() and (root / ".jvs" / "descriptors" / f"{sid}.json").exists()
+
+
+def reasons(plan):
+    return {p["snapshot_id"]: p["reasons"] for p in plan["protected"]}
+
+
+def build_history(r, root):
+    """main: a -> b -> c, restored to a (detached: latest c).
+    worktree w (from b): w1 -> w2; fork f from w1; then w is removed: w2 is the only orphaned snapshot."""
+    main = root / "main"
+    (main / "f.txt").write_text("a")
+    a = snap(r, note="a")
+    (main / "f.txt").write_text("b")
+    b = snap(r, note="b")
+    (main / "f.txt").write_text("c")
+    c = snap(r, note="c")
+    r.call("restore", ref=a)
+    r.call("worktree_create", name="w", **{"from": b})
+    w1 = snap(r, worktree="w", note="w1")
+    (root / "worktrees" / "w" / "g.txt").write_text("w2")
+    w2 = snap(r, worktree="w", note="w2")
+    r.call("worktree_fork", name="f", **{"from": w1})
+    r.call("worktree_remove", name="w", force=True)
+    return dict(a=a, b=b, c=c, w1=w1, w2=w2)
+
+
+def test_plan_protects_every_worktree_lineage_including_detached_latest(repo):
+    r, root = repo
+    ids = build_history(r, root)
+    plan = r.call("gc_plan")
+    assert plan["kind"] == "gc_plan" and plan["candidates"] == [ids["w2"]]
+    why = reasons(plan)
+    for k in ("a", "b", "c", "w1"):
+        assert "lineage" in why[ids[k]], k
+    assert plan["retention"] == {"keep_last": 0, "keep_within": "", "keep_tags": []}
+    path = root / ".jvs" / "gc" / f"{plan['plan_id']}.json"
+    assert oct(os.stat(path).st_mode & 0o777) == "0o644"
+    on_disk = json.loads(path.read_text())
+    for k in ("plan_id", "created_at", "protected_set", "protected_by_pin", "protected_by_lineage",
+              "protected_by_retention", "candidate_count", "to_delete", "deletable_bytes_estimate",
+              "retention_policy"):
+        assert k in on_disk
+    assert on_disk["to_delete"] == [ids["w2"]] and on_disk["candidate_count"] == 1
+    assert on_disk["deletable_bytes_estimate"] == plan["bytes_reclaimable"] > 0
+
+
+def test_run_deletes_exactly_the_candidates_and_the_rest_verifies(repo):
+    r, root = repo
+    ids = build_history(r, root)
+    hist_before = r.call("history", all=True)["snapshots"]
+    plan = r.call("gc_plan")
+    res = r.call("gc_run", plan_id=plan["plan_id"])
+    assert res["kind"] == "gc_run" and res["deleted"] == [ids["w2"]]
+    assert res["bytes_freed"] == plan["bytes_reclaimable"]
+    assert not (root / ".jvs" / "snapshots" / ids["w2"]).exists()
+    assert not (root / ".jvs" / "descriptors" / f"{ids['w2']}.json").exists()
+    assert not (root / ".jvs" / "manifests" / ids["w2"]).exists()
+    assert not (root / ".jvs" / "gc" / f"{plan['plan_id']}.json").exists()
+    for k in ("a", "b", "c", "w1"):
+        assert published(root, ids[k])
+    assert r.call("verify", all=True)["ok"]
+    hist_after = r.call("history", all=True)["snapshots"]
+    assert hist_after == [d for d in hist_before if d["snapshot_id"] != ids["w2"]]
+    r.call("restore", ref=ids["c"])
+    assert (root / "main" / "f.txt").read_text() == "c"
+    tomb = json.loads((root / ".jvs" / "gc" / "tombstones" / f"{ids['w2']}.json").read_text())
+    assert tomb["snapshot_id"] == ids["w2"] and tomb["reclaimable"] is True and tomb["gc_state"] == "committed"
+    assert "deleted_at" in tomb
+    events = [json.loads(l)["event_type"] for l in (root / ".jvs" / "audit" / "audit.jsonl").read_text().splitlines()]
+    assert "gc_plan" in events and "gc_run" in events
+    # a plan is single use
+    with pytest.raises(JvsError) as e:
+        r.call("gc_run", plan_id=plan["plan_id"])
+    assert e.value.code == "E_REF_NOT_FOUND"
+
+
+def test_pins(repo):
+    r, root = repo
+    ids = build_history(r, root)
+    doc = r.call("gc_pin", ref=ids["w2"], reason="keep for the demo")
+    assert doc["pin"]["snapshot_id"] == ids["w2"]
+    pin_file = root / ".jvs" / "pins" / f"{ids['w2']}.json"
+    on_disk = json.loads(pin_file.read_text())  # where and how the Go tool reads pins
+    assert on_disk["snapshot_id"] == ids["w2"] and "pinned_at" in on_disk and on_disk["reason"] == "keep for the demo"
+    plan = r.call("gc_plan")
+    assert plan["candidates"] == [] and reasons(plan)[ids["w2"]] == ["pin"]
+    pins = r.call("gc_pins")["pins"]
+    assert [(p["snapshot_id"], p["expired"]) for p in pins] == [(ids["w2"], False)]
+    r.call("gc_unpin", ref=ids["w2"])
+    assert not pin_file.exists()
+    with pytest.raises(JvsError) as e:
+        r.call("gc_unpin", ref=ids["w2"])
+    assert e.value.code == "E_REF_NOT_FOUND"
+    # an expired pin (written as the Go tool would) protects nothing
+    pin_file.write_text(json.dumps({"snapshot_id": ids["w2"], "pinned_at": "2020-01-01T00:00:00Z",
+                                    "expires_at": "2020-02-01T00:00:00Z"}))
+    assert r.call("gc_plan")["candidates"] == [ids["w2"]]
+    assert r.call("gc_pins")["pins"][0]["expired"] is True
+    # expiry as a duration
+    doc = r.call("gc_pin", ref=ids["w2"], expires="7d")
+    assert doc["pin"]["expires_at"] > doc["pin"]["pinned_at"]
+    assert r.call("gc_plan")["candidates"] == []
+    with pytest.raises(JvsError) as e:
+        r.call("gc_pin", ref=ids["w2"], expires="soon")
+    assert e.value.code == "E_OPTION_INVALID"
+    events = [json.loads(l)["event_type"] for l in (root / ".jvs" / "audit" / "audit.jsonl").read_text().splitlines()]
+    assert "gc_pin" in events and "gc_unpin" in events
+
+
+def test_in_flight_intents_and_orphans(repo):
+    r, root = repo
+    ids = build_history(r, root)
+    jvs = root / ".jvs"
+    (jvs / "intents" / f"{ids['w2']}.json").write_text("{}")
+    tmp = jvs / "snapshots" / "1700000000000-deadbeef.tmp"
+    tmp.mkdir()
+    (jvs / "intents" / "1700000000000-deadbeef.json").write_text("{}")
+    old_orphan = jvs / "snapshots" / "1600000000000-0badf00d"
+    old_orphan.mkdir()
+    (old_orphan / "x").write_text("left over")
+    os.utime(old_orphan, (time.time() - 7200, time.time() - 7200))
+    young_orphan = jvs / "snapshots" / "1600000000001-0badf00d"
+    young_orphan.mkdir()
+    plan = r.call("gc_plan")
+    assert "in_flight" in reasons(plan)[ids["w2"]]
+    assert plan["candidates"] == ["1600000000000-0badf00d"]
+    res = r.call("gc_run", plan_id=plan["plan_id"])
+    assert res["deleted"] == ["1600000000000-0badf00d"]
+    assert tmp.is_dir() and young_orphan.is_dir() and not old_orphan.exists()
+    assert published(root, ids["w2"])
+
+
+def test_retention(repo):
+    r, root = repo
+    ids = build_history(r, root)
+    (root / "worktrees" / "f" / "h.txt").write_text("h")
+    snap(r, worktree="f", note="newest")
+    assert r.call("gc_plan", keep_last=1)["candidates"] == [ids["w2"]]  # newest is f's snapshot
+    plan = r.call("gc_plan", keep_last=2)
+    assert plan["candidates"] == [] and "retention" in reasons(plan)[ids["w2"]]
+    assert r.call("gc_plan", keep_within="1h")["candidates"] == []
+    assert r.call("gc_plan", keep_within="30m")["retention"]["keep_within"] == "30m"
+    with pytest.raises(JvsError) as e:
+        r.call("gc_plan", keep_within="7 days")
+    assert e.value.code == "E_OPTION_INVALID"
+    # tag prefixes
+    r.call("worktree_create", name="t")
+    (root / "worktrees" / "t" / "x").write_text("x")
+    t1 = snap(r, worktree="t", tags=["release-1"])
+    t2 = snap(r, worktree="t", note="untagged")
+    r.call("worktree_remove", name="t", force=True)
+    assert r.call("gc_plan")["candidates"] == sorted([ids["w2"], t1, t2])
+    plan = r.call("gc_plan", keep_tags=["rel"])
+    assert plan["candidates"] == sorted([ids["w2"], t2]) and reasons(plan)[t1] == ["retention"]
+    # configuration defaults
+    (root / ".jvs" / "config.yaml").write_text("retention:\n  keep: 3\n  within: 24h\n")
+    plan = r.call("gc_plan")
+    assert plan["retention"]["keep_last"] == 3 and plan["retention"]["keep_within"] == "24h"
+    assert plan["candidates"] == []
+    assert r.call("gc_plan", keep_last=0, keep_within="1s")["retention"]["keep_last"] == 0
+
+
+def test_plan_mismatch_after_new_pin_deletes_nothing(repo):
+    r, root = repo
+    ids = build_history(r, root)
+    plan = r.call("gc_plan")
+    r.call("gc_pin", ref=ids["w2"])
+    before = tree_listing(root / ".jvs" / "snapshots")
+    with pytest.raises(JvsError) as e:
+        r.call("gc_run", plan_id=plan["plan_id"])
+    assert e.value.code == "E_GC_PLAN_MISMATCH"
+    assert tree_listing(root / ".jvs" / "snapshots") == before
+    assert published(root, ids["w2"])
+    assert not (root / ".jvs" / "gc" / "tombstones" / f"{ids['w2']}.json").exists()
+
+
+def test_plan_mismatch_when_candidate_vanished_or_plan_edited(repo):
+    r, root = repo
+    ids = build_history(r, root)
+    plan = r.call("gc_plan")
+    path = root / ".jvs" / "gc" / f"{plan['plan_id']}.json"
+    doc = json.loads(path.read_text())
+    doc["to_delete"] = [ids["c"]]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(JvsError) as e:
+        r.call("gc_run", plan_id=plan["plan_id"])
+    assert e.value.code == "E_GC_PLAN_MISMATCH"
+    assert published(root, ids["c"])
+
+
+def test_bad_plan_ids(repo):
+    r, root = repo
+    for bad in ("../../etc/passwd", "", "not-a-uuid", "../gc/x"):
+        with pytest.raises(JvsError) as e:
+            r.call("gc_run", plan_id=bad)
+        assert e.value.code == "E_OPTION_INVALID", bad
+    with pytest.raises(JvsError) as e:
+        r.call("gc_run", plan_id="00000000-0000-4000-8000-000000000000")
+    assert e.value.code == "E_REF_NOT_FOUND"
+
+
+CHILD = """
+import sys
+sys.path.insert(0, {here!r})
+from libjvs_driver import Lib
+lib = Lib({lib!r})
+r, _ = lib.open({root!r})
+r.call("gc_run", plan_id={plan!r})
+print("survived")
+"""
+
+
+def test_interrupted_run_resumes(repo):
+    r, root = repo
+    ids = build_history(r, root)
+    r.call("worktree_create", name="t")
+    (root / "worktrees" / "t" / "x").write_text("x")
+    t1 = snap(r, worktree="t")
+    (root / "worktrees" / "t" / "x").write_text("xx")
+    t2 = snap(r, worktree="t")
+    r.call("worktree_remove", name="t", force=True)
+    plan = r.call("gc_plan")
+    cands = plan["candidates"]
+    assert cands == sorted([ids["w2"], t1, t2])
+    code = CHILD.format(here=HERE, lib=os.path.abspath(LIB_PATH), root=str(root), plan=plan["plan_id"])
+    env = dict(os.environ, JVS_FAULT_KILL_AT="gc.mid_delete")
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert p.returncode == -9, p.stderr
+    tombs = root / ".jvs" / "gc" / "tombstones"
+    states = {c: json.loads((tombs / f"{c}.json").read_text())["gc_state"] for c in cands}
+    assert set(states.values()) == {"marked"}
+    assert not published(root, cands[0])       # the first was deleted before the kill
+    assert published(root, cands[1]) and published(root, cands[2])
+    res = r.call("gc_run", plan_id=plan["plan_id"])
+    assert sorted(res["deleted"]) == cands
+    for c in cands:
+        assert not (root / ".jvs" / "snapshots" / c).exists()
+        assert json.loads((tombs / f"{c}.json").read_text())["gc_state"] == "committed"
+    assert r.call("verify", all=True)["ok"]
+
+
+def test_interrupted_after_tombstones_resumes(repo):
+    r, root = repo
+    ids = build_history(r, root)
+    plan = r.call("gc_plan")
+    code = CHILD.format(here=HERE, lib=os.path.abspath(LIB_PATH), root=str(root), plan=plan["plan_id"])
+    env = dict(os.environ, JVS_FAULT_KILL_AT="gc.after_tombstones")
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert p.returncode == -9, p.stderr
+    assert published(root, ids["w2"])
+    assert r.call("gc_run", plan_id=plan["plan_id"])["deleted"] == [ids["w2"]]
+    assert not published(root, ids["w2"]) and r.call("verify", all=True)["ok"]
+
+
+def unique_bytes(d):
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(d):
+        for n in filenames:
+            st = os.lstat(os.path.join(dirpath, n))
+            if st.st_nlink == 1:
+                total += st.st_blocks * 512
+    return total
+
+
+def test_bytes_reclaimable_counts_shared_hard_links_once(repo):
+    r, root = repo
+    r.call("worktree_create", name="w")
+    w = root / "worktrees" / "w"
+    (w / "shared.bin").write_bytes(os.urandom(256 * 1024))
+    (w / "u.bin").write_bytes(os.urandom(128 * 1024))
+    s1 = snap(r, worktree="w")
+    time.sleep(0.02)
+    (w / "u.bin").write_bytes(os.urandom(64 * 1024))
+    s2 = snap(r, worktree="w")
+    r.call("worktree_remove", name="w", force=True)
+    snaps = root / ".jvs" / "snapshots"
+    assert os.stat(snaps / s1 / "shared.bin").st_ino == os.stat(snaps / s2 / "shared.bin").st_ino
+    # both go: every block counted once
+    both = r.call("gc_plan")
+    assert both["candidates"] == sorted([s1, s2])
+    shared = os.stat(snaps / s1 / "shared.bin").st_blocks * 512
+    assert both["bytes_reclaimable"] == unique_bytes(snaps / s1) + unique_bytes(snaps / s2) + shared
+    # only s1 goes: the shared file stays with s2, so only s1's unique files are freed
+    one = r.call("gc_plan", keep_last=1)
+    assert one["candidates"] == [s1]
+    expected = unique_bytes(snaps / s1)
+    assert one["bytes_reclaimable"] == expected
+    assert expected >= 128 * 1024 and expected < shared
+    res = r.call("gc_run", plan_id=one["plan_id"])
+    assert res["deleted"] == [s1] and res["bytes_freed"] == expected
+    assert (snaps / s2 / "shared.bin").stat().st_nlink == 1
+    assert r.call("verify", all=True)["ok"]
+
+
+def test_go_written_repository(lib, upstream):
+    r, _ = lib.open(upstream)
+    try:
+        before = {s["snapshot_id"] for s in r.call("history", all=True)["snapshots"]}
+        plan = r.call("gc_plan")
+        assert set(plan["candidates"]) <= before
+        assert set(plan["candidates"]) | {p["snapshot_id"] for p in plan["protected"]} >= before
+        r.call("gc_run", plan_id=plan["plan_id"])
+        after = {s["snapshot_id"] for s in r.call("history", all=True)["snapshots"]}
+        assert after == before - set(plan["candidates"])
+        assert r.call("verify", all=True)["ok"]
+    finally:
+        r.close()

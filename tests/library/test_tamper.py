@@ -1,0 +1,179 @@
+"""Tampering is detected by verify with the right code, every time: one flipped byte (XOR 0xFF) at
+every position of a descriptor, a .READY and an audit record, flipped bytes in payload files, and a
+file deleted from or added to a snapshot."""
+import json
+import os
+
+import pytest
+
+
+@pytest.fixture
+def repo(lib, tmp_path):
+    r, _ = lib.open(tmp_path / "r", init=True)
+    root = tmp_path / "r"
+    main = root / "main"
+    (main / "sub").mkdir()
+    for i in range(5):
+        (main / "sub" / f"f{i}.txt").write_text(f"file {i}\n" * 30)
+    (main / "top.txt").write_text("top\n")
+    (main / "empty.bin").write_bytes(b"")
+    os.symlink("top.txt", main / "link")
+    a = r.call("snapshot", note="first", tags=["t1"])["snapshot"]["snapshot_id"]
+    (main / "top.txt").write_text("top v2\n")
+    b = r.call("snapshot", note="second")["snapshot"]["snapshot_id"]
+    yield r, root, [a, b]
+    r.close()
+
+
+def flip(path, pos):
+    mode = os.lstat(path).st_mode
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[pos] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.chmod(path, mode & 0o7777)
+
+
+def codes(doc):
+    return {r["snapshot_id"]: r.get("code") for r in doc["results"]}
+
+
+def test_clean_repository_verifies(repo):
+    r, root, ids = repo
+    doc = r.call("verify", all=True)
+    assert doc["ok"] and doc["audit"] == {"ok": True, "records": 2}
+    assert all(not x.get("code") for x in doc["results"])
+    fast = r.call("verify", all=True, payload=False)
+    assert fast["ok"] and not fast["payload_checked"]
+
+
+def test_every_byte_of_a_descriptor(repo):
+    r, root, ids = repo
+    path = root / ".jvs" / "descriptors" / f"{ids[0]}.json"
+    orig = path.read_bytes()
+    for pos in range(len(orig)):
+        flip(path, pos)
+        doc = r.call("verify", all=True, payload=False)
+        assert not doc["ok"], f"byte {pos} ({orig[pos:pos + 1]!r}) flip undetected"
+        assert codes(doc)[ids[0]] in ("E_CHECKSUM_MISMATCH", "E_DESCRIPTOR_CORRUPT"), (pos, codes(doc))
+        assert codes(doc)[ids[1]] is None
+        path.write_bytes(orig)
+    assert r.call("verify", all=True)["ok"]
+
+
+def test_every_byte_of_a_ready_marker(repo):
+    r, root, ids = repo
+    path = root / ".jvs" / "snapshots" / ids[1] / ".READY"
+    orig = path.read_bytes()
+    for pos in range(len(orig)):
+        flip(path, pos)
+        doc = r.call("verify", ref=ids[1], payload=False)
+        assert not doc["ok"] and doc["results"][0]["code"] == "E_READY_MISMATCH", (pos, doc)
+        assert doc["results"][0]["tamper_detected"]
+        path.write_bytes(orig)
+        os.chmod(path, 0o644)
+    os.unlink(path)
+    doc = r.call("verify", ref=ids[1])
+    assert doc["results"][0]["code"] == "E_READY_MISMATCH"
+
+
+def test_every_byte_of_an_audit_record(repo):
+    r, root, ids = repo
+    path = root / ".jvs" / "audit" / "audit.jsonl"
+    orig = path.read_bytes()
+    first_len = orig.index(b"\n") + 1
+    for pos in range(len(orig)):
+        flip(path, pos)
+        doc = r.call("verify", all=True, payload=False)
+        a = doc["audit"]
+        assert not doc["ok"] and not a["ok"] and a["code"] == "E_AUDIT_CHAIN_BROKEN", (pos, a)
+        assert a["line"] == (1 if pos < first_len else 2), (pos, a)
+        assert all(x.get("code") is None for x in doc["results"])  # snapshots themselves are fine
+        path.write_bytes(orig)
+    # A deleted or reordered record breaks the links too.
+    lines = orig.splitlines(keepends=True)
+    path.write_bytes(lines[1])
+    assert r.call("verify", all=True)["audit"]["code"] == "E_AUDIT_CHAIN_BROKEN"
+    path.write_bytes(lines[1] + lines[0])
+    assert not r.call("verify", all=True)["ok"]
+    path.write_bytes(orig)
+    assert r.call("verify", all=True)["ok"]
+
+
+def test_flipped_byte_of_every_payload_file(repo):
+    r, root, ids = repo
+    snap = root / ".jvs" / "snapshots" / ids[0]
+    files = [p for p in sorted(snap.rglob("*")) if p.is_file() and not p.is_symlink() and p.name != ".READY"]
+    assert len(files) >= 6
+    for p in files:
+        orig = p.read_bytes()
+        mode = os.lstat(p).st_mode & 0o7777
+        for pos in sorted({0, len(orig) // 2, len(orig) - 1}) if orig else []:
+            flip(p, pos)
+            doc = r.call("verify", ref=ids[0])
+            assert not doc["ok"] and doc["results"][0]["code"] == "E_PAYLOAD_HASH_MISMATCH", (p, pos, doc)
+            os.chmod(p, 0o644)
+            p.write_bytes(orig)
+            os.chmod(p, mode)
+    # Content change of an empty file / a symlink target / a mode.
+    (snap / "link").unlink()
+    os.symlink("sub/f0.txt", snap / "link")
+    assert codes(r.call("verify", ref=ids[0]))[ids[0]] == "E_PAYLOAD_HASH_MISMATCH"
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_deleted_and_added_files(repo, which):
+    r, root, ids = repo
+    sid = ids[which]
+    snap = root / ".jvs" / "snapshots" / sid
+    victim = snap / "sub" / "f3.txt"
+    data, mode = victim.read_bytes(), os.lstat(victim).st_mode & 0o7777
+    victim.unlink()
+    doc = r.call("verify", ref=sid)
+    res = doc["results"][0]
+    assert not doc["ok"] and res["code"] == "E_PAYLOAD_HASH_MISMATCH" and "sub/f3.txt" in res["error"]
+    victim.write_bytes(data)
+    os.chmod(victim, mode)
+    assert r.call("verify", ref=sid)["ok"]
+    for extra in (snap / "added.txt", snap / "sub" / "added.txt"):
+        extra.write_text("smuggled\n")
+        doc = r.call("verify", ref=sid)
+        res = doc["results"][0]
+        assert not doc["ok"] and res["code"] == "E_PAYLOAD_HASH_MISMATCH" and "added.txt" in res["error"]
+        extra.unlink()
+    (snap / "newdir").mkdir()
+    assert codes(r.call("verify", ref=sid))[sid] == "E_PAYLOAD_HASH_MISMATCH"
+    (snap / "newdir").rmdir()
+    assert r.call("verify", all=True)["ok"]
+
+
+def test_missing_payload_directory_of_a_published_snapshot(repo):
+    r, root, ids = repo
+    snap = root / ".jvs" / "snapshots" / ids[0]
+    for p in sorted(snap.rglob("*"), reverse=True):
+        os.chmod(p.parent, 0o755)
+    import shutil
+    shutil.rmtree(snap)
+    doc = r.call("verify", all=True, payload=False)
+    assert not doc["ok"] and codes(doc)[ids[0]] == "E_SNAPSHOT_INCOMPLETE"
+
+
+def test_upstream_fixture_tampering(lib, upstream):
+    """Snapshots the Go tool wrote (no manifest): deletion, addition and flips are still caught."""
+    r, _ = lib.open(upstream)
+    try:
+        doc = r.call("verify", all=True)
+        assert doc["ok"] and doc["audit"]["ok"]
+        sid = doc["results"][0]["snapshot_id"]
+        snap = upstream / ".jvs" / "snapshots" / sid
+        (snap / "added.txt").write_text("x")
+        assert codes(r.call("verify", ref=sid))[sid] == "E_PAYLOAD_HASH_MISMATCH"
+        (snap / "added.txt").unlink()
+        flip(snap / ".READY", 20)
+        assert codes(r.call("verify", ref=sid))[sid] == "E_READY_MISMATCH"
+        flip(snap / ".READY", 20)
+        audit = upstream / ".jvs" / "audit" / "audit.jsonl"
+        flip(audit, 40)
+        assert r.call("verify", all=True)["audit"]["code"] == "E_AUDIT_CHAIN_BROKEN"
+    finally:
+        r.close()
