@@ -15,9 +15,10 @@ import argparse
 import importlib.util
 import os
 import sys
+from typing import Any
 
 
-def _load_cdefgen():  # type: ignore[no-untyped-def]
+def _load_cdefgen() -> Any:
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.path.join(here, "..", "src", "jvs", "_cdefgen.py")
     spec = importlib.util.spec_from_file_location("_jvs_cdefgen_build", path)

@@ -66,12 +66,6 @@ def many_files(root: Path, n: int = 20000, per_dir: int = 500) -> None:
         os.close(fd)
 
 
-LOCK_WAIT_IGNORES_INTERRUPT = (
-    "libjvs mismatch: a call waiting for the worktree lock (FileLock::acquire polling up to "
-    "lock_timeout_ms) does not check jvs_repo_interrupt, so it is not cancelled"
-)
-
-
 @pytest.fixture
 def ws(tmp_path: Path) -> Iterator[jvs.Workspace]:
     """A fresh repository's main worktree holding two files."""

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import LOCK_WAIT_IGNORES_INTERRUPT, many_files, write
+from conftest import many_files, write
 
 import jvs
 from jvs.errors import CODE_TO_ERROR, error_from_document
@@ -227,7 +227,6 @@ def test_cancelled_by_interrupt(ws: jvs.Workspace) -> None:
     assert ws.snapshot("afterwards").note == "afterwards"
 
 
-@pytest.mark.xfail(reason=LOCK_WAIT_IGNORES_INTERRUPT, strict=False)
 def test_cancelled_by_interrupt_while_waiting_for_lock(ws: jvs.Workspace) -> None:
     lock = ws.repo_root / ".jvs" / "locks" / "wt-main.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from conftest import LOCK_WAIT_IGNORES_INTERRUPT, subprocess_env, tree, write
+from conftest import many_files, subprocess_env, tree, write
 
 import jvs
 from jvs.progress import EventLog, cancel_after, tqdm_progress
@@ -111,6 +111,27 @@ def test_raising_cancels_restore_cleanly(ws: jvs.Workspace) -> None:
     assert ws.current_snapshot == s
 
 
+@pytest.mark.xfail(reason="libjvs mismatch: a restore cancelled during its 'write' phase keeps the "
+                          "files it already rewrote (jvs.h: a cancelled operation leaves the "
+                          "workspace as it was)", strict=False)
+def test_restore_cancelled_while_writing_leaves_worktree_unchanged(ws: jvs.Workspace) -> None:
+    many_files(ws.path, 20000)
+    s = ws.snapshot("s")
+    for i in range(0, 20000):
+        (ws.path / ("many%03d" % (i // 500)) / ("f%05d" % i)).write_text("changed")
+    before = tree(ws.path)
+
+    def cb(e: jvs.ProgressEvent) -> None:
+        if e.phase == "write" and e.done > 1000:
+            raise Stop()
+
+    with pytest.raises(Stop):
+        ws.restore(s, progress=cb)
+    after = tree(ws.path)
+    changed = [k for k in before if before[k] != after.get(k)]
+    assert changed == [], "%d files were rewritten by the cancelled restore" % len(changed)
+
+
 def test_raising_cancels_fork_cleanly(ws: jvs.Workspace) -> None:
     _populate(ws)
     ws.snapshot("s")
@@ -144,6 +165,18 @@ def test_callback_must_not_reenter(ws: jvs.Workspace) -> None:
         ws.snapshot("s", progress=cb)
     assert ei.value.code == "E_REENTRANT"
     assert ws.history() == []
+    with pytest.raises(jvs.JVSError) as ei:
+        ws.snapshot("s", progress=lambda e: ws.close())
+    assert ei.value.code == "E_REENTRANT" and not ws.closed
+    interrupted: list = []
+
+    def stop(_e: jvs.ProgressEvent) -> None:  # interrupt() is the one call allowed
+        interrupted.append(1)
+        ws.interrupt()
+
+    with pytest.raises(jvs.Cancelled):
+        ws.snapshot("s", progress=stop)
+    assert interrupted
 
 
 def test_tqdm_adapter(ws: jvs.Workspace) -> None:
@@ -186,7 +219,8 @@ _CTRL_C_SCRIPT = textwrap.dedent(
     print("READY", flush=True)
     t0 = time.monotonic()
     try:
-        ws.snapshot("long", lock_timeout_ms=60000, progress=progress if mode == "progress" else None)
+        ws.snapshot("long", lock_timeout_ms=6000 if how == "lock" else 60000,
+                    progress=progress if mode == "progress" else None)
         print("NOT INTERRUPTED", flush=True)
     except KeyboardInterrupt:
         print("INTERRUPTED %.2f" % (time.monotonic() - t0), flush=True)
@@ -223,7 +257,7 @@ def _ctrl_c(tmp_path: Path, mode: str, how: str) -> None:
     lines = out.split("\n")
     assert any(ln.startswith("INTERRUPTED") for ln in lines), out + err
     secs = float(next(ln for ln in lines if ln.startswith("INTERRUPTED")).split()[1])
-    assert secs < 10, "interrupt took %.1fs" % secs
+    assert secs < 4, "interrupt took %.1fs" % secs
     assert "HISTORY 1" in lines, out + err  # nothing was snapshotted
     assert "DONE" in lines, out + err
     assert p.returncode == 0, err
@@ -234,6 +268,5 @@ def test_ctrl_c_interrupts_long_call(tmp_path: Path, mode: str) -> None:
     _ctrl_c(tmp_path, mode, "files")
 
 
-@pytest.mark.xfail(reason=LOCK_WAIT_IGNORES_INTERRUPT, strict=False)
 def test_ctrl_c_interrupts_lock_wait(tmp_path: Path) -> None:
     _ctrl_c(tmp_path, "plain", "lock")

@@ -130,6 +130,13 @@ def test_snapshot_value_semantics(ws: jvs.Workspace) -> None:
     assert json.loads(s.to_json(indent=2)) == s.to_dict()
     assert jvs.Snapshot.from_dict(s.to_dict()) == s
     assert s != "not a snapshot"
+    import pickle
+
+    p = pickle.loads(pickle.dumps(s))
+    assert p == s and p.note == "v" and p.created_at == s.created_at and p.stats == s.stats
+    with pytest.raises(AttributeError):
+        s.note = "x"  # type: ignore[misc]
+    assert "Snapshot(id=" in repr(s)
 
 
 # ---- history ------------------------------------------------------------------------------
@@ -361,7 +368,29 @@ def test_many_handles_same_repo(ws: jvs.Workspace) -> None:
 def test_garbage_collected_handle_is_closed(tmp_path: Path) -> None:
     import gc
 
-    for i in range(50):
+    for i in range(20):
         jvs.Workspace.init(tmp_path / ("r%d" % i)).snapshot("x")
     gc.collect()  # ffi.gc closes the handles; nothing to assert but no crash / leak of fds
     time.sleep(0)
+
+
+def test_result_warnings_become_python_warnings(ws: jvs.Workspace) -> None:
+    ws.snapshot("first")
+    audit = ws.repo_root / ".jvs" / "audit" / "audit.jsonl"
+    audit.unlink()
+    audit.mkdir()  # the audit log cannot be appended: the snapshot succeeds with a warning
+    with pytest.warns(jvs.JVSWarning, match="audit") as rec:
+        s = ws.snapshot("second")
+    assert rec[0].filename == __file__  # attributed to the caller, not to jvs internals
+    assert ws.history(limit=1) == [s]
+
+
+def test_progress_event_model() -> None:
+    ev = jvs.ProgressEvent.from_dict({"schema": 1, "kind": "progress", "op": "snapshot",
+                                      "phase": "copy", "done": 5, "total": 10,
+                                      "bytes_done": 50, "bytes_total": 200})
+    assert ev.fraction == 0.25 and ev.message is None
+    warn = jvs.ProgressEvent.from_dict({"schema": 1, "kind": "warning", "op": "restore",
+                                        "message": "kept a hard link as a copy"})
+    assert warn.kind == "warning" and warn.message == "kept a hard link as a copy"
+    assert warn.fraction is None

@@ -30,7 +30,7 @@ from . import _native
 from ._ffi import LIBRARY_PATH, LIBRARY_SOURCE, ffi, lib
 from ._native import ProgressCallback
 from .errors import (AlreadyExists, AmbiguousRef, Cancelled, Conflict, Corrupt, Detached,
-                     InternalError, InvalidArgument, InvalidName, IOFailure, JVSError, Locked,
+                     InternalError, InvalidArgument, InvalidName, IOFailure, JVSError, JVSWarning, Locked,
                      NotFound, OutOfMemory, RollbackError, Unsupported, WorkspaceClosed)
 from .models import (Change, Info, ProgressEvent, RestoreResult, Snapshot, VerifyEntry,
                      VerifyResult, Worktree)
@@ -58,6 +58,7 @@ __all__ = [
     "transaction",
     "Transaction",
     "JVSError",
+    "JVSWarning",
     "InvalidArgument",
     "InvalidName",
     "AmbiguousRef",

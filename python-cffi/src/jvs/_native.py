@@ -24,13 +24,16 @@ the call returned.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
+import sys
 import threading
+import warnings
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 from ._ffi import ffi, lib
-from .errors import InvalidArgument, JVSError, error_from_document
+from .errors import InvalidArgument, JVSError, JVSWarning, error_from_document
 from .models import ProgressEvent
 
 ProgressCallback = Callable[[ProgressEvent], Any]
@@ -107,12 +110,15 @@ def _trampoline_impl(event_json: Any, user_data: Any) -> int:
 _trampoline: Any = ffi.callback("jvs_event_cb", _trampoline_impl, error=1)
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
 def encode_options(opts: Optional[Dict[str, Any]]) -> Any:
     """Options as UTF-8 JSON bytes (or NULL for "all defaults")."""
     if not opts:
         return ffi.NULL
     try:
-        return json.dumps(opts, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        return _encode(opts).encode("utf-8")
     except (UnicodeEncodeError, ValueError, TypeError) as e:
         raise InvalidArgument("options cannot be encoded as UTF-8 JSON: %s" % e,
                               code="E_JSON_INVALID") from e
@@ -144,7 +150,29 @@ def parse_result(status: int, data: Optional[bytes], op: str) -> Dict[str, Any]:
         raise error_from_document(doc, status, name)
     if doc is None:
         raise JVSError("libjvs returned no result document", code="E_INTERNAL", op=op)
+    if "warnings" in doc:
+        _emit_warnings(doc["warnings"], op)
     return doc
+
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_stacklevel() -> int:
+    """The stacklevel (for warnings.warn called by our caller) of the first frame outside jvs."""
+    level = 2  # 1 = the frame calling warnings.warn (_emit_warnings), 2 = its caller
+    f = sys._getframe(2)
+    while f is not None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) == _PKG_DIR:
+        f = f.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def _emit_warnings(items: Any, op: str) -> None:
+    for w in items if isinstance(items, list) else []:
+        if isinstance(w, dict):
+            warnings.warn(JVSWarning("%s: %s [%s]" % (op, w.get("message", ""), w.get("code", ""))),
+                          stacklevel=_user_stacklevel())
 
 
 def _sigint_relay_wanted() -> bool:

@@ -17,23 +17,28 @@ family                    codes
                           E_PATH_INVALID, E_PATH_ESCAPE
 :class:`InvalidName`      E_NAME_INVALID, E_TAG_INVALID (a subclass of InvalidArgument)
 :class:`AmbiguousRef`     E_REF_AMBIGUOUS (a subclass of InvalidArgument; ``details["candidates"]``)
-:class:`Unsupported`      E_OPTION_UNKNOWN, E_FORMAT_UNSUPPORTED, E_SPECIAL_FILE, E_UNSUPPORTED,
-                          E_METHOD_UNKNOWN
+:class:`Unsupported`      E_OPTION_UNKNOWN, E_METHOD_UNKNOWN, E_FORMAT_UNSUPPORTED,
+                          E_SPECIAL_FILE
 :class:`NotFound`         E_NOT_REPO, E_NOT_WORKTREE, E_WORKTREE_NOT_FOUND, E_REF_NOT_FOUND,
                           E_NO_SNAPSHOTS, E_PATH_NOT_FOUND
 :class:`AlreadyExists`    E_REPO_EXISTS, E_WORKTREE_EXISTS
-:class:`Conflict`         E_WORKTREE_MAIN
+:class:`Conflict`         E_WORKTREE_MAIN, E_GC_PLAN_MISMATCH
 :class:`Detached`         E_DETACHED (a subclass of Conflict)
 :class:`Locked`           E_LOCKED (the holder is in ``details``)
 :class:`Corrupt`          E_CONFIG_CORRUPT, E_DESCRIPTOR_CORRUPT, E_CHECKSUM_MISMATCH,
-                          E_PAYLOAD_HASH_MISMATCH, E_SNAPSHOT_INCOMPLETE
+                          E_PAYLOAD_HASH_MISMATCH, E_SNAPSHOT_INCOMPLETE, E_READY_MISMATCH,
+                          E_AUDIT_CHAIN_BROKEN
 :class:`IOFailure`        E_IO, E_NO_SPACE (``details`` carries errno)
 :class:`Cancelled`        E_CANCELLED (another thread called ``Workspace.interrupt()``)
 :class:`InternalError`    E_INTERNAL
-:class:`OutOfMemory`      JVS_E_NOMEM without a document (also a ``MemoryError``)
+:class:`OutOfMemory`      E_NOMEM (also a ``MemoryError``; the document may be missing)
 :class:`WorkspaceClosed`  E_CLOSED: raised by the SDK itself for a closed ``Workspace``
 :class:`RollbackError`    E_ROLLBACK: raised by :func:`jvs.transaction` when the rollback failed
 ========================  ===================================================================
+
+Results that succeeded but carry ``warnings`` (something went wrong after the operation was
+already durable, e.g. the audit log could not be appended) emit a :class:`JVSWarning` through
+Python's :mod:`warnings` module.
 
 A progress callable that raises cancels the operation, and *its* exception is re-raised (not
 :class:`Cancelled`); Ctrl-C during a long call raises ``KeyboardInterrupt``.
@@ -62,6 +67,7 @@ __all__ = [
     "OutOfMemory",
     "WorkspaceClosed",
     "RollbackError",
+    "JVSWarning",
     "CODE_TO_ERROR",
     "error_from_document",
 ]
@@ -212,6 +218,10 @@ class RollbackError(JVSError):
     baseline_id: str = ""
 
 
+class JVSWarning(UserWarning):
+    """A successful operation reported a warning (``warnings: [{code, message}]`` in its result)."""
+
+
 CODE_TO_ERROR: Dict[str, Type[JVSError]] = {
     "E_ARG_NULL": InvalidArgument,
     "E_JSON_INVALID": InvalidArgument,
@@ -225,7 +235,6 @@ CODE_TO_ERROR: Dict[str, Type[JVSError]] = {
     "E_OPTION_UNKNOWN": Unsupported,
     "E_FORMAT_UNSUPPORTED": Unsupported,
     "E_SPECIAL_FILE": Unsupported,
-    "E_UNSUPPORTED": Unsupported,
     "E_METHOD_UNKNOWN": Unsupported,
     "E_PATH_NOT_FOUND": NotFound,
     "E_NOT_REPO": NotFound,
@@ -243,6 +252,9 @@ CODE_TO_ERROR: Dict[str, Type[JVSError]] = {
     "E_CHECKSUM_MISMATCH": Corrupt,
     "E_PAYLOAD_HASH_MISMATCH": Corrupt,
     "E_SNAPSHOT_INCOMPLETE": Corrupt,
+    "E_READY_MISMATCH": Corrupt,
+    "E_AUDIT_CHAIN_BROKEN": Corrupt,
+    "E_GC_PLAN_MISMATCH": Conflict,
     "E_IO": IOFailure,
     "E_NO_SPACE": IOFailure,
     "E_CANCELLED": Cancelled,

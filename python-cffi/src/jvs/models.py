@@ -35,6 +35,18 @@ def parse_time(text: str) -> datetime:
     Sub-microsecond digits are truncated (``datetime`` has microsecond resolution); the exact
     string is still available in ``to_dict()``.
     """
+    n = len(text)
+    if n >= 20 and text[-1] == "Z" and text[4] == "-" and text[10] == "T" and text[13] == ":":
+        try:  # the common UTC form "2026-11-25T04:50:18.215457017Z"
+            micro = 0
+            if n > 21 and text[19] == ".":
+                micro = int((text[20:-1] + "000000")[:6])
+            elif n != 20:
+                raise ValueError
+            return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                            int(text[14:16]), int(text[17:19]), micro, tzinfo=timezone.utc)
+        except ValueError:
+            pass
     m = _TIME_RE.match(text)
     if not m:
         raise ValueError("not an RFC 3339 time: %r" % (text,))
@@ -54,12 +66,12 @@ def _str_list(v: Any) -> List[str]:
     return [str(x) for x in v] if isinstance(v, list) else []
 
 
-@dataclass(frozen=True, eq=False)
 class Snapshot:
     """One published snapshot (a descriptor).
 
     Two ``Snapshot`` objects are equal when their ids are equal; they hash by id, so they can be
     used in sets and as dict keys. Any method taking a reference also accepts a ``Snapshot``.
+    Snapshots are immutable values; fields are decoded from the descriptor on first access.
 
     Attributes:
         id: the snapshot id, e.g. ``"1795582220522-0d877fa5"``.
@@ -75,70 +87,140 @@ class Snapshot:
         stats: for a snapshot just taken, the library's statistics (files, bytes, ...); else None.
         degradations: for a snapshot just taken, what could not be kept exactly (hard links,
             xattrs, ...); else empty.
+        raw: the descriptor as returned by the library (do not modify; see ``to_dict``).
     """
 
-    id: str
-    note: str
-    tags: List[str]
-    created_at: datetime
-    parent_id: Optional[str]
-    worktree: str
-    engine: str
-    payload_root_hash: str = ""
-    integrity_state: str = ""
-    partial_paths: List[str] = field(default_factory=list)
-    stats: Optional[Dict[str, Any]] = field(default=None, repr=False)
-    degradations: List[Dict[str, Any]] = field(default_factory=list, repr=False)
-    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+    __slots__ = ("_id", "_raw", "_stats", "_degradations", "_created_at")
+    _id: str
+    _raw: Dict[str, Any]
+    _stats: Optional[Dict[str, Any]]
+    _degradations: List[Dict[str, Any]]
+    _created_at: Optional[datetime]
+
+    def __init__(self, raw: Mapping[str, Any], *, stats: Optional[Mapping[str, Any]] = None,
+                 degradations: Optional[List[Any]] = None) -> None:
+        object.__setattr__(self, "_id", str(raw["snapshot_id"]))
+        object.__setattr__(self, "_raw", raw if isinstance(raw, dict) else dict(raw))
+        object.__setattr__(self, "_stats", dict(stats) if stats is not None else None)
+        object.__setattr__(self, "_degradations",
+                           [dict(x) for x in degradations or [] if isinstance(x, Mapping)])
+        object.__setattr__(self, "_created_at", None)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, stats: Optional[Mapping[str, Any]] = None,
                   degradations: Optional[List[Any]] = None) -> "Snapshot":
         """Build from a descriptor object (as found in ``history``, ``snapshot``, ``resolve``)."""
-        return cls(
-            id=str(d["snapshot_id"]),
-            note=str(d.get("note", "")),
-            tags=_str_list(d.get("tags")),
-            created_at=parse_time(str(d["created_at"])),
-            parent_id=str(d["parent_id"]) if d.get("parent_id") else None,
-            worktree=str(d.get("worktree_name", "")),
-            engine=str(d.get("engine", "")),
-            payload_root_hash=str(d.get("payload_root_hash", "")),
-            integrity_state=str(d.get("integrity_state", "")),
-            partial_paths=_str_list(d.get("partial_paths")),
-            stats=dict(stats) if stats is not None else None,
-            degradations=[dict(x) for x in degradations or [] if isinstance(x, Mapping)],
-            raw=dict(d),
-        )
+        return cls(d, stats=stats, degradations=degradations)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Snapshot is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Snapshot is immutable")
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def note(self) -> str:
+        return str(self._raw.get("note", ""))
+
+    @property
+    def tags(self) -> List[str]:
+        return _str_list(self._raw.get("tags"))
+
+    @property
+    def created_at(self) -> datetime:
+        v: Optional[datetime] = self._created_at
+        if v is None:
+            v = parse_time(str(self._raw["created_at"]))
+            object.__setattr__(self, "_created_at", v)
+        return v
+
+    @property
+    def parent_id(self) -> Optional[str]:
+        p = self._raw.get("parent_id")
+        return str(p) if p else None
+
+    @property
+    def worktree(self) -> str:
+        return str(self._raw.get("worktree_name", ""))
+
+    @property
+    def engine(self) -> str:
+        return str(self._raw.get("engine", ""))
+
+    @property
+    def payload_root_hash(self) -> str:
+        return str(self._raw.get("payload_root_hash", ""))
+
+    @property
+    def integrity_state(self) -> str:
+        return str(self._raw.get("integrity_state", ""))
+
+    @property
+    def partial_paths(self) -> List[str]:
+        return _str_list(self._raw.get("partial_paths"))
+
+    @property
+    def stats(self) -> Optional[Dict[str, Any]]:
+        return self._stats
+
+    @property
+    def degradations(self) -> List[Dict[str, Any]]:
+        return self._degradations
+
+    @property
+    def raw(self) -> Dict[str, Any]:
+        return self._raw
 
     @property
     def short_id(self) -> str:
         """The last 8 characters of the id (the random part), as ``jvs history`` prints it."""
-        return self.id.rsplit("-", 1)[-1]
+        return self._id.rsplit("-", 1)[-1]
 
     @property
     def is_partial(self) -> bool:
-        return bool(self.partial_paths)
+        return bool(self._raw.get("partial_paths"))
 
     def to_dict(self) -> Dict[str, Any]:
         """The descriptor exactly as the library returned it (times as RFC 3339 strings)."""
-        copy: Dict[str, Any] = json.loads(json.dumps(self.raw))  # a deep copy
+        copy: Dict[str, Any] = json.loads(json.dumps(self._raw))  # a deep copy
         return copy
 
     def to_json(self, indent: Optional[int] = None) -> str:
         """``to_dict()`` as JSON text."""
-        return json.dumps(self.raw, indent=indent, ensure_ascii=False)
+        return json.dumps(self._raw, indent=indent, ensure_ascii=False)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Snapshot):
-            return self.id == other.id
+            return self._id == other._id
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, Snapshot):
+            return self._id != other._id
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(self.id)
+        return hash(self._id)
 
     def __str__(self) -> str:
-        return self.id
+        return self._id
+
+    def __repr__(self) -> str:
+        tags = " tags=%r" % (self.tags,) if self._raw.get("tags") else ""
+        return "Snapshot(id=%r, note=%r%s, created_at=%r, worktree=%r)" % (
+            self._id, self.note, tags, self._raw.get("created_at"), self.worktree)
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_snapshot, (self._raw, self._stats, self._degradations))
+
+
+def _rebuild_snapshot(raw: Dict[str, Any], stats: Optional[Dict[str, Any]],
+                      degradations: List[Dict[str, Any]]) -> Snapshot:
+    return Snapshot(raw, stats=stats, degradations=degradations)
 
 
 @dataclass(frozen=True)
@@ -299,10 +381,13 @@ class ProgressEvent:
     """A progress event, as passed to ``progress=`` callables.
 
     ``op`` is the operation (``snapshot``, ``restore``, ``worktree_fork``, ``verify``, ...),
-    ``phase`` its current phase (e.g. ``scan``, ``copy``, ``hash``); ``done``/``total`` count
-    items in that phase (``total`` is 0 when unknown), ``bytes_done``/``bytes_total`` bytes when
-    the phase moves data. ``kind`` is ``"progress"`` for progress events; other kinds may be
-    added by newer libraries, so check it before relying on the counters.
+    ``phase`` its current phase (e.g. ``scan``, ``copy``, ``write``, ``sync``); ``done``/``total``
+    count items in that phase (``total`` is 0 when unknown), ``bytes_done``/``bytes_total`` bytes
+    when the phase moves data.
+
+    ``kind`` is ``"progress"`` for progress events and ``"warning"`` for a warning the operation
+    reports as it goes (then ``message`` holds the text and the counters are 0). Newer libraries
+    may add kinds: check ``kind`` before relying on the counters.
     """
 
     kind: str
@@ -312,6 +397,7 @@ class ProgressEvent:
     total: int
     bytes_done: Optional[int] = None
     bytes_total: Optional[int] = None
+    message: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -328,6 +414,7 @@ class ProgressEvent:
             total=int(d.get("total", 0) or 0),
             bytes_done=opt_int("bytes_done"),
             bytes_total=opt_int("bytes_total"),
+            message=str(d["message"]) if "message" in d else None,
             raw=dict(d),
         )
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Type, TypeVar, Union
+from typing import Any, Dict, Iterable, List, Optional, Type, TypeVar, Union
 
 from . import _native
 from ._ffi import ffi, lib
@@ -127,8 +126,8 @@ class Workspace:
 
     # ---- plumbing ----------------------------------------------------------------------
 
-    @contextmanager
-    def _use(self) -> Iterator[Any]:
+    def _acquire(self) -> Any:
+        """Count a call in (so close() waits for it) and return the handle."""
         if _native.in_callback():
             raise JVSError("a progress callable must not call into jvs (only interrupt())",
                            code="E_REENTRANT")
@@ -136,13 +135,13 @@ class Workspace:
             if self._closed:
                 raise WorkspaceClosed("the workspace %s is closed" % self._path, code="E_CLOSED")
             self._active += 1
-        try:
-            yield self._handle
-        finally:
-            with self._cond:
-                self._active -= 1
-                if self._active == 0:
-                    self._cond.notify_all()
+        return self._handle
+
+    def _release(self) -> None:
+        with self._cond:
+            self._active -= 1
+            if self._closed and not self._active:
+                self._cond.notify_all()
 
     def _write_opts(self, opts: Dict[str, Any], lock_timeout_ms: Optional[int]) -> Dict[str, Any]:
         t = lock_timeout_ms if lock_timeout_ms is not None else self._lock_timeout_ms
@@ -151,29 +150,31 @@ class Workspace:
         return opts
 
     def _call(self, op: str, opts: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        """A short call ``jvs_<op>(repo, opts, &out)``."""
+        """A short call ``jvs_<op>(repo, opts, &out)`` (the hot path: kept lean)."""
         fn = getattr(lib, "jvs_" + op)
-        with self._use() as h:
-            o = _native.encode_options(opts)
-
-            def call(_cb: Any, _ud: Any) -> Any:
-                out = ffi.new("char **")
-                return _native.take_document(fn(h, o, out), out)
-
-            return _native.invoke(call, h, op, None, long_call=False)
+        o = _native.encode_options(opts)
+        h = self._acquire()
+        try:
+            out = ffi.new("char **")
+            status, data = _native.take_document(fn(h, o, out), out)
+        finally:
+            self._release()
+        return _native.parse_result(status, data, op)
 
     def _long_call(self, op: str, opts: Optional[Dict[str, Any]],
                    progress: Optional[ProgressCallback]) -> Dict[str, Any]:
         """A long call ``jvs_<op>(repo, opts, cb, user_data, &out)``."""
         fn = getattr(lib, "jvs_" + op)
-        with self._use() as h:
-            o = _native.encode_options(opts)
-
+        o = _native.encode_options(opts)
+        h = self._acquire()
+        try:
             def call(cb: Any, ud: Any) -> Any:
                 out = ffi.new("char **")
                 return _native.take_document(fn(h, o, cb, ud, out), out)
 
             return _native.invoke(call, h, op, progress, long_call=True)
+        finally:
+            self._release()
 
     def call(self, method: str, params: Optional[Dict[str, Any]] = None, *,
              progress: Optional[ProgressCallback] = None) -> Dict[str, Any]:
@@ -183,14 +184,16 @@ class Workspace:
         the SDK grows a method. ``params`` is the option object (see docs/ARCHITECTURE.md).
         """
         m = method.encode("utf-8")
-        with self._use() as h:
-            o = _native.encode_options(params)
-
+        o = _native.encode_options(params)
+        h = self._acquire()
+        try:
             def do(cb: Any, ud: Any) -> Any:
                 out = ffi.new("char **")
                 return _native.take_document(lib.jvs_call(h, m, o, cb, ud, out), out)
 
             return _native.invoke(do, h, method, progress, long_call=True)
+        finally:
+            self._release()
 
     # ---- properties --------------------------------------------------------------------
 
@@ -300,7 +303,9 @@ class Workspace:
         Args:
             ref: an id, tag, prefix, ``"HEAD"``, ``"<ref>~N"`` or a :class:`Snapshot`.
             dry_run: only compute the plan (``RestoreResult.changes``); touch nothing.
-            progress: progress callable; raising from it cancels.
+            progress: progress callable; raising from it cancels. Note: libjvs 1.0.0 stops a
+                restore cancelled during its ``write`` phase where it is: files it already
+                rewrote stay rewritten (each one atomically). Restore again to finish.
             lock_timeout_ms: override the handle's lock timeout for this call.
         """
         opts: Dict[str, Any] = {"ref": _ref(ref)}
@@ -457,6 +462,9 @@ class Workspace:
     def close(self, *, cancel: bool = False) -> None:
         """Close the handle. Waits for calls still running on it (``cancel=True`` interrupts
         them first). Idempotent; any later call raises :class:`~jvs.WorkspaceClosed`."""
+        if _native.in_callback():
+            raise JVSError("a progress callable must not close the workspace (use interrupt())",
+                           code="E_REENTRANT")
         with self._cond:
             if self._closed:
                 return

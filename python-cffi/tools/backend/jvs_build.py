@@ -23,6 +23,15 @@ from mesonpy import (  # noqa: F401 - re-exported hooks
     get_requires_for_build_wheel,
 )
 
+__all__ = [
+    "build_editable",
+    "build_sdist",
+    "build_wheel",
+    "get_requires_for_build_editable",
+    "get_requires_for_build_sdist",
+    "get_requires_for_build_wheel",
+]
+
 
 def _record_hash(data: bytes) -> str:
     digest = hashlib.sha256(data).digest()
