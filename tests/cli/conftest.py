@@ -14,12 +14,29 @@ import pytest
 from cli_helpers import base_env, tree_state
 
 JVS_BIN = os.environ.get("JVS_BIN", "/work/main/build/jvs")
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "SCHEMA_v1.json"
+
+
+def _schema_validator():
+    """Validates every --json document against docs/SCHEMA_v1.json (when jsonschema is installed)."""
+    try:
+        import jsonschema
+    except ImportError:
+        return None
+    if not SCHEMA.is_file():
+        return None
+    schema = json.loads(SCHEMA.read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+VALIDATOR = _schema_validator()
 
 
 
 def pytest_report_header(config):
     state = "found" if os.access(JVS_BIN, os.X_OK) else "MISSING: the CLI tests will be skipped"
-    return f"jvs binary: {JVS_BIN} ({state})"
+    schema = "validated against " + str(SCHEMA) if VALIDATOR else "not schema-validated (no jsonschema or schema file)"
+    return f"jvs binary: {JVS_BIN} ({state}); JSON output {schema}"
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +78,9 @@ class Jvs:
         assert p.stdout.endswith("\n"), "JSON output must end with a newline"
         doc = json.loads(p.stdout)
         assert isinstance(doc, dict) and doc.get("schema") == 1 and isinstance(doc.get("kind"), str), doc
+        if VALIDATOR is not None:
+            errors = sorted(VALIDATOR.iter_errors(doc), key=lambda e: list(e.path))
+            assert not errors, f"document does not match docs/SCHEMA_v1.json: {errors[0].message} at {list(errors[0].path)}"
         return doc
 
     def error(self, *args, code, exit, **kw):

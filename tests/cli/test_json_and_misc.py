@@ -108,3 +108,38 @@ def test_locked_worktree_exit_4(repo, jvs, unchanged):
         # readers are not blocked
         assert jvs.json("history")["kind"] == "history"
     jvs.ok("--lock-timeout", "0", "snapshot", "second")
+
+
+def test_cancel_restore_with_ctrl_c(repo, jvs):
+    """SIGINT during a long restore: exit 130, head not moved, no torn file."""
+    blob = os.urandom(1 << 20)
+    expected = {}
+    for d in range(8):
+        (repo.main / f"d{d}").mkdir()
+        for i in range(40):
+            data = blob[i:] + blob[:i]
+            (repo.main / f"d{d}" / f"f{i}.bin").write_bytes(data)
+            expected[f"d{d}/f{i}.bin"] = data
+    big = repo.snapshot("big")
+    for d in range(8):
+        for i in range(40):
+            (repo.main / f"d{d}" / f"f{i}.bin").unlink()
+    small = repo.snapshot("small")
+    proc = subprocess.Popen([jvs.binary, "--json", "restore", big], cwd=repo.main, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=base_env())
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the restore finished before SIGINT arrived")
+    assert proc.returncode == EXIT_CANCELLED, (out, err)
+    assert json.loads(out)["error"]["code"] == "E_CANCELLED"
+    assert "partly restored" in err
+    assert jvs.json("history")["head_snapshot_id"] == small
+    for rel, data in expected.items():
+        f = repo.main / rel
+        if f.exists():
+            assert f.read_bytes() == data, f"torn file {rel}"
+    # finishing the job works
+    jvs.ok("restore", big)
+    assert all((repo.main / rel).read_bytes() == data for rel, data in expected.items())

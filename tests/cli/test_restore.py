@@ -158,3 +158,20 @@ def test_interactive_cancel(repo, jvs, two, unchanged):
         code, out, err = _interactive(jvs, ["restore", "-i", "1"], repo.main, "0\n")
         assert code == EXIT_CANCELLED, err
         assert "[E_CANCELLED]" in err
+
+
+def test_restore_partial_snapshot_touches_only_its_paths(repo, jvs):
+    write(repo.main / "keep.txt", "v1\n")
+    write(repo.main / "part" / "p.txt", "v1\n")
+    full = repo.snapshot("full")
+    part = repo.snapshot("only part", "--paths", "part")
+    write(repo.main / "keep.txt", "v2\n")
+    write(repo.main / "part" / "p.txt", "v2\n")
+    write(repo.main / "part" / "new.txt", "new\n")
+    repo.snapshot("v2")
+    p = jvs.ok("restore", part)
+    assert "partial snapshot" in p.stdout
+    assert (repo.main / "part" / "p.txt").read_text() == "v1\n"
+    assert not (repo.main / "part" / "new.txt").exists()
+    assert (repo.main / "keep.txt").read_text() == "v2\n"  # outside the snapshot's paths
+    assert jvs.json("restore", full, "--dry-run")["partial"] is False
