@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# libFuzzer targets of tests/fuzz (issue: fuzzing). Builds the library's sources with clang
+# (-fsanitize=fuzzer-no-link,address,undefined) into build-fuzz/ through meson (only the internal
+# archive is built), links one binary per target, replays tests/fuzz/regressions/<target>/ (every
+# crash ever found stays fixed), then fuzzes each target for N seconds (default 20) starting from
+# tests/fuzz/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the tree is never written);
+# crashes go to build-fuzz/artifacts/<target>/ -- minimise one with
+#   build-fuzz/fuzz/<target> -minimize_crash=1 -runs=10000 <crash-file>
+# and add it to tests/fuzz/regressions/<target>/.
+# Usage: bash scripts/fuzz.sh [seconds] [target...]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SECONDS_PER_TARGET=${1:-20}
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz_options fuzz_descriptor fuzz_config fuzz_names fuzz_refs)
+B=build-fuzz
+
+if ! command -v clang++ >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+  echo "== installing clang + libFuzzer runtime (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y -qq clang libclang-rt-dev >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq clang libclang-rt-dev >/dev/null; }; } || { echo "cannot install clang"; exit 1; }
+fi
+
+# gojson's parser and normaliser recurse to Go's nesting limit (10000); ASan frames need > 8 MiB.
+ulimit -s 65536 2>/dev/null || ulimit -s unlimited 2>/dev/null || true
+
+if [ ! -f $B/build.ninja ]; then
+  CC=clang CXX=clang++ meson setup $B -Db_sanitize=address,undefined -Db_lundef=false \
+    --buildtype=plain -Doptimization=1 -Ddebug=true \
+    -Dcpp_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" >$B.setup.log 2>&1 ||
+    { cat $B.setup.log; exit 1; }
+  rm -f $B.setup.log
+fi
+echo "== building libjvs_internal.a (clang, ASan+UBSan, fuzzer instrumentation)"
+ninja -C $B libjvs_internal.a >/dev/null || { ninja -C $B libjvs_internal.a; exit 1; }
+
+mkdir -p $B/fuzz
+DEPS=$(pkg-config --cflags --libs nlohmann_json libcrypto libutf8proc yaml-cpp)
+FLAGS=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_FILE_OFFSET_BITS=64
+       -I"$ROOT/include" -I"$ROOT/lib" -I"$ROOT/tests/fuzz"
+       -DJVS_FUZZ_DEFAULT_FIXTURE="\"$ROOT/../shared/fixtures/upstream-repo-v1.tar.gz\"")
+for t in "${TARGETS[@]}"; do
+  src=tests/fuzz/$t.cpp bin=$B/fuzz/$t
+  if [ ! -x $bin ] || [ $src -nt $bin ] || [ tests/fuzz/fuzz_common.hpp -nt $bin ] || [ $B/libjvs_internal.a -nt $bin ]; then
+    echo "== linking $t"
+    clang++ "${FLAGS[@]}" $src $B/libjvs_internal.a $DEPS -lpthread -o $bin || exit 1
+  fi
+done
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+status=0
+summary=()
+for t in "${TARGETS[@]}"; do
+  bin=$B/fuzz/$t
+  regs=(); for f in tests/fuzz/regressions/$t/*; do [ -f "$f" ] && regs+=("$f"); done
+  if [ ${#regs[@]} -gt 0 ]; then
+    echo "== $t: replaying ${#regs[@]} regression input(s)"
+    if ! $bin "${regs[@]}" >$B/fuzz/$t.replay.log 2>&1; then
+      tail -40 $B/fuzz/$t.replay.log; status=1; summary+=("$t: REGRESSION FAILED"); continue
+    fi
+  fi
+  echo "== $t: fuzzing ${SECONDS_PER_TARGET}s"
+  mkdir -p $B/corpus/$t $B/artifacts/$t
+  $bin $B/corpus/$t tests/fuzz/corpus/$t -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=8192 -print_final_stats=1 -artifact_prefix=$B/artifacts/$t/ >$B/fuzz/$t.log 2>&1
+  rc=$?
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' $B/fuzz/$t.log | grep -o '[0-9]*$')
+  if [ $rc -ne 0 ]; then
+    grep -v '^#' $B/fuzz/$t.log | tail -60
+    status=1; summary+=("$t: CRASH (rc=$rc) -> $(ls -t $B/artifacts/$t | head -1)")
+  else
+    summary+=("$t: ok, ${runs:-?} runs")
+  fi
+done
+echo "== fuzz summary"
+printf '  %s\n' "${summary[@]}"
+passed=0; failed=0
+for s in "${summary[@]}"; do case $s in *": ok"*) passed=$((passed+1));; *) failed=$((failed+1));; esac; done
+echo "fuzz: $passed passed, $failed failed"
+exit $status

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Sanitizer runs (issue: sanitizers), each in its own build directory:
+#   asan: build-asan (gcc, -fsanitize=address,undefined, debug): meson tests (unit, c-abi) with leak
+#         detection, then the pytest library suite (tests/library) loading the ASan libjvs.so via
+#         LD_PRELOAD (leak detection off there: CPython itself leaks at exit).
+#   tsan: build-tsan (gcc, -fsanitize=thread, debugoptimized): the c-abi test (2-thread section),
+#         tests/tsan/stress.c (8 threads on one repository: snapshot/restore/fork/history + a final
+#         verify --all), and the concurrency tests of tests/library/test_behaviour.py.
+# Any sanitizer report fails the run (halt_on_error) and is printed.
+# Usage: bash scripts/sanitizers.sh asan|tsan
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+mode=${1:-}
+case "$mode" in asan|tsan) ;; *) echo "usage: $0 asan|tsan" >&2; exit 2;; esac
+
+# gojson's parser and normaliser recurse down to Go's nesting limit (10000 levels, exercised by the
+# unit tests); sanitizer stack frames are several times larger, so 8 MiB of main-thread stack is not
+# enough under ASan.
+ulimit -s 65536 2>/dev/null || ulimit -s unlimited 2>/dev/null || true
+
+B=build-$mode
+if [ ! -f $B/build.ninja ]; then
+  if [ $mode = asan ]; then
+    args=(-Db_sanitize=address,undefined --buildtype=debug)
+  else
+    args=(-Db_sanitize=thread --buildtype=debugoptimized)
+  fi
+  # b_lundef=false: meson's own -Wl,--no-undefined is dropped (meson.build still adds its own, which
+  # is fine with gcc: -fsanitize=... links the sanitizer runtime into libjvs.so).
+  meson setup $B "${args[@]}" -Db_lundef=false >$B.setup.log 2>&1 || { cat $B.setup.log; exit 1; }
+  rm -f $B.setup.log
+fi
+
+status=0
+san_log_dir=$ROOT/$B/sanitizer-logs
+rm -rf "$san_log_dir"; mkdir -p "$san_log_dir"
+report_logs() {  # prints (and counts as failure) any sanitizer report written by log_path
+  local found=0 f
+  for f in "$san_log_dir"/*; do
+    [ -f "$f" ] || continue
+    found=1; echo "---- $f"; head -80 "$f"
+  done
+  return $found
+}
+
+if [ $mode = asan ]; then
+  echo "== [asan] building (unit tests, c-abi test, libjvs.so)"
+  ninja -C $B jvs_unit_tests jvs_c_abi_test >/dev/null || { ninja -C $B jvs_unit_tests jvs_c_abi_test; exit 1; }
+
+  echo "== [asan] meson tests (unit, c-abi) with ASan+UBSan+LSan"
+  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C $B --no-rebuild --print-errorlogs || status=1
+
+  echo "== [asan] pytest tests/library against $B/libjvs.so"
+  # libstdc++ must be preloaded too: python does not link it, and ASan's __cxa_throw interceptor
+  # needs the real one present when the runtime initialises (else: CHECK failed real___cxa_throw).
+  # log_path: a report from inside pytest's captured fds would otherwise be lost with the process.
+  JVS_LIB=$ROOT/$B/libjvs.so \
+  LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so)" \
+  ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:log_path=$san_log_dir/asan \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$san_log_dir/ubsan \
+    python3 -m pytest -q -rs -p no:cacheprovider tests/library || status=1
+  report_logs || status=1
+else
+  echo "== [tsan] building (c-abi test, libjvs.so)"
+  ninja -C $B jvs_c_abi_test >/dev/null || { ninja -C $B jvs_c_abi_test; exit 1; }
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$san_log_dir/tsan"
+
+  echo "== [tsan] meson test c-abi"
+  meson test -C $B --no-rebuild --print-errorlogs c-abi || status=1
+  report_logs || status=1
+
+  echo "== [tsan] 8-thread stress of the C ABI (tests/tsan/stress.c)"
+  gcc -std=c99 -O1 -g -fsanitize=thread -Iinclude tests/tsan/stress.c -o $B/jvs_tsan_stress \
+    -L$B -ljvs -Wl,-rpath,"$ROOT/$B" -lpthread || exit 1
+  d=$(mktemp -d)
+  $B/jvs_tsan_stress "$d/repo" "${JVS_TSAN_ROUNDS:-6}" || status=1
+  rm -rf "$d"
+  report_logs || status=1
+
+  echo "== [tsan] pytest concurrency tests (threads or locked) against $B/libjvs.so"
+  JVS_LIB=$ROOT/$B/libjvs.so LD_PRELOAD="$(gcc -print-file-name=libtsan.so)" \
+    python3 -m pytest -q -rs -p no:cacheprovider tests/library/test_behaviour.py -k "threads or locked" || status=1
+  report_logs || status=1
+fi
+echo "== [$mode] $([ $status = 0 ] && echo PASSED || echo FAILED)"
+exit $status
