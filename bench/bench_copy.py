@@ -54,8 +54,11 @@ LABELS = {
 }
 
 
+_T0 = time.perf_counter()
+
+
 def log(*a):
-    print(*a, file=sys.stderr, flush=True)
+    print(f"[{time.perf_counter() - _T0:6.1f}s]", *a, file=sys.stderr, flush=True)
 
 
 # ---- workspace ------------------------------------------------------------------------------------
@@ -125,8 +128,11 @@ class Workspace:
 # ---- measurement helpers --------------------------------------------------------------------------
 
 class Runner:
-    def __init__(self, jvs, tmp, cold):
+    def __init__(self, jvs, tmp, cold, engine):
         self.jvs, self.tmp, self.cold = jvs, tmp, cold
+        self.env = dict(os.environ)
+        if engine != "auto":
+            self.env["JVS_ENGINE"] = engine  # builds without engine selection ignore it
 
     def drop_caches(self):
         os.sync()
@@ -138,7 +144,7 @@ class Runner:
         """Runs argv; returns (wall seconds, peak RSS bytes, stdout text)."""
         with tempfile.TemporaryFile(dir=self.tmp) as out, tempfile.TemporaryFile(dir=self.tmp) as err:
             t0 = time.perf_counter()
-            p = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err)
+            p = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, env=self.env)
             _, status, ru = os.wait4(p.pid, 0)
             wall = time.perf_counter() - t0
             p.returncode = os.waitstatus_to_exitcode(status)
@@ -159,18 +165,35 @@ class Runner:
         return {"wall": wall, "rss": rss, "flush": flush, "doc": json.loads(text)}
 
     def floor(self, src):
-        """cp -a src dst && sync, cold (if enabled); returns seconds. The copy is removed afterwards."""
+        """cp -a src dst && sync, cold (if enabled); returns seconds. The copy goes to the trash."""
         dst = os.path.join(self.tmp, "floor-copy")
-        if os.path.exists(dst):
-            remove_tree(dst)
         self.drop_caches()
         t0 = time.perf_counter()
         subprocess.run(["cp", "-a", src, dst], check=True)
         subprocess.run(["sync"], check=True)
         secs = time.perf_counter() - t0
-        remove_tree(dst)
-        os.sync()
+        self.trash(dst)
         return secs
+
+    def trash(self, path):
+        """Moves a tree aside (rename, O(1)); empty_trash() deletes it between measurement phases.
+        Deleting inside a phase would put the cost of freeing blocks (synchronous discards on a
+        filesystem mounted with `discard`) right before some timed runs and not others."""
+        os.makedirs(os.path.join(self.tmp, "trash"), exist_ok=True)
+        self.trash_n = getattr(self, "trash_n", 0) + 1
+        os.rename(path, os.path.join(self.tmp, "trash", str(self.trash_n)))
+
+    def empty_trash(self, settle=2.0):
+        t = os.path.join(self.tmp, "trash")
+        if not os.path.exists(t):
+            return
+        t0 = time.perf_counter()
+        remove_tree(t)
+        os.sync()
+        dt = time.perf_counter() - t0
+        self.delete_secs = getattr(self, "delete_secs", 0.0) + dt
+        log(f"deleted the phase's copies in {dt:.1f}s (untimed)")
+        time.sleep(settle)
 
 
 def remove_tree(path):
@@ -201,7 +224,26 @@ def machine_info(path, jvs):
         jvs_version = subprocess.run([jvs, "--version"], capture_output=True, text=True).stdout.strip()
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "mem_gib": mem / 2**30, "cpu": cpu, "fs": df[1], "device": df[0],
+    rev = ""
+    try:
+        git = ["git", "-C", ROOT]
+        rev = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(git + ["status", "--porcelain", "--", "lib", "cli", "include"], capture_output=True,
+                               text=True).stdout.strip()
+        if rev and dirty:
+            rev += " + uncommitted changes in lib/, cli/ or include/"
+    except OSError:
+        pass
+    options = ""
+    try:
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 4 and fields[1] == df[-1]:
+                    options = fields[3]
+    except OSError:
+        pass
+    return {"rev": rev, "options": options, "nproc": os.cpu_count(), "mem_gib": mem / 2**30, "cpu": cpu, "fs": df[1], "device": df[0],
             "mount": df[-1], "kernel": platform.release(), "jvs": jvs_version}
 
 
@@ -217,8 +259,10 @@ def bench(args):
         cold = False
     base = args.dir or tempfile.gettempdir()
     tmp = tempfile.mkdtemp(prefix="jvs-bench-", dir=base)
-    R = Runner(jvs, tmp, cold)
+    R = Runner(jvs, tmp, cold, args.engine)
     info = machine_info(tmp, jvs)
+    if info["fs"] != "ext4":
+        log(f"WARNING: {tmp} is on {info['fs']}, not ext4; the doc section is still titled '{SECTION}'")
     log(f"bench dir {tmp} on {info['fs']} ({info['device']} at {info['mount']}); "
         f"{'cold (caches dropped before every timed run)' if cold else 'warm'}")
     ws_files = Workspace(args.files, args.size_mb * 1_000_000, args.seed)
@@ -243,6 +287,10 @@ def bench(args):
             f"  (+{r['flush']:.3f}s deferred flush, rss {r['rss'] / 2**20:.0f} MiB) stats {json.dumps(r['doc'].get('stats'))}")
 
     t_start = time.perf_counter()
+    res["load_start"] = os.getloadavg()
+    if res["load_start"][0] > 0.5 * (os.cpu_count() or 1):
+        log(f"WARNING: load average {res['load_start'][0]:.1f} on {os.cpu_count()} CPUs: other work is running, "
+            "expect noisy numbers")
     try:
         # workspace, generated outside any repository, then moved (rename) into each fresh repository
         ws = os.path.join(tmp, "ws")
@@ -263,16 +311,21 @@ def bench(args):
             r = R.jvs_cmd(main, "snapshot", "first")
             record("first_snapshot", floor_s, r)
             first_id = r["doc"]["snapshot"]["snapshot_id"]
+            res["engine"] = r["doc"].get("engine") or r["doc"]["snapshot"].get("engine", "?")
+            if res["engine"] != "copy":
+                log(f"WARNING: jvs used the '{res['engine']}' engine, not copy; this is not a copy-engine result")
             ws = main
             if i + 1 < args.repeat:
-                remove_tree(os.path.join(repo, ".jvs"))
+                R.trash(os.path.join(repo, ".jvs"))
         main = ws
+        R.empty_trash()
 
         # 2. snapshot after rewriting 1% of the files
         for i in range(args.repeat):
             churn(main)
             floor_s = R.floor(main)
             record("snapshot_1pct", floor_s, R.jvs_cmd(main, "snapshot", f"churn {i + 1}"))
+        R.empty_trash()
 
         # 3. restore <first> after rewriting 1% of the files (the worktree starts equal to <first>)
         R.run([jvs, "--json", "--no-progress", "-C", main, "restore", first_id])
@@ -282,22 +335,26 @@ def bench(args):
             floor_s = R.floor(main)
             record("restore_1pct", floor_s, R.jvs_cmd(main, "restore", first_id))
         R.run([jvs, "--json", "--no-progress", "-C", main, "restore", "HEAD"])  # back to the latest
+        R.empty_trash()
 
         # 4. fork <first> into a new worktree
         for i in range(args.repeat):
             floor_s = R.floor(main)
             name = f"benchfork{i}"
             record("fork", floor_s, R.jvs_cmd(main, "worktree", "fork", first_id, name))
+            R.trash(os.path.join(repo, "worktrees", name))  # jvs accepts removing a worktree whose payload is gone
             R.run([jvs, "--json", "-C", main, "worktree", "remove", "--force", name])
-            os.sync()
+        R.empty_trash()
 
         # 5. space: snapshots of this lineage, continued with 1% churn up to ten
         hist = json.loads(R.run([jvs, "--json", "-C", main, "history"])[2])
         n_snap = len(hist["snapshots"])
+        log(f"space: continuing the lineage of {n_snap} snapshots to 10 with 1% churn each")
         while n_snap < 10:
             churn(main)
             R.run([jvs, "--json", "--no-progress", "-C", main, "snapshot", f"space {n_snap}"])
             n_snap += 1
+        log(f"space: {n_snap} snapshots taken, measuring")
         hist = json.loads(R.run([jvs, "--json", "-C", main, "history"])[2])
         jvs_dir = os.path.join(repo, ".jvs")
         res["space"] = {
@@ -308,17 +365,28 @@ def bench(args):
                       if os.path.isdir(os.path.join(jvs_dir, p))},
         }
         res["space"]["ratio"] = res["space"]["jvs_bytes"] / res["space"]["one_copy_bytes"]
-    finally:
-        if args.keep:
-            log(f"kept {tmp}")
-        else:
-            remove_tree(tmp)
+    except BaseException:
+        cleanup(tmp, args.keep)
+        raise
     res["elapsed"] = time.perf_counter() - t_start
+    res["load_end"] = os.getloadavg()
+    res["delete_secs"] = getattr(R, "delete_secs", 0.0)
+    res["tmp"] = tmp
     res["cold"] = cold
     res["info"] = info
     res["workspace"] = {"files": len(ws_files.files), "bytes": ws_files.total, "dirs": len(ws_files.dirs),
                         "du": res["ws_du"]}
     return res
+
+
+def cleanup(tmp, keep):
+    if keep:
+        log(f"kept {tmp}")
+        return
+    t0 = time.perf_counter()
+    log(f"removing {tmp} ...")
+    remove_tree(tmp)
+    log(f"removed in {time.perf_counter() - t0:.1f}s")
 
 
 # ---- report -------------------------------------------------------------------------------------
@@ -376,20 +444,25 @@ def section(rows, res, args):
     if args.repeat != 3: extra.append(f"--repeat {args.repeat}")
     if args.warm: extra.append("--warm")
     if args.seed != 1: extra.append(f"--seed {args.seed}")
+    if args.engine != "copy": extra.append(f"--engine {args.engine}")
     if extra: cmd += " " + " ".join(extra)
     return f"""{SECTION}
 
 Measured by `bench/bench_copy.py` (see `bench/README.md` for what each number means).
 
-- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; {i['jvs'] or 'jvs'}
+- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; {i['jvs'] or 'jvs'}, source {i['rev'] or '?'};
+  engine reported by jvs: `{res.get('engine', '?')}`
 - Machine: {i['nproc']} CPUs ({i['cpu']}), {i['mem_gib']:.1f} GiB RAM, kernel {i['kernel']}
-- Filesystem: {i['fs']} ({i['device']} mounted at {i['mount']}), benchmark tree under the system temp dir
+- Filesystem: {i['fs']} ({i['device']} mounted at {i['mount']}, options `{i['options']}`), benchmark tree under
+  the system temp dir
+- Load average (1 min) at start / end: {res['load_start'][0]:.2f} / {res['load_end'][0]:.2f}
 - Workspace: {w['files']} files, {w['bytes'] / 1e6:.1f} MB of random bytes, {w['dirs']} directories
   (90% of files 1-16 KiB, 8% 16-256 KiB, 2% MB-sized holding most bytes); 1% churn = {churn_files:.0f} files
   rewritten (~{churn_bytes / 1e6:.1f} MB), 1% of each size class
 - Caches: {'cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before every timed run, floor and jvs alike' if res['cold'] else 'warm (caches not dropped)'}
 - Median of {args.repeat} runs (ratio = median jvs / median floor); wall time of the whole `jvs` process (start-up included); floor =
-  `cp -a <worktree> <dst> && sync`; benchmark wall time {res['elapsed']:.0f} s
+  `cp -a <worktree> <dst> && sync`; benchmark wall time {res['elapsed']:.0f} s, of which {res['delete_secs']:.0f} s
+  deleting copies between phases (untimed; never inside a phase)
 - Reproduce: `{cmd}`
 
 {table(rows, res)}
@@ -435,6 +508,8 @@ def main():
     ap.add_argument("--no-write", action="store_true", help=f"do not update {os.path.relpath(PERF_DOC, ROOT)}")
     ap.add_argument("--warm", action="store_true", help="do not drop the page cache before timed runs")
     ap.add_argument("--dir", help="parent directory of the benchmark tree (default: the system temp dir)")
+    ap.add_argument("--engine", default="copy",
+                    help="JVS_ENGINE for the jvs runs (default copy: this is the copy-engine benchmark; 'auto' = unset)")
     ap.add_argument("--jvs", default=DEFAULT_JVS, help="jvs executable (default build/jvs)")
     ap.add_argument("--json-out", help="also write the raw results as JSON to this file")
     args = ap.parse_args()
@@ -450,6 +525,7 @@ def main():
     if not args.no_write:
         write_doc(text)
         log(f"updated {PERF_DOC}")
+    cleanup(res["tmp"], args.keep)
     return 0 if all(r["verdict"] == "PASS" for r in rows) else 1
 
 
