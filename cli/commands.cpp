@@ -36,7 +36,26 @@ jvs_repo *Session::repo() {
     repo_doc_ = call("repo_open", [&](jvs_event_cb, void *, char **o) { return jvs_repo_open(cwd.c_str(), nullptr, &r, o); });
     repo_ = r;
     set_interrupt_target(repo_);
+    apply_repo_config();
     return repo_;
+}
+
+// The repository's defaults for this CLI (`jvs config set output_format json`, `progress_enabled
+// false`); flags win. An unreadable config.yaml is left for the command itself to report.
+void Session::apply_repo_config() {
+    char *text = nullptr;
+    const jvs_status st = jvs_call(repo_, "config_show", nullptr, nullptr, nullptr, &text);
+    const json doc = parse_document(st, text, "config_show");
+    jvs_free(text);
+    if (st != JVS_OK || !doc.contains("settings"))
+        return;
+    const json &settings = doc["settings"];
+    if (settings.value("output_format", "") == "json" && !g.json && !g.text) {
+        out.configure(true, g.no_color, g.debug);
+        progress_.enable(false);
+    }
+    if (settings.contains("progress_enabled") && settings["progress_enabled"] == false)
+        progress_.enable(false);
 }
 
 const json &Session::repo_doc() {
@@ -228,11 +247,11 @@ std::string choose_snapshot(Session &s, const std::string &ref, const Failed &fa
 }
 
 // Forwards a command the library offers only through jvs_call (diff, doctor, gc, config).
-int forward(Session &s, const char *method, const json &params) {
+int forward(Session &s, const char *method, const json &params, void (*render)(const json &, const Output &) = render_generic) {
     jvs_repo *repo = s.repo();
     const std::string p = Session::opts(params);
     json doc = s.call(method, [&](jvs_event_cb cb, void *ud, char **o) { return jvs_call(repo, method, p.c_str(), cb, ud, o); });
-    return s.emit(doc, [&] { render_generic(doc, s.out); });
+    return s.emit(doc, [&] { render(doc, s.out); });
 }
 
 } // namespace
@@ -277,7 +296,7 @@ int cmd_snapshot(Session &s, const SnapshotArgs &a) {
 int cmd_restore(Session &s, const RestoreArgs &a) {
     jvs_repo *repo = s.repo();
     std::string ref = a.ref;
-    if (a.interactive && !s.g.json && isatty(STDIN_FILENO) == 1 && ref != "HEAD") {
+    if (a.interactive && !s.out.json_mode() && isatty(STDIN_FILENO) == 1 && ref != "HEAD") {
         const std::string ro = Session::opts({{"ref", ref}});
         try {
             s.call("resolve", [&](jvs_event_cb, void *, char **o) { return jvs_resolve(repo, ro.c_str(), o); });
@@ -448,10 +467,13 @@ int cmd_gc_pin(Session &s, const PinArgs &a) {
 int cmd_gc_unpin(Session &s, const std::string &ref) { return forward(s, "gc_unpin", {{"ref", ref}}); }
 int cmd_gc_pins(Session &s) { return forward(s, "gc_pins", json::object()); }
 int cmd_gc_run(Session &s, const std::string &plan_id) { return forward(s, "gc_run", {{"plan_id", plan_id}}); }
-int cmd_config_show(Session &s) { return forward(s, "config_show", json::object()); }
-int cmd_config_get(Session &s, const std::string &key) { return forward(s, "config_get", {{"key", key}}); }
+int cmd_config_show(Session &s) { return forward(s, "config_show", json::object(), render_config); }
+int cmd_config_get(Session &s, const std::string &key) { return forward(s, "config_get", {{"key", key}}, render_config); }
 int cmd_config_set(Session &s, const std::string &key, const std::string &value) {
-    return forward(s, "config_set", {{"key", key}, {"value", value}});
+    return forward(s, "config_set", {{"key", key}, {"value", value}}, render_config_change);
+}
+int cmd_config_unset(Session &s, const std::string &key) {
+    return forward(s, "config_unset", {{"key", key}}, render_config_change);
 }
 
 } // namespace jvs_cli

@@ -18,6 +18,7 @@ struct Globals {
     bool no_progress = false;
     bool no_color = false;
     bool version = false;
+    bool text = false; // --text: text output even when config.yaml sets output_format: json
     std::string dir; // -C
     std::optional<long long> lock_timeout_ms; // --lock-timeout, for commands that write
 };
@@ -73,6 +74,7 @@ private:
     jvs_repo *repo_ = nullptr;
     json repo_doc_;
     ProgressBar progress_;
+    void apply_repo_config(); // config.yaml output_format / progress_enabled, unless flags say otherwise
 };
 
 // ---- arguments ------------------------------------------------------------------------------
@@ -140,5 +142,6 @@ int cmd_gc_run(Session &s, const std::string &plan_id);
 int cmd_config_show(Session &s);
 int cmd_config_get(Session &s, const std::string &key);
 int cmd_config_set(Session &s, const std::string &key, const std::string &value);
+int cmd_config_unset(Session &s, const std::string &key);
 
 } // namespace jvs_cli

@@ -177,6 +177,7 @@ public:
         app.fallthrough(); // global flags are accepted after the subcommand too
         app.footer(kFooter);
         app.add_flag("--json", g.json, "Print JSON documents on stdout (errors included)");
+        app.add_flag("--text", g.text, "Print text even if the repository's config sets output_format: json");
         app.add_flag("--debug", g.debug, "Show error details");
         app.add_flag("--no-progress", g.no_progress, "Do not draw progress bars");
         app.add_flag("--no-color", g.no_color, "Do not colour the output");
@@ -330,7 +331,10 @@ private:
         CLI::App *set = command(config, "set", "Change one setting",
                                 [this](Session &s) { return cmd_config_set(s, key_, value_); });
         set->add_option("key", key_, "Setting name")->required();
-        set->add_option("value", value_, "New value")->required();
+        set->add_option("value", value_, "New value (lists: a,b)")->required();
+        command(config, "unset", "Remove one setting (back to the default)", [this](Session &s) {
+            return cmd_config_unset(s, key_);
+        })->add_option("key", key_, "Setting name")->required();
 
         CLI::App *completion = app.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
         completion->add_option("shell", value_, "bash|zsh|fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));

@@ -562,6 +562,46 @@ void render_worktree_renamed(const json &doc, const Output &, std::string_view o
 
 void render_worktree_removed(const json &doc, const Output &) { line("Removed worktree '" + str(doc, "name") + "'"); }
 
+namespace {
+std::string config_text(const json &v) {
+    if (v.is_string())
+        return v.get<std::string>();
+    if (!v.is_array())
+        return v.dump();
+    std::string s;
+    for (const auto &x : v)
+        s += (s.empty() ? "" : ", ") + x.get<std::string>();
+    return "[" + s + "]";
+}
+} // namespace
+
+// `config show`: one `key = value` line per setting; `config get`: the value alone (scripts read it).
+void render_config(const json &doc, const Output &out) {
+    if (doc.value("kind", "") == "config") {
+        const json &settings = doc.at("settings");
+        if (settings.empty())
+            std::printf("No settings (%s does not set any); defaults apply.\n", doc.value("path", "").c_str());
+        for (const auto &[key, value] : settings.items())
+            std::printf("%s = %s\n", key.c_str(), config_text(value).c_str());
+        std::printf("%s\n", out.paint("Keys: default_engine, default_tags, output_format, progress_enabled, "
+                                       "retention.keep, retention.within, retention.keep_tags", Color::Dim).c_str());
+        return;
+    }
+    const std::string key = doc.value("key", "");
+    if (!doc.value("set", false))
+        std::printf("%s (not set)\n", key.c_str());
+    else
+        std::printf("%s\n", config_text(doc.at("value")).c_str());
+}
+
+void render_config_change(const json &doc, const Output &) {
+    const std::string key = doc.value("key", "");
+    if (doc.value("set", false))
+        std::printf("Set %s = %s\n", key.c_str(), config_text(doc.at("value")).c_str());
+    else
+        std::printf("Unset %s (the default applies)\n", key.c_str());
+}
+
 void render_generic(const json &doc, const Output &out) { out.print_json(doc); }
 
 } // namespace jvs_cli

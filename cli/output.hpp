@@ -103,6 +103,8 @@ void render_worktree_list(const json &doc, const Output &out, std::string_view c
 void render_worktree_path(const json &doc, const Output &out);
 void render_worktree_renamed(const json &doc, const Output &out, std::string_view old_name);
 void render_worktree_removed(const json &doc, const Output &out);
+void render_config(const json &doc, const Output &out);        // config show / config get
+void render_config_change(const json &doc, const Output &out); // config set / config unset
 void render_generic(const json &doc, const Output &out); // for documents we have no layout for
 
 } // namespace jvs_cli

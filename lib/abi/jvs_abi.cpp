@@ -171,6 +171,19 @@ const std::vector<Operation> &operations() {
              return op_gc_unpin(s, {worktree_of(s, o), o.required_str("ref"), {}, {}});
          }},
         {"gc_pins", {}, [](Session &s, const Options &, OpContext &) { return op_gc_pins(s); }},
+        // ---- configuration ----
+        {"config_show", {}, [](Session &s, const Options &, OpContext &) { return op_config_show(s); }},
+        {"config_get", {"key"},
+         [](Session &s, const Options &o, OpContext &) { return op_config_get(s, {o.required_str("key"), {}}); }},
+        {"config_set", {"key", "value", "lock_timeout_ms"},
+         [](Session &s, const Options &o, OpContext &) {
+             return op_config_set(s, {o.required_str("key"), o.required("value"),
+                                      o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)});
+         }},
+        {"config_unset", {"key", "lock_timeout_ms"},
+         [](Session &s, const Options &o, OpContext &) {
+             return op_config_unset(s, {o.required_str("key"), {}, o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)});
+         }},
         {"doctor", {"strict", "repair", "lock_timeout_ms"},
          [](Session &s, const Options &o, OpContext &c) {
              return op_doctor(s, {o.boolean("strict", false), o.boolean("repair", false),

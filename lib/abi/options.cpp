@@ -57,10 +57,15 @@ int64_t Options::integer(const char *key, int64_t def) const {
     return v;
 }
 
-std::string Options::required_str(const char *key) const {
+const nlohmann::json &Options::required(const char *key) const {
     if (!has(key))
         fail("E_OPTION_INVALID", std::string("option '") + key + "' is required", std::string("pass '") + key + "'",
              {{"key", key}});
+    return j_[key];
+}
+
+std::string Options::required_str(const char *key) const {
+    required(key);
     return str(key);
 }
 

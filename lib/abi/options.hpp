@@ -19,6 +19,7 @@ class Options {
     int64_t integer(const char *key, int64_t def) const;  // integers are never negative here
     std::string required_str(const char *key) const;      // E_OPTION_INVALID when absent
     std::vector<std::string> strings(const char *key) const;  // array of strings
+    const nlohmann::json &required(const char *key) const;    // any JSON value; E_OPTION_INVALID when absent
 
    private:
     [[noreturn]] void wrong_type(const char *key, const char *want) const;

@@ -53,6 +53,13 @@ Doc op_gc_unpin(const Session &s, const PinOptions &o);
 Doc op_gc_pins(const Session &s);
 Doc op_doctor(const Session &s, const DoctorOptions &o, OpContext &ctx);
 
+// Repository configuration (lib/ops/config.cpp): .jvs/config.yaml.
+struct ConfigOptions { std::string key; nlohmann::json value; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+Doc op_config_show(const Session &s);
+Doc op_config_get(const Session &s, const ConfigOptions &o);
+Doc op_config_set(const Session &s, const ConfigOptions &o);
+Doc op_config_unset(const Session &s, const ConfigOptions &o);
+
 Doc repo_doc(const Session &s, bool created);
 Doc op_info(const Session &s, const std::optional<std::string> &worktree);
 Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx);

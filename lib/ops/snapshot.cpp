@@ -14,6 +14,7 @@
 #include "format/descriptor.hpp"
 #include "format/ids.hpp"
 #include "ops/ops.hpp"
+#include "repo/config.hpp"
 #include "repo/manifest.hpp"
 #include "repo/snapshots.hpp"
 #include "repo/stat_cache.hpp"
@@ -269,6 +270,9 @@ void sync_filesystem(const std::string &dir) {
 Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     const Repo &repo = s.repo;
     Inputs in = validate_inputs(o);
+    // config.yaml default_tags join the given tags, as in the Go tool (validated when loaded).
+    for (const auto &t : load_repo_config(repo).default_tags)
+        if (std::find(in.tags.begin(), in.tags.end(), t) == in.tags.end()) in.tags.push_back(t);
     FileLock lock = lock_worktree(repo, o.worktree, o.lock_timeout_ms, "snapshot", &ctx);
     WorktreeConfig cfg = repo.load_worktree(o.worktree);
     if (cfg.detached())

@@ -30,7 +30,8 @@ SCHEMA = json.loads(SCHEMA_PATH.read_text())
 LIB_PATH = Path(os.environ.get("JVS_LIB", "/work/main/build/libjvs.so"))
 
 KINDS = ["error", "repo", "info", "snapshot", "restore", "history", "resolve", "verify", "worktree",
-         "worktree_list", "worktree_path", "worktree_remove", "build_info", "warning", "progress"]
+         "worktree_list", "worktree_path", "worktree_remove", "build_info", "warning", "progress",
+         "config", "config_value"]
 SHARED = ["descriptor", "worktree_object", "degradation", "degradations", "stats", "restore_stats", "warnings"]
 
 JVS_OK, JVS_E_ERROR, JVS_E_INVALID_ARG, JVS_E_NOT_FOUND, JVS_E_EXISTS = 0, -1, -2, -3, -4
@@ -70,10 +71,14 @@ DOCUMENTED_OPTIONS = {
     "worktree_path": {"name"},
     "worktree_rename": {"name", "new_name"},
     "worktree_remove": {"name", "force"},
+    "config_show": set(),
+    "config_get": {"key"},
+    "config_set": {"key", "value", "lock_timeout_ms"},
+    "config_unset": {"key", "lock_timeout_ms"},
 }
 for _op, _keys in DOCUMENTED_OPTIONS.items():
     if _op not in ("repo_init", "repo_open", "worktree_list", "worktree_path", "worktree_rename",
-                   "worktree_remove"):
+                   "worktree_remove") and not _op.startswith("config_"):
         _keys.add("worktree")  # the worktree-management operations name theirs with `name`
     if _op in WRITERS:
         _keys.add("lock_timeout_ms")
@@ -250,7 +255,9 @@ class Jvs:
     def op(self, name, repo, opts=None, events=None, cancel_at=None, on_event=None):
         """Calls jvs_<name>; events (a list) collects parsed progress documents."""
         out = ctypes.c_void_p()
-        fn = getattr(self.lib, "jvs_" + name)
+        fn = getattr(self.lib, "jvs_" + name, None)
+        if fn is None:  # offered through jvs_call only
+            return self.call(repo, name, opts, events)
         if name in WITH_CB:
             cb = self._cb(events, cancel_at, on_event)
             st = fn(repo, enc(opts), cb, None, ctypes.byref(out))
@@ -773,6 +780,45 @@ def test_verify_and_tampering(jvs, tmp_path):
     finally:
         r.close()
         shutil.rmtree(tmp_path / "vrepo", ignore_errors=True)
+
+
+def test_config(jvs, tmp_path):
+    r = Repo(jvs, tmp_path / "crepo")
+    try:
+        d = r.ok("config_show", kind="config")
+        assert d["settings"] == {} and "default_tags" in d["keys"]
+        assert r.ok("config_get", {"key": "default_engine"}, kind="config_value") == {
+            "schema": 1, "kind": "config_value", "key": "default_engine", "set": False}
+        d = r.ok("config_set", {"key": "default_tags", "value": "nightly, ci"}, kind="config_value")
+        assert d["value"] == ["nightly", "ci"]
+        assert r.ok("config_set", {"key": "retention.keep", "value": 3}, kind="config_value")["value"] == 3
+        assert r.ok("config_set", {"key": "default_engine", "value": "reflink"}, kind="config_value")["value"] == \
+            "reflink-copy"
+        r.ok("config_set", {"key": "progress_enabled", "value": "false"}, kind="config_value")
+        d = r.ok("config_show", kind="config")
+        assert d["settings"] == {"default_engine": "reflink-copy", "default_tags": ["nightly", "ci"],
+                                 "progress_enabled": False, "retention.keep": 3}
+        text = (r.root / ".jvs" / "config.yaml").read_text()
+        assert "retention:" in text and "keep: 3" in text
+        assert oct((r.root / ".jvs" / "config.yaml").stat().st_mode & 0o777) == "0o600"
+        assert r.ok("config_unset", {"key": "default_engine"}, kind="config_value")["set"] is False
+        before = (r.root / ".jvs" / "config.yaml").read_bytes()
+        r.err("config_set", {"key": "nope", "value": "1"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
+        r.err("config_set", {"key": "retention.within", "value": "7 days"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
+        r.err("config_set", {"key": "default_tags", "value": ["ok", "bad tag"]}, JVS_E_INVALID_ARG, "E_TAG_INVALID")
+        r.err("config_set", {"key": "default_tags"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
+        assert (r.root / ".jvs" / "config.yaml").read_bytes() == before
+        # default_tags join every snapshot's tags
+        (r.main / "f").write_text("x")
+        tags = r.ok("snapshot", {"tags": ["v1", "ci"]})["snapshot"]["tags"]
+        assert tags == ["v1", "ci", "nightly"]
+        # a corrupt file is reported with its own code, never silently rewritten
+        (r.root / ".jvs" / "config.yaml").write_text("retention: [unclosed\n")
+        r.err("config_show", None, JVS_E_CORRUPT, "E_CONFIG_CORRUPT")
+        r.err("config_set", {"key": "output_format", "value": "json"}, JVS_E_CORRUPT, "E_CONFIG_CORRUPT")
+        assert (r.root / ".jvs" / "config.yaml").read_text() == "retention: [unclosed\n"
+    finally:
+        r.close()
 
 
 def test_format_and_config_errors(jvs, tmp_path):
