@@ -103,4 +103,34 @@ inline std::string fish_completion(const CLI::App &root) {
     return s;
 }
 
+// PowerShell: a native argument completer keyed by the command path typed so far.
+inline std::string powershell_completion(const CLI::App &root) {
+    using namespace completion_detail;
+    std::vector<Node> nodes;
+    collect(&root, "", nodes);
+    std::string s = "# PowerShell completion for jvs\n$jvsWords = @{\n";
+    for (const Node &n : nodes) {
+        std::vector<std::string> all = n.commands;
+        all.insert(all.end(), n.flags.begin(), n.flags.end());
+        s += "    '" + n.path + "' = @('" + join(all, "', '") + "')\n";
+        const std::string parent = n.path.find(' ') == std::string::npos ? "" : n.path.substr(0, n.path.rfind(' '));
+        for (size_t i = 1; i < n.names.size(); i++) // aliases complete like the command they stand for
+            s += "    '" + (parent.empty() ? n.names[i] : parent + " " + n.names[i]) + "' = @('" + join(all, "', '") + "')\n";
+    }
+    s += "}\n"
+         "Register-ArgumentCompleter -Native -CommandName jvs -ScriptBlock {\n"
+         "    param($wordToComplete, $commandAst, $cursorPosition)\n"
+         "    $path = ''\n"
+         "    foreach ($e in $commandAst.CommandElements | Select-Object -Skip 1) {\n"
+         "        $w = $e.ToString()\n"
+         "        if ($w -eq $wordToComplete -or $w.StartsWith('-')) { continue }\n"
+         "        $next = if ($path) { \"$path $w\" } else { $w }\n"
+         "        if ($jvsWords.ContainsKey($next)) { $path = $next }\n"
+         "    }\n"
+         "    $jvsWords[$path] | Where-Object { $_ -like \"$wordToComplete*\" } |\n"
+         "        ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) }\n"
+         "}\n";
+    return s;
+}
+
 } // namespace jvs_cli

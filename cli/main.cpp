@@ -205,6 +205,8 @@ public:
     // `completion` needs no repository, so it runs without a Session.
     bool completion_selected() const { return deepest_command(app) == completion_; }
     std::string completion_script() const {
+        if (value_ == "powershell")
+            return powershell_completion(app);
         return value_ == "bash" ? bash_completion(app) : value_ == "zsh" ? zsh_completion(app) : fish_completion(app);
     }
 
@@ -336,8 +338,11 @@ private:
             return cmd_config_unset(s, key_);
         })->add_option("key", key_, "Setting name")->required();
 
-        CLI::App *completion = app.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
-        completion->add_option("shell", value_, "bash|zsh|fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
+        CLI::App *completion =
+            app.add_subcommand("completion", "Print a shell completion script (bash, zsh, fish or powershell)");
+        completion->add_option("shell", value_, "bash|zsh|fish|powershell")
+            ->required()
+            ->check(CLI::IsMember({"bash", "zsh", "fish", "powershell"}));
         completion_ = completion;
     }
 

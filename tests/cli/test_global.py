@@ -147,7 +147,7 @@ def test_no_progress_output_when_piped(repo, jvs):
     assert p.stderr == ""
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "powershell"])
 def test_completion_scripts(jvs, shell):
     p = jvs.ok("completion", shell)
     assert "snapshot" in p.stdout and "worktree" in p.stdout
