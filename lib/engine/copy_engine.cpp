@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -33,22 +35,24 @@ void write_all(int fd, const char *p, size_t n, const std::string &path) {
     }
 }
 
-uint64_t copy_hashing(int in, int out, const std::string &src, const std::string &dst, std::string *hash_out) {
-    thread_local std::vector<char> buf(kIoBufferSize);
-    Sha256 h;
+// A read/write copy; with hash_out, hashed from the same buffer (one read of the source).
+uint64_t copy_bytes(int in, int out, const std::string &src, const std::string &dst, std::string *hash_out) {
+    thread_local std::unique_ptr<char[]> buf(new char[kIoBufferSize]);  // not zero-filled
+    std::optional<Sha256> h;
+    if (hash_out) h.emplace();
     uint64_t total = 0;
     for (;;) {
-        ssize_t n = ::read(in, buf.data(), buf.size());
+        ssize_t n = ::read(in, buf.get(), kIoBufferSize);
         if (n < 0) {
             if (errno == EINTR) continue;
             fail_errno(errno, "read", src);
         }
         if (n == 0) break;
-        h.update(buf.data(), static_cast<size_t>(n));
-        write_all(out, buf.data(), static_cast<size_t>(n), dst);
+        if (h) h->update(buf.get(), static_cast<size_t>(n));
+        write_all(out, buf.get(), static_cast<size_t>(n), dst);
         total += static_cast<uint64_t>(n);
     }
-    *hash_out = h.hex();
+    if (h) *hash_out = h->hex();
     return total;
 }
 
@@ -58,10 +62,8 @@ uint64_t copy_kernel(int in, int out, const std::string &src, const std::string 
         ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
-            if ((errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && total == 0) {
-                std::string ignored;
-                return copy_hashing(in, out, src, dst, &ignored);  // no kernel path here: plain copy
-            }
+            if ((errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && total == 0)
+                return copy_bytes(in, out, src, dst, nullptr);  // no kernel path here: plain copy
             fail_errno(errno, "copy_file_range", dst);
         }
         if (n == 0) break;
@@ -71,23 +73,6 @@ uint64_t copy_kernel(int in, int out, const std::string &src, const std::string 
 }
 
 // Hashes a file from its start with large sequential reads.
-std::string hash_fd(int fd, const std::string &path) {
-    thread_local std::vector<char> buf(kIoBufferSize);
-    Sha256 h;
-    off_t off = 0;
-    for (;;) {
-        ssize_t n = ::pread(fd, buf.data(), buf.size(), off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            fail_errno(errno, "read", path);
-        }
-        if (n == 0) break;
-        h.update(buf.data(), static_cast<size_t>(n));
-        off += n;
-    }
-    return h.hex();
-}
-
 void set_fd_metadata(int fd, const struct stat &st, const std::string &dst) {
     if (running_as_root() && ::fchown(fd, st.st_uid, st.st_gid) != 0) fail_errno(errno, "fchown", dst);
     // After chown: chown clears setuid/setgid bits, so the exact mode goes last.
@@ -110,7 +95,7 @@ CopyOutcome copy_file(const std::string &src, const std::string &dst, const stru
             struct stat now {};
             if (::fstat(out.get(), &now) != 0) fail_errno(errno, "fstat", dst);
             r.bytes = static_cast<uint64_t>(now.st_size);
-            if (hash_out) *hash_out = hash_fd(out.get(), dst);
+            if (hash_out) *hash_out = sha256_fd(out.get(), dst);
         } else if (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == ENOTTY || errno == EPERM) {
             r.fell_back = true;
         } else {
@@ -118,9 +103,11 @@ CopyOutcome copy_file(const std::string &src, const std::string &dst, const stru
         }
     }
     if (!r.cloned)
-        r.bytes = hash_out ? copy_hashing(in.get(), out.get(), src, dst, hash_out)
-                           : copy_kernel(in.get(), out.get(), src, dst);
+        r.bytes = hash_out || method != CopyMethod::Kernel ? copy_bytes(in.get(), out.get(), src, dst, hash_out)
+                                                           : copy_kernel(in.get(), out.get(), src, dst);
+    if (::fstat(in.get(), &r.src_after) != 0) fail_errno(errno, "fstat", src);
     set_fd_metadata(out.get(), st, dst);
+    if (::fstat(out.get(), &r.dst_after) != 0) fail_errno(errno, "fstat", dst);
     return r;
 }
 

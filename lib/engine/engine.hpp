@@ -22,19 +22,23 @@ struct Degradation {
 inline constexpr const char *kCopyEngine = "copy";
 
 enum class CopyMethod {
-    Kernel,   // copy_file_range (the kernel's copy path; CoW where the filesystem offers it)
-    Reflink,  // FICLONE: share the extents; falls back to Kernel when the filesystem refuses
+    Kernel,   // copy_file_range: the kernel's copy path, for filesystems that cannot clone
+    Bytes,    // read + write: a real copy even where copy_file_range would share extents (XFS, btrfs)
+    Reflink,  // FICLONE: share the extents; falls back to a copy when the filesystem refuses
 };
 
 struct CopyOutcome {
     uint64_t bytes = 0;
     bool cloned = false;     // extents shared with the source
     bool fell_back = false;  // Reflink was asked for and refused: data was copied
+    struct stat src_after {};  // fstat of the source once its data was taken (did it change meanwhile?)
+    struct stat dst_after {};  // fstat of dst with its final metadata (for the stat cache)
 };
 
 // Creates `dst` (must not exist) with `src`'s content, then applies exact mode, owner (as root) and
 // atime/mtime. With `hash_out`, the hash describes exactly what `dst` holds: a copy is read once,
-// hashed and written from the same buffer; a clone is hashed by reading the clone.
+// hashed and written from the same buffer; a clone is hashed by reading the clone. Without it,
+// Kernel uses copy_file_range and Bytes a plain read/write loop.
 CopyOutcome copy_file(const std::string &src, const std::string &dst, const struct stat &st, std::string *hash_out,
                       CopyMethod method = CopyMethod::Kernel);
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/engine.hpp"
+
 namespace jvs {
 
 class Repo;
@@ -20,12 +22,20 @@ std::optional<EngineKind> parse_engine(std::string_view s, const char *where);
 struct EngineChoice {
     EngineKind kind = EngineKind::Copy;
     std::string source;  // env | config | detected | default
-    bool probed = false; // whether a write-probe established reflink support
+    // Copy forced (env/config) on a filesystem that can clone: copy_file_range would silently share
+    // extents there, so the copy engine must move the bytes itself to be the copy it says it is.
+    bool copy_bytes = false;
 };
 
-// Read-only callers (info) pass may_probe = false: nothing is written, and an unprobed filesystem
-// reports what can be known without writing (JuiceFS mount, btrfs) or copy.
+// Detection never leaves anything in the repository when may_probe is false (read-only callers
+// such as info): btrfs by statfs magic, XFS by its reflink geometry flag, other filesystems by a
+// FICLONE between two O_TMPFILE inodes (no directory entry is ever made). Only a filesystem that
+// has no O_TMPFILE falls back, for writers, to a named probe file in .jvs/cache. Writers cache the
+// result in .jvs/cache/engine.json, keyed by device and filesystem type.
 EngineChoice choose_engine(const Repo &repo, bool may_probe);
+
+// The per-file method an engine choice implies (JuiceFS falls back to it when the clone fails).
+CopyMethod copy_method(const EngineChoice &c);
 
 // The juicefs executable on PATH (empty if none).
 std::string juicefs_binary();

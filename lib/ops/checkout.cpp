@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <unordered_map>
 
 #include "engine/engine.hpp"
@@ -34,13 +35,39 @@ bool is_leaked_marker(const std::string &dir) {
     return j.is_object() && j.contains("snapshot_id") && j.contains("payload_root_hash");
 }
 
-bool same_content(const std::string &dir, const ScanEntry &w, const ManifestEntry &m, StatCache &cache) {
+// Worktree files whose content must be read to compare them (same size as in the snapshot, no
+// stat-cache entry) are hashed up front, in parallel; their hashes enter the cache.
+std::unordered_map<std::string, std::string> hash_uncached(
+    const std::string &dir, const Manifest &manifest, const std::unordered_map<std::string, const ScanEntry *> &have,
+    StatCache &cache, OpContext &ctx) {
+    std::vector<const ScanEntry *> todo;
+    uint64_t bytes = 0;
+    for (const auto &m : manifest) {
+        auto it = have.find(m.rel);
+        if (m.type != 'f' || it == have.end() || it->second->type != 'f') continue;
+        const ScanEntry &w = *it->second;
+        if (static_cast<uint64_t>(w.st.st_size) == m.size && !cache.lookup(w.rel, w.st))
+            todo.push_back(&w), bytes += m.size;
+    }
+    std::vector<std::string> hashes(todo.size());
+    ctx.phase("hash", todo.size(), bytes);
+    parallel_for(todo.size(), &ctx, [&](size_t i) -> uint64_t {
+        hashes[i] = sha256_file(path_join(dir, todo[i]->rel));
+        cache.put(todo[i]->rel, todo[i]->st, hashes[i]);
+        return static_cast<uint64_t>(todo[i]->st.st_size);
+    });
+    std::unordered_map<std::string, std::string> out;
+    for (size_t i = 0; i < todo.size(); i++) out.emplace(todo[i]->rel, std::move(hashes[i]));
+    return out;
+}
+
+bool same_content(const ScanEntry &w, const ManifestEntry &m, const StatCache &cache,
+                  const std::unordered_map<std::string, std::string> &hashed) {
     if (w.type == 'l') return sha256_hex(w.link_target) == m.hash;
     if (static_cast<uint64_t>(w.st.st_size) != m.size) return false;
-    auto cached = cache.lookup(w.rel, w.st);
-    std::string h = cached ? *cached : sha256_file(path_join(dir, w.rel));
-    if (!cached) cache.put(w.rel, w.st, h);
-    return h == m.hash;
+    if (auto cached = cache.lookup(w.rel, w.st)) return *cached == m.hash;
+    auto it = hashed.find(w.rel);
+    return it != hashed.end() && it->second == m.hash;
 }
 
 bool same_metadata(const ScanEntry &w, const ManifestEntry &m) {
@@ -74,6 +101,7 @@ CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, con
         if (in_scope(w.rel, scope)) have.emplace(w.rel, &w);
 
     CheckoutPlan plan;
+    auto hashed = hash_uncached(dir, manifest, have, cache, ctx);
     ctx.phase("compare", manifest.size());
     std::unordered_map<std::string, bool> wanted;
     for (const auto &m : manifest) {
@@ -95,7 +123,7 @@ CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, con
         } else if (w->type != m.type) {
             plan.changes.push_back({m.rel, w->type == 'd' ? "rmdir" : "delete", nullptr, w->type});
             plan.changes.push_back({m.rel, m.type == 'd' ? "mkdir" : "create", &m, 0});
-        } else if (m.type != 'd' && !same_content(dir, *w, m, cache)) {
+        } else if (m.type != 'd' && !same_content(*w, m, cache, hashed)) {
             plan.changes.push_back({m.rel, "update", &m, w->type});
         } else if (!same_metadata(*w, m)) {
             plan.changes.push_back({m.rel, "metadata", &m, w->type});
@@ -117,7 +145,8 @@ CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, con
 }
 
 CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
-                             StatCache &cache, OpContext &ctx, CopyMethod method, const char *fault_mid_write) {
+                             StatCache &cache, OpContext &ctx, CopyMethod method, bool fresh,
+                             const char *fault_mid_write) {
     CheckoutStats stats;
     stats.unchanged = plan.unchanged;
     std::vector<const Change *> writes, metas;
@@ -135,17 +164,22 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
             writes.push_back(&c);
         }
     }
-    // 3. file and symlink contents, in parallel: temp file beside the target, then rename over it.
+    // 3. file and symlink contents, in parallel: temp file beside the target, then rename over it
+    //    (each file changes atomically for whoever watches). A fresh, unpublished directory has no
+    //    watcher: files are created in place there, saving a rename per file.
     uint64_t total_bytes = 0;
     for (const auto *c : writes) total_bytes += c->target->size;
     ctx.phase("write", writes.size(), total_bytes);
     std::vector<char> outcome(writes.size(), 0);  // 'r' cloned, 'f' clone refused
     parallel_for(writes.size(), &ctx, [&](size_t i) -> uint64_t {
         const Change &c = *writes[i];
-        std::string src = path_join(snapshot_dir, c.rel), dst = path_join(dir, c.rel), tmp = temp_name(dst);
+        std::string src = path_join(snapshot_dir, c.rel), dst = path_join(dir, c.rel);
+        bool direct = fresh && c.action == "create";
+        std::string tmp = direct ? dst : temp_name(dst);
         auto st = lstat_path(src);
         if (!st) fail("E_SNAPSHOT_INCOMPLETE", "snapshot file missing: " + c.rel, "run jvs verify on the snapshot");
         uint64_t n = 0;
+        std::optional<struct stat> now;
         try {
             if (c.target->type == 'l') {
                 std::string target(static_cast<size_t>(st->st_size) + 1, '\0');
@@ -157,13 +191,17 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
                 CopyOutcome out = copy_file(src, tmp, *st, nullptr, method);
                 n = out.bytes;
                 outcome[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 0;
+                if (direct) now = out.dst_after;
             }
-            if (::rename(tmp.c_str(), dst.c_str()) != 0) fail_errno(errno, "rename", dst);
+            if (!direct && ::rename(tmp.c_str(), dst.c_str()) != 0) fail_errno(errno, "rename", dst);
         } catch (...) {
             ::unlink(tmp.c_str());
             throw;
         }
-        if (auto now = lstat_path(dst); now && c.target->type == 'f') cache.put(c.rel, *now, c.target->hash);
+        if (c.target->type == 'f') {
+            if (!now) now = lstat_path(dst);  // a rename may change the ctime: ask again
+            if (now) cache.put(c.rel, *now, c.target->hash);
+        }
         if (i == writes.size() / 2) fault_point(fault_mid_write);
         return n;
     });

@@ -32,12 +32,15 @@ struct CheckoutStats {
     nlohmann::ordered_json to_json() const;
 };
 
+// `fresh`: `dir` is a new, not yet published worktree (fork, create --from): files are written in
+// place instead of through a temp file and a rename.
 // `scope`: the partial snapshot's paths (only those are compared, and only inside them is anything
 // deleted); empty means the whole directory.
 CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, const std::vector<std::string> &scope,
                            StatCache &cache, OpContext &ctx);
 CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
-                             StatCache &cache, OpContext &ctx, CopyMethod method, const char *fault_mid_write);
+                             StatCache &cache, OpContext &ctx, CopyMethod method, bool fresh,
+                             const char *fault_mid_write);
 // The engine that ran for a checkout, and its degradations (files that could not be cloned).
 std::string checkout_engine(const CheckoutStats &s, CopyMethod method);
 nlohmann::ordered_json checkout_degradations(const CheckoutStats &s);

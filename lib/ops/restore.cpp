@@ -29,6 +29,9 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     ResolvedRef r = resolve_ref(repo, cfg, o.ref, HeadMeans::Latest);
     const Descriptor &d = r.descriptor;
     check_restorable(repo, d);
+    // gc must not delete the snapshot while its files are being copied out (a dry run copies nothing).
+    std::optional<SnapshotLease> lease;
+    if (!o.dry_run) lease = SnapshotLease::take(repo, d.snapshot_id, "restore", o.lock_timeout_ms, &ctx);
     std::string payload = repo.payload_path(cfg.name);
     if (!is_directory(payload)) mkdirs(payload, 0755);
 
@@ -59,8 +62,9 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
         return doc;  // nothing written, not even the stat cache
     }
     fault_point("restore.after_plan");
-    CopyMethod method = choose_engine(repo, true).kind == EngineKind::Reflink ? CopyMethod::Reflink : CopyMethod::Kernel;
-    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, "restore.mid_write");
+    CopyMethod method = copy_method(choose_engine(repo, true));
+    CheckoutStats stats =
+        apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, false, "restore.mid_write");
     fault_point("restore.after_write");
     cfg.head_snapshot_id = d.snapshot_id;
     if (cfg.latest_snapshot_id.empty()) cfg.latest_snapshot_id = d.snapshot_id;

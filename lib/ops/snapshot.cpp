@@ -115,9 +115,11 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
     std::vector<std::string> hashes(entries.size());
     std::vector<uint64_t> sizes(entries.size());
     std::vector<char> how(entries.size(), 0);  // 'l' linked, 'c' copied, 'r' cloned, 'f' clone refused
+    std::vector<char> read_for_hash(entries.size(), 0);
     std::vector<std::vector<std::string>> dropped_xattrs(entries.size());
     ctx.phase("copy", files.size(), total_bytes);
     parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
+        if (k == files.size() / 2) fault_point("snapshot.mid_copy");
         size_t i = files[k];
         const ScanEntry &e = entries[i];
         std::string src = path_join(payload, e.rel), dst = path_join(tmp, e.rel);
@@ -132,14 +134,19 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
             how[i] = 'l';
             return 0;
         }
-        CopyOutcome out = copy_file(src, dst, e.st, &hashes[i], method);
+        // A hash the stat cache vouches for is not computed again: the file is cloned (or copied)
+        // without reading it, and the hash is kept only if the source's stat did not change
+        // while its data was taken; otherwise what dst holds is hashed.
+        CopyOutcome out = copy_file(src, dst, e.st, cached ? nullptr : &hashes[i], method);
+        bool unchanged = StatKey::of(out.src_after) == StatKey::of(e.st) &&
+                         out.bytes == static_cast<uint64_t>(e.st.st_size);
+        if (cached && !unchanged) hashes[i] = sha256_file(dst);
+        else if (cached) hashes[i] = *cached;
+        read_for_hash[i] = !cached || !unchanged;
         sizes[i] = out.bytes;
         how[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 'c';
         dropped_xattrs[i] = copy_xattrs(src, dst);
-        // Cache only what provably did not change while it was read.
-        if (auto after = lstat_path(src); after && StatKey::of(*after) == StatKey::of(e.st) &&
-                                          sizes[i] == static_cast<uint64_t>(e.st.st_size))
-            cache.put(e.rel, e.st, hashes[i]);
+        if (unchanged && !cached) cache.put(e.rel, e.st, hashes[i]);  // only what provably did not change
         return sizes[i];
     });
     // Directory modes and mtimes last, deepest first.
@@ -149,7 +156,7 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
             b.degradations.push_back(Degradation{"xattr_dropped", it->rel, x}.to_json());
         finish_dir(path_join(tmp, it->rel), it->st);
     }
-    uint64_t linked = 0, copied = 0, cloned = 0, bytes_copied = 0, bytes_hashed = 0;
+    uint64_t linked = 0, copied = 0, cloned = 0, bytes_copied = 0, hashed = 0, bytes_hashed = 0;
     std::vector<std::string> refused;
     b.manifest.reserve(entries.size());
     for (size_t i = 0; i < entries.size(); i++) {
@@ -162,7 +169,7 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
             if (how[i] == 'r') cloned++;
             if (how[i] == 'c' || how[i] == 'f') copied++, bytes_copied += sizes[i];
             if (how[i] == 'f') refused.push_back(e.rel);
-            if (how[i] != 'l') bytes_hashed += sizes[i];
+            if (read_for_hash[i]) hashed++, bytes_hashed += sizes[i];
             for (const auto &x : dropped_xattrs[i])
                 b.degradations.push_back(Degradation{"xattr_dropped", e.rel, x}.to_json());
         } else if (e.type == 'l') {
@@ -182,9 +189,9 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
     report_fallbacks(b, refused, "reflink_fallback", "the filesystem refused FICLONE");
     b.engine = engine_name(cloned > 0 || (method == CopyMethod::Reflink && refused.empty()) ? EngineKind::Reflink
                                                                                               : EngineKind::Copy);
-    if (method == CopyMethod::Kernel) b.engine = engine_name(EngineKind::Copy);
+    if (method != CopyMethod::Reflink) b.engine = engine_name(EngineKind::Copy);
     b.stats = {{"files", files.size()},        {"dirs", dirs},                 {"symlinks", links},
-               {"files_hashed", copied + cloned}, {"files_linked", linked},    {"files_copied", copied},
+               {"files_hashed", hashed},       {"files_linked", linked},       {"files_copied", copied},
                {"files_cloned", cloned},       {"bytes_copied", bytes_copied}, {"bytes_hashed", bytes_hashed}};
     return b;
 }
@@ -192,8 +199,9 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
 // JuiceFS: one metadata-only `juicefs clone` of the worktree (or of each partial path) into the
 // staging directory, then hashes only what the stat cache cannot vouch for. Returns false (leaving
 // `tmp` as an empty directory) when the clone fails, so the caller copies instead and says why.
-bool materialise_juicefs(const std::vector<std::string> &paths, const std::string &payload, const std::string &tmp,
-                         StatCache &cache, OpContext &ctx, Built &b, std::string *why) {
+bool materialise_juicefs(const std::vector<std::string> &paths, const std::vector<ScanEntry> &before,
+                         const std::string &payload, const std::string &tmp, StatCache &cache, OpContext &ctx, Built &b,
+                         std::string *why) {
     ctx.phase("clone", 0);
     bool ok = true;
     if (paths.empty()) {
@@ -227,20 +235,27 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::strin
         dirs += entries[i].type == 'd';
         links += entries[i].type == 'l';
     }
+    std::unordered_map<std::string, const struct stat *> before_st;
+    for (const auto &e : before) before_st.emplace(e.rel, &e.st);
     std::atomic<uint64_t> hashed{0}, bytes_hashed{0};
     ctx.phase("hash", files.size(), total);
     parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
         const ScanEntry &c = entries[files[k]];
-        // The clone may be trusted to hold the cached content only if the worktree file still has
-        // the stat the hash was cached under and the clone agrees on size, mtime and mode.
+        // The clone holds the worktree file's content of the moment it was taken. If the worktree
+        // file has the same stat before and after the clone (so it did not change across it) and
+        // the clone agrees on size, mtime and mode, the clone holds exactly the content of that
+        // stat: the cached hash applies, and a hash computed now may be cached for it.
         auto w = lstat_path(path_join(payload, c.rel));
-        auto cached = w ? cache.lookup(c.rel, *w) : std::nullopt;
-        if (cached && w->st_size == c.st.st_size && mtime_ns(*w) == mtime_ns(c.st) &&
-            (w->st_mode & 07777) == (c.st.st_mode & 07777)) {
+        auto pre = before_st.find(c.rel);
+        bool steady = w && pre != before_st.end() && StatKey::of(*w) == StatKey::of(*pre->second) &&
+                      w->st_size == c.st.st_size && mtime_ns(*w) == mtime_ns(c.st) &&
+                      (w->st_mode & 07777) == (c.st.st_mode & 07777);
+        if (auto cached = steady ? cache.lookup(c.rel, *w) : std::nullopt) {
             hashes[files[k]] = *cached;
             return 0;
         }
         hashes[files[k]] = sha256_file(path_join(tmp, c.rel));
+        if (steady) cache.put(c.rel, *w, hashes[files[k]]);
         hashed++;
         bytes_hashed += static_cast<uint64_t>(c.st.st_size);
         return static_cast<uint64_t>(c.st.st_size);
@@ -316,11 +331,10 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         mkdir_exact(tmp, 0755);
         std::string why;
         bool cloned = engine.kind == EngineKind::Juicefs &&
-                      materialise_juicefs(in.paths, payload, tmp, cache, ctx, built, &why);
+                      materialise_juicefs(in.paths, entries, payload, tmp, cache, ctx, built, &why);
         if (!cloned) {
             built = materialise(entries, payload, tmp, parent ? repo.snapshot_dir(parent_id) : std::string(),
-                                parent ? &*parent : nullptr, cache,
-                                engine.kind == EngineKind::Reflink ? CopyMethod::Reflink : CopyMethod::Kernel, ctx);
+                                parent ? &*parent : nullptr, cache, copy_method(engine), ctx);
             if (engine.kind == EngineKind::Juicefs)
                 built.degradations.push_back(Degradation{"clone_fallback", ".", why}.to_json());
         }

@@ -89,11 +89,12 @@ void populate(const Repo &repo, const std::string &name, const Descriptor &d, Op
     EngineChoice engine = choose_engine(repo, true);
     std::string why;
     if (engine.kind == EngineKind::Juicefs && populate_by_clone(repo, name, d, manifest, doc, &why)) return;
-    CopyMethod method = engine.kind == EngineKind::Reflink ? CopyMethod::Reflink : CopyMethod::Kernel;
+    CopyMethod method = copy_method(engine);
     StatCache cache;
     std::string payload = repo.payload_path(name);
     CheckoutPlan plan = plan_checkout(payload, manifest, {}, cache, ctx);
-    CheckoutStats stats = apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, "fork.mid_write");
+    CheckoutStats stats =
+        apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, true, "fork.mid_write");
     cache.save(repo.stat_cache_path(name));
     doc["engine"] = checkout_engine(stats, method);
     doc["stats"] = stats.to_json();
@@ -111,6 +112,9 @@ Doc create_common(const Session &s, const std::string &raw_name, const std::stri
         if (repo.worktree_exists(source_wt)) src = repo.load_worktree(source_wt);
         snap = resolve_ref(repo, src, from).descriptor;
     }
+    // Held until the new worktree's config names the snapshot (from then on gc protects it as a base).
+    std::optional<SnapshotLease> lease;
+    if (snap) lease = SnapshotLease::take(repo, snap->snapshot_id, fork ? "fork" : "worktree_create", timeout, &ctx);
     repo.ensure_private_dirs();
     claim_payload(repo, name);
     fault_point("fork.after_claim");
@@ -126,6 +130,8 @@ Doc create_common(const Session &s, const std::string &raw_name, const std::stri
             cfg.base_snapshot_id = cfg.head_snapshot_id = snap->snapshot_id;
             if (fork) cfg.latest_snapshot_id = snap->snapshot_id;
         }
+        // An empty worktree materialises nothing; it names the engine its restores will use.
+        if (!snap) doc["engine"] = engine_name(choose_engine(repo, true).kind);
         repo.save_worktree(cfg);  // publish: the worktree exists from here on
         fault_point("fork.after_config");
     } catch (...) {
@@ -246,6 +252,7 @@ Doc op_worktree_remove(const Session &s, const RemoveOptions &o) {
     remove_tree(parent_path(repo.worktree_config_path(o.name)));
     fault_point("remove.after_config");
     remove_tree(repo.payload_path(o.name));
+    fault_point("remove.after_payload");
     ::unlink(repo.stat_cache_path(o.name).c_str());
     Doc doc = make_doc("worktree_remove");
     doc["name"] = o.name;

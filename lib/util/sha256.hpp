@@ -25,5 +25,7 @@ std::string sha256_hex(std::string_view data);
 
 // Hash of a whole file's content, read with large sequential reads. Throws E_IO.
 std::string sha256_file(const std::string &path);
+// The same for an open file, from offset 0 (the file position is not used); `path` names it in errors.
+std::string sha256_fd(int fd, const std::string &path);
 
 }  // namespace jvs

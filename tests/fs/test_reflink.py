@@ -72,6 +72,26 @@ def test_snapshot_after_one_percent_change(cow_repo):
     assert_verified(repo)
 
 
+def test_cached_hashes_are_not_recomputed(cow_repo):
+    """A file the stat cache vouches for is cloned without being read again, even where it cannot be
+    linked to the parent's copy (here: a parent without a manifest, as the Go tool writes them)."""
+    repo, root, main, files = cow_repo
+    first = repo.call("snapshot", note="first")["snapshot"]["snapshot_id"]
+    os.remove(os.path.join(root, ".jvs", "manifests", first))
+    changed = one_percent(files, seed=5)
+    rewrite(main, changed, seed=6)
+    doc = repo.call("snapshot", note="second")
+    assert_engine(doc, REFLINK, "snapshot after a change, parent without manifest")
+    st = doc["stats"]
+    assert st["files_linked"] == 0 and st["files_cloned"] == st["files"], st
+    assert st["files_hashed"] == len(changed), f"only the {len(changed)} changed file(s) may be read: {st}"
+    snap = snapshot_dir(root, doc["snapshot"]["snapshot_id"])
+    assert tree(snap) == tree(main)
+    for f in files[:20] + changed:
+        assert fsmounts.shares_extents(os.path.join(main, f), os.path.join(snap, f)), f
+    assert_verified(repo)
+
+
 # ---- restore ---------------------------------------------------------------------------------------
 
 def test_restore_after_one_percent_change_reflinks(cow_repo):
@@ -270,6 +290,25 @@ def test_env_copy_fork_and_create_have_no_shared_extents(copy_forced, op):
     assert tree(path) == tree(snapshot_dir(root, sid))
     shared = _shared(path, files)
     assert not shared, f"JVS_ENGINE=copy: {op}: {len(shared)}/{len(files)} files share extents with the snapshot"
+
+
+@pytest.mark.parametrize("value", ["juicefs", "juicefs-clone"])
+def test_env_juicefs_off_juicefs_copies_for_real(lib, cow_mount, monkeypatch, value):
+    """JVS_ENGINE=juicefs on XFS/btrfs: the clone cannot run, the copy it falls back to says so and is
+    a real copy (a copy_file_range there would share extents behind the word "copy")."""
+    monkeypatch.setenv("JVS_ENGINE", value)
+    repo, root, main = new_repo(lib, cow_mount.path)
+    try:
+        files = populate(main, n_files=20)
+        doc = repo.call("snapshot", note=value)
+        assert doc["engine"] == "copy" and [d for d in doc["degradations"] if d["kind"] == "clone_fallback"], doc
+        sid = doc["snapshot"]["snapshot_id"]
+        w = repo.call("worktree_fork", **{"from": sid, "name": "jf"})
+        assert w["engine"] == "copy", w
+        assert not _shared(w["worktree"]["path"], files), "a fallback copy shares extents"
+        assert_verified(repo)
+    finally:
+        repo.close()
 
 
 def test_config_default_engine(lib, xfs_mount):
