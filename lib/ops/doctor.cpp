@@ -17,6 +17,7 @@
 
 #include "ops/integrity.hpp"
 #include "ops/ops.hpp"
+#include "repo/manifest.hpp"
 #include "repo/snapshots.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -25,7 +26,7 @@ namespace jvs {
 
 namespace {
 
-constexpr int64_t kTempFileGraceSec = 10;  // a younger .jvs-tmp-* file may belong to a write in flight
+constexpr int64_t kForeignTempGraceSec = 3600;  // a younger .jvs-tmp-* file we cannot attribute may be in flight
 
 std::vector<std::string> list_dir(const std::string &dir) {
     std::vector<std::string> out;
@@ -111,16 +112,14 @@ struct Doctor {
 
     bool published(const std::string &id) const { return is_published(repo, id); }
 
-    std::string tombstone_path(const std::string &id) const {
-        return path_join(path_join(path_join(repo.jvs_dir(), "gc"), "tombstones"), id + ".json");
-    }
+    std::string tombstone_path(const std::string &id) const { return gc_tombstone_path(repo, id); }
 
     // ---- checks ----
 
     // A gc run that died between marking and deleting: the marked snapshots are still whole (a
     // snapshot is unpublished before its files go); `gc run <plan_id>` finishes the job.
     void check_gc() {
-        std::string dir = path_join(path_join(repo.jvs_dir(), "gc"), "tombstones");
+        std::string dir = gc_tombstones_dir(repo);
         std::map<std::string, int> marked_by_plan;
         for (const auto &n : list_dir(dir)) {
             if (!ends_with(n, ".json") || starts_with(n, ".")) continue;
@@ -451,16 +450,7 @@ struct Doctor {
             auto st = lstat_path(p);
             if (!st) continue;
             if (starts_with(n, ".jvs-tmp-") && n.size() > 9) {
-                int64_t age = static_cast<int64_t>(::time(nullptr)) - static_cast<int64_t>(st->st_mtime);
-                if (age < kTempFileGraceSec) {
-                    add("temp_file_recent", "info", "tmp", "temporary file (may belong to a write in flight)", p);
-                    continue;
-                }
-                add("temp_file_leftover", "warning", "tmp", "temporary file of an interrupted write", p, "clean_tmp",
-                    [p]() -> std::string {
-                        remove_tree(p);
-                        return "";
-                    });
+                check_temp_file_at(p);
                 continue;
             }
             if (!S_ISDIR(st->st_mode)) continue;
@@ -473,19 +463,75 @@ struct Doctor {
             check_temp_files(p, depth + 1);
         }
     }
-    void check_temp_file_at(const std::string &p) {
+
+    // Stale when provably so: our own name carries the writer's host and pid, and that process is
+    // gone. A name we did not make (the Go tool's, another host's) proves nothing; it is removed only
+    // after kForeignTempGraceSec, far beyond any atomic write.
+    static std::optional<std::string> temp_file_live(const std::string &p) {
+        std::optional<bool> alive = temp_file_writer_alive(base_name(p));
+        if (alive) return *alive ? std::optional<std::string>("its writer (process) is running") : std::nullopt;
         auto st = lstat_path(p);
-        if (!st) return;
+        if (!st) return std::nullopt;
         int64_t age = static_cast<int64_t>(::time(nullptr)) - static_cast<int64_t>(st->st_mtime);
-        if (age < kTempFileGraceSec) {
-            add("temp_file_recent", "info", "tmp", "temporary file (may belong to a write in flight)", p);
+        if (age < kForeignTempGraceSec) return std::string("not written by this host's jvs and only ") +
+                                                 std::to_string(age) + "s old";
+        return std::nullopt;
+    }
+
+    void check_temp_file_at(const std::string &p) {
+        if (auto live = temp_file_live(p)) {
+            add("temp_file_recent", "info", "tmp", "temporary file of a write that may be in flight: " + *live, p);
             return;
         }
         add("temp_file_leftover", "warning", "tmp", "temporary file of an interrupted write", p, "clean_tmp",
             [p]() -> std::string {
+                if (auto live = temp_file_live(p)) return "in flight: " + *live;
                 remove_tree(p);
                 return "";
             });
+    }
+
+    // Leases on snapshots (.jvs/locks/use-*.lock) whose holder died: they protect nothing any more.
+    void check_leases() {
+        for (const auto &l : list_leases(repo)) {
+            if (l.live) {
+                add("lease_in_flight", "info", "gc", "snapshot " + l.snapshot_id + " is being read by a running operation",
+                    l.path);
+                continue;
+            }
+            add("lease_stale", "warning", "gc", "lease of an interrupted operation on snapshot " + l.snapshot_id, l.path,
+                "remove_stale_lease", [&, path = l.path]() -> std::string {
+                    // Under doctor's repository lock no lease can be being created; re-probe the holder.
+                    for (const auto &again : list_leases(repo))
+                        if (again.path == path && again.live) return "in flight: its holder is running";
+                    ::unlink(path.c_str());
+                    return "";
+                });
+        }
+    }
+
+    // Cache/index consistency: a manifest must describe the tree its descriptor vouches for (restore,
+    // diff and dedup trust it). A bad one is rebuilt from the snapshot directory when that directory
+    // still matches the descriptor; otherwise the snapshot itself is damaged (strict: verify says so).
+    void check_manifests() {
+        for (const auto &id : descriptor_ids()) {
+            std::string path = repo.manifest_path(id);
+            if (!exists_nofollow(path) || !is_directory(repo.snapshot_dir(id))) continue;
+            if (read_trusted_manifest(repo, id)) continue;
+            if (!try_load_descriptor(repo, id)) continue;  // reported as descriptor_corrupt
+            add("manifest_mismatch", "warning", "cache",
+                "manifest of snapshot " + id + " does not describe the snapshot its descriptor vouches for", path,
+                "rebuild_manifest", [&, id, path]() -> std::string {
+                    // Nothing else writes a published snapshot's manifest; repairs run under the
+                    // repository lock, and readers see the old or the new file (atomic replace).
+                    Descriptor d = load_descriptor(repo, id);
+                    Manifest m = build_manifest_from_dir(repo.snapshot_dir(id), &ctx);
+                    if (manifest_root_hash(m) != d.payload_root_hash)
+                        return "the snapshot's files do not match its descriptor either: run `jvs verify " + id + "`";
+                    write_manifest(path, m);
+                    return "";
+                });
+        }
     }
 
     void check_integrity() {
@@ -529,6 +575,8 @@ Doc op_doctor(const Session &s, const DoctorOptions &o, OpContext &ctx) {
     d.check_lineage();
     d.check_restore_temps();
     d.check_temp_files(s.repo.jvs_dir(), 0);
+    d.check_leases();
+    d.check_manifests();
     d.check_gc();
     if (o.strict) d.check_integrity();
 

@@ -22,6 +22,7 @@
 #include "format/gojson.hpp"
 #include "format/gotime.hpp"
 #include "format/ids.hpp"
+#include "ops/integrity.hpp"
 #include "ops/ops.hpp"
 #include "repo/lock.hpp"
 #include "repo/refs.hpp"
@@ -39,9 +40,8 @@ using gojson::ordered;
 constexpr int64_t kNs = 1000000000LL;
 constexpr int64_t kOrphanMinAgeNs = 3600 * kNs;
 
-std::string gc_dir(const Repo &r) { return path_join(r.jvs_dir(), "gc"); }
-std::string tombstones_dir(const Repo &r) { return path_join(gc_dir(r), "tombstones"); }
-std::string tombstone_path(const Repo &r, const std::string &id) { return path_join(tombstones_dir(r), id + ".json"); }
+std::string tombstones_dir(const Repo &r) { return gc_tombstones_dir(r); }
+std::string tombstone_path(const Repo &r, const std::string &id) { return gc_tombstone_path(r, id); }
 std::string pins_dir(const Repo &r) { return path_join(r.jvs_dir(), "pins"); }
 std::string plan_path(const Repo &r, const std::string &id) { return path_join(gc_dir(r), id + ".json"); }
 
@@ -237,8 +237,14 @@ Protection compute_protection(const Repo &repo, const std::vector<Descriptor> &s
     Protection p;
     std::unordered_map<std::string, const Descriptor *> by_id;
     for (const auto &d : snaps) by_id.emplace(d.snapshot_id, &d);
-    // Intents before worktree configs: a snapshot removes its intent only after its worktree's config
-    // names it, so reading in this order never misses a snapshot being published right now.
+    // Leases and intents before worktree configs: an operation releases its lease (restore, fork) or
+    // removes its intent (snapshot) only after the worktree config names the snapshot, so reading in
+    // this order never misses a snapshot an operation is using or publishing right now.
+    for (const auto &l : list_leases(repo)) {
+        if (!l.live) continue;  // its holder died: protects nothing
+        p.add(l.snapshot_id, "in_flight");
+        p.in_flight.insert(l.snapshot_id);
+    }
     for (const auto &n : dir_names(repo.intents_dir())) {
         if (!ends_with(n, ".json")) continue;
         std::string id = n.substr(0, n.size() - 5);
@@ -446,7 +452,8 @@ Doc op_gc_run(const Session &s, const GcRunOptions &o, OpContext &ctx) {
         fail("E_OPTION_INVALID", "plan_id is not a gc plan id: " + o.plan_id,
              "use the plan_id printed by `jvs gc plan`", {{"option", "plan_id"}});
     const std::string &plan_id = o.plan_id;
-    FileLock lock = lock_repo(repo, o.lock_timeout_ms, "gc run");
+    FileLock lock = lock_repo(repo, o.lock_timeout_ms, "gc run", &ctx);
+    remove_stale_leases(repo);  // provably stale: no live holder, and none can be created meanwhile
 
     auto raw = read_file_if_exists(plan_path(repo, plan_id));
     if (!raw)
@@ -489,24 +496,40 @@ Doc op_gc_run(const Session &s, const GcRunOptions &o, OpContext &ctx) {
     Protection prot = compute_protection(repo, snaps, ret, now);
     std::vector<std::string> todo;
     std::map<std::string, std::string> state;
+    // A refused plan also gives back what an interrupted run of it had marked but not yet unpublished:
+    // those snapshots stay whole and visible, so nothing must keep calling them condemned.
+    auto refuse = [&](const std::string &msg, const std::string &id) {
+        for (const auto &c : candidates)
+            if (tombstone_state(repo, c) == "marked" && exists_nofollow(repo.descriptor_path(c)))
+                unlink_if_exists(tombstone_path(repo, c));
+        plan_mismatch(plan_id, msg, id);
+    };
     for (const auto &id : candidates) {
         std::string st = tombstone_state(repo, id);
         state[id] = st;
         bool dir = exists_nofollow(repo.snapshot_dir(id));
         bool desc = exists_nofollow(repo.descriptor_path(id));
         if (st == "committed" && !dir && !desc) continue;  // finished by an earlier run
-        if (prot.has(id)) plan_mismatch(plan_id, "snapshot " + id + " is now protected", id);
-        if (!dir && !desc && st.empty()) plan_mismatch(plan_id, "snapshot " + id + " is gone", id);
+        if (st == "marked" && !desc) {  // unpublished by an earlier run: only its files remain to go
+            todo.push_back(id);
+            continue;
+        }
+        if (prot.has(id)) refuse("snapshot " + id + " is now protected", id);
+        if (!dir && !desc && st.empty()) refuse("snapshot " + id + " is gone", id);
         if (orphans.count(id) && desc && st.empty())
-            plan_mismatch(plan_id, "snapshot " + id + " has been published since the plan", id);
+            refuse("snapshot " + id + " has been published since the plan", id);
         todo.push_back(id);
         ctx.advance(1);
     }
 
     // Phase 1: mark.
     if (!todo.empty()) mkdirs(tombstones_dir(repo), 0755);
-    for (const auto &id : todo)
-        if (state[id] != "marked") write_tombstone(repo, id, plan_id, "marked");
+    size_t marked = 0;
+    for (const auto &id : todo) {
+        if (state[id] == "marked") continue;
+        write_tombstone(repo, id, plan_id, "marked");
+        if (++marked == 1) fault_point("gc.mid_mark");
+    }
     fault_point("gc.after_tombstones");
 
     // Phase 2: delete (unpublish first, so a crash never leaves a visible half-deleted snapshot).
@@ -520,6 +543,7 @@ Doc op_gc_run(const Session &s, const GcRunOptions &o, OpContext &ctx) {
         freed += reclaimable_bytes(repo, {id});
         unlink_if_exists(repo.descriptor_path(id));
         fsync_path(repo.descriptors_dir());
+        if (first) fault_point("gc.after_unpublish");
         unlink_if_exists(repo.manifest_path(id));
         remove_tree(dir);
         fsync_path(repo.snapshots_dir());
@@ -531,6 +555,7 @@ Doc op_gc_run(const Session &s, const GcRunOptions &o, OpContext &ctx) {
     }
     fault_point("gc.after_delete");
     unlink_if_exists(plan_path(repo, plan_id));
+    fault_point("gc.after_plan_removed");
 
     Doc doc = make_doc("gc_run");
     doc["plan_id"] = plan_id;

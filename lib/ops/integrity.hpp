@@ -1,4 +1,5 @@
-// Integrity checks shared by verify and doctor: the audit hash chain and the .READY marker.
+// Integrity checks shared by verify, doctor and gc: the audit hash chain, the .READY marker, gc's
+// tombstone paths.
 // Header-only (inline) so it needs no build change.
 #pragma once
 #include <cstdint>
@@ -10,9 +11,18 @@
 #include "format/audit.hpp"
 #include "format/descriptor.hpp"
 #include "format/gotime.hpp"
+#include "repo/repo.hpp"
 #include "util/fs.hpp"
 
 namespace jvs {
+
+// gc's tombstones (.jvs/gc/tombstones/<id>.json, the Go tool's place): a snapshot with one is being
+// or has been deleted by gc, so its leftovers are gc's business, never corruption.
+inline std::string gc_dir(const Repo &repo) { return path_join(repo.jvs_dir(), "gc"); }
+inline std::string gc_tombstones_dir(const Repo &repo) { return path_join(gc_dir(repo), "tombstones"); }
+inline std::string gc_tombstone_path(const Repo &repo, const std::string &id) {
+    return path_join(gc_tombstones_dir(repo), id + ".json");
+}
 
 struct AuditChainResult {
     bool ok = true;

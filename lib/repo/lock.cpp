@@ -1,9 +1,11 @@
 #include "repo/lock.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 
 #include "format/gotime.hpp"
 #include "repo/repo.hpp"
+#include "repo/snapshots.hpp"
 #include "util/context.hpp"
 #include "util/error.hpp"
 
@@ -87,6 +90,83 @@ FileLock lock_worktree(const Repo &repo, const std::string &worktree, int64_t ti
 FileLock lock_repo(const Repo &repo, int64_t timeout_ms, const std::string &op, OpContext *ctx) {
     repo.ensure_private_dirs();
     return FileLock::acquire(path_join(repo.locks_dir(), "repo.lock"), timeout_ms, op, "repository", ctx);
+}
+
+// ---- snapshot leases ---------------------------------------------------------------------------
+
+namespace {
+constexpr const char *kLeasePrefix = "use-";
+constexpr const char *kLeaseSuffix = ".lock";
+
+// "use-<13 digits>-<8 hex>-<pid>-<n>.lock" -> the snapshot id ("" if the name is not a lease's).
+std::string lease_snapshot_id(const std::string &name) {
+    const std::string pre = kLeasePrefix, suf = kLeaseSuffix;
+    if (name.size() <= pre.size() + suf.size() || name.rfind(pre, 0) != 0 ||
+        name.compare(name.size() - suf.size(), suf.size(), suf) != 0)
+        return {};
+    std::string rest = name.substr(pre.size());
+    size_t first = rest.find('-');
+    size_t second = first == std::string::npos ? first : rest.find('-', first + 1);
+    return second == std::string::npos ? std::string() : rest.substr(0, second);
+}
+
+std::vector<std::string> lease_names(const Repo &repo) {
+    std::vector<std::string> out;
+    DIR *d = ::opendir(repo.locks_dir().c_str());
+    if (!d) return out;
+    while (dirent *e = ::readdir(d))
+        if (!lease_snapshot_id(e->d_name).empty()) out.push_back(e->d_name);
+    ::closedir(d);
+    return out;
+}
+}  // namespace
+
+SnapshotLease SnapshotLease::take(const Repo &repo, const std::string &snapshot_id, const std::string &op,
+                                  int64_t timeout_ms, OpContext *ctx) {
+    static std::atomic<uint64_t> counter{0};
+    FileLock repo_lock = lock_repo(repo, timeout_ms, op, ctx);
+    if (!is_published(repo, snapshot_id))
+        fail("E_REF_NOT_FOUND", "snapshot " + snapshot_id + " is no longer published (removed by gc?)",
+             "list snapshots with `jvs history --all`", {{"snapshot_id", snapshot_id}});
+    SnapshotLease lease;
+    lease.path_ = path_join(repo.locks_dir(), kLeasePrefix + snapshot_id + "-" + std::to_string(::getpid()) + "-" +
+                                                  std::to_string(counter.fetch_add(1)) + kLeaseSuffix);
+    lease.fd_ = UniqueFd(::open(lease.path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!lease.fd_) fail_errno(errno, "create", lease.path_);
+    // Blocking: a gc plan probing lease files (without the repository lock) may hold it for an instant.
+    while (::flock(lease.fd_.get(), LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        int err = errno;
+        ::unlink(lease.path_.c_str());
+        fail_errno(err, "flock", lease.path_);
+    }
+    nlohmann::json j = nlohmann::json::parse(owner_record(op));
+    j["snapshot_id"] = snapshot_id;
+    std::string rec = j.dump() + "\n";
+    ssize_t ignored = ::pwrite(lease.fd_.get(), rec.data(), rec.size(), 0);
+    (void)ignored;  // informational: the name and the flock are what count
+    return lease;
+}
+
+SnapshotLease::~SnapshotLease() {
+    if (fd_) ::unlink(path_.c_str());  // unlink first: a reader that opened it before sees it unlocked next
+}
+
+std::vector<LeaseFile> list_leases(const Repo &repo) {
+    std::vector<LeaseFile> out;
+    for (const auto &n : lease_names(repo)) {
+        LeaseFile l{path_join(repo.locks_dir(), n), lease_snapshot_id(n), false};
+        UniqueFd fd(::open(l.path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) continue;  // released meanwhile
+        l.live = ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0;
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+void remove_stale_leases(const Repo &repo) {
+    for (const auto &l : list_leases(repo))
+        if (!l.live) ::unlink(l.path.c_str());
 }
 
 }  // namespace jvs

@@ -3,6 +3,7 @@
 // kernel releases them when the holder dies (no stale locks after a crash).
 #pragma once
 #include <string>
+#include <vector>
 
 #include "util/fs.hpp"
 
@@ -33,5 +34,38 @@ FileLock lock_worktree(const Repo &repo, const std::string &worktree, int64_t ti
                        OpContext *ctx = nullptr);
 // Serialises changes to the set of worktrees (rename, gc, repairs). Held briefly.
 FileLock lock_repo(const Repo &repo, int64_t timeout_ms, const std::string &op, OpContext *ctx = nullptr);
+
+// A lease on a published snapshot that an operation reads from while it runs (restore, fork,
+// `worktree create --from`): gc never deletes a snapshot with a live lease. The lease is an flock
+// held on its own file, .jvs/locks/use-<snapshot id>-<pid>-<n>.lock, so a crashed holder's lease is
+// void at once (its file is then provably stale: gc run and doctor remove it).
+// take() holds the repository lock while it checks that the snapshot is still published and creates
+// the file; gc run holds that lock from its re-check to its last deletion, so a lease is either seen
+// by gc or taken after gc finished (and then the deleted snapshot fails with E_REF_NOT_FOUND).
+class SnapshotLease {
+   public:
+    static SnapshotLease take(const Repo &repo, const std::string &snapshot_id, const std::string &op,
+                              int64_t timeout_ms, OpContext *ctx = nullptr);
+    SnapshotLease(SnapshotLease &&) = default;
+    SnapshotLease &operator=(SnapshotLease &&) = default;
+    ~SnapshotLease();
+
+   private:
+    SnapshotLease() = default;
+    std::string path_;
+    UniqueFd fd_;
+};
+
+struct LeaseFile {
+    std::string path;
+    std::string snapshot_id;
+    bool live = false;  // its holder is alive (the flock is held)
+};
+// Every lease file. Read leases before worktree configs: a lease is released only after the
+// worktree config that references the snapshot was saved.
+std::vector<LeaseFile> list_leases(const Repo &repo);
+// Removes lease files whose holder is gone. Call only while holding the repository lock (leases are
+// created under it, so a file seen unlocked cannot be one being created right now).
+void remove_stale_leases(const Repo &repo);
 
 }  // namespace jvs

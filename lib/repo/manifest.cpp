@@ -4,6 +4,7 @@
 
 #include "engine/scan.hpp"
 #include "repo/repo.hpp"
+#include "repo/snapshots.hpp"
 #include "repo/stat_cache.hpp"
 #include "util/error.hpp"
 #include "util/parallel.hpp"
@@ -82,8 +83,23 @@ std::string payload_root_hash_of_dir(const std::string &root, OpContext *ctx) {
     return payload_root_hash(pe);
 }
 
+std::string manifest_root_hash(const Manifest &m) {
+    std::vector<PayloadEntry> pe;
+    pe.reserve(m.size());
+    for (const auto &e : m) pe.push_back(e.payload());
+    return payload_root_hash(pe);
+}
+
+std::optional<Manifest> read_trusted_manifest(const Repo &repo, const std::string &id) {
+    auto m = read_manifest(repo.manifest_path(id));
+    if (!m) return std::nullopt;
+    auto d = try_load_descriptor(repo, id);
+    if (!d || manifest_root_hash(*m) != d->payload_root_hash) return std::nullopt;
+    return m;
+}
+
 Manifest load_or_build_manifest(const Repo &repo, const std::string &id) {
-    if (auto m = read_manifest(repo.manifest_path(id))) return *m;
+    if (auto m = read_trusted_manifest(repo, id)) return *m;
     return build_manifest_from_dir(repo.snapshot_dir(id));
 }
 

@@ -29,8 +29,13 @@ using Manifest = std::vector<ManifestEntry>;  // pre-order, names sorted bytewis
 
 void write_manifest(const std::string &path, const Manifest &m);
 std::optional<Manifest> read_manifest(const std::string &path);
-// The manifest of a published snapshot; built by reading the snapshot directory when the snapshot
-// has none (e.g. written by the Go tool). Never writes.
+// payload_root_hash of the tree a manifest describes (no file is read).
+std::string manifest_root_hash(const Manifest &m);
+// The stored manifest of snapshot `id` if it describes the tree its descriptor vouches for
+// (manifest_root_hash == payload_root_hash); nullopt when missing, unreadable or disagreeing.
+std::optional<Manifest> read_trusted_manifest(const Repo &repo, const std::string &id);
+// The manifest of a published snapshot; built by reading the snapshot directory when the stored one
+// is missing (e.g. written by the Go tool) or not trusted. Never writes.
 Manifest load_or_build_manifest(const Repo &repo, const std::string &id);
 // Reads a directory tree into a manifest, hashing every file in parallel with large sequential reads.
 // Skips the top-level .READY file. FIFOs, sockets and devices fail with E_SPECIAL_FILE (never opened).

@@ -34,14 +34,18 @@ const Target &target() {
 
 std::atomic<long> hits{0};
 
+// In the order each operation passes them.
 const char *const kPoints[] = {
-    "snapshot.after_intent",   "snapshot.after_copy",     "snapshot.after_manifest",
-    "snapshot.after_ready",    "snapshot.after_rename",   "snapshot.after_descriptor",
-    "snapshot.after_config",   "snapshot.after_audit",    "restore.after_plan",
-    "restore.mid_write",       "restore.after_write",     "restore.after_config",
+    "snapshot.after_intent",   "snapshot.mid_copy",       "snapshot.after_copy",
+    "snapshot.after_manifest", "snapshot.after_ready",    "snapshot.after_rename",
+    "snapshot.after_descriptor", "snapshot.after_config", "snapshot.after_audit",
+    "restore.after_plan",      "restore.mid_write",       "restore.after_write",
+    "restore.after_config",
     "fork.after_claim",        "fork.mid_write",          "fork.after_populate",
-    "fork.after_config",       "remove.after_config",
-    "gc.after_tombstones",     "gc.mid_delete",           "gc.after_delete",
+    "fork.after_config",
+    "remove.after_config",     "remove.after_payload",
+    "gc.mid_mark",             "gc.after_tombstones",     "gc.after_unpublish",
+    "gc.mid_delete",           "gc.after_delete",         "gc.after_plan_removed",
     nullptr,
 };
 }  // namespace

@@ -2,12 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <vector>
@@ -83,11 +85,31 @@ std::optional<std::string> read_file_if_exists(const std::string &path) {
 }
 
 namespace {
+// FNV-1a of the host name: a short, stable tag telling temp files of this host from another's (a
+// repository on a shared filesystem is written from several hosts).
+std::string host_tag() {
+    static const std::string tag = [] {
+        char host[256] = {0};
+        ::gethostname(host, sizeof host - 1);
+        uint32_t h = 2166136261u;
+        for (const char *c = host; *c; ++c) h = (h ^ static_cast<unsigned char>(*c)) * 16777619u;
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%08x", h);
+        return std::string(buf);
+    }();
+    return tag;
+}
+
+constexpr std::string_view kTempPrefix = ".jvs-tmp-";
+
 std::string temp_sibling(const std::string &path) {
     static std::atomic<uint64_t> counter{0};
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    // ".jvs-tmp-" prefix: the name Go's doctor recognises as a leftover temp file.
-    return path_join(parent_path(path), ".jvs-tmp-" + std::to_string(rng() % 1000000000ULL) +
+    // ".jvs-tmp-" prefix: the name Go's doctor recognises as a leftover temp file. Then host and pid,
+    // so doctor can prove a leftover's writer is gone: .jvs-tmp-h<host>-p<pid>-<random><counter>.
+    return path_join(parent_path(path), std::string(kTempPrefix) + "h" + host_tag() + "-p" +
+                                            std::to_string(::getpid()) + "-" +
+                                            std::to_string(rng() % 1000000000ULL) +
                                             std::to_string(counter.fetch_add(1)));
 }
 
@@ -102,6 +124,18 @@ void write_all(int fd, std::string_view data, const std::string &path) {
     }
 }
 }  // namespace
+
+std::optional<bool> temp_file_writer_alive(std::string_view name) {
+    std::string want = std::string(kTempPrefix) + "h" + host_tag() + "-p";
+    if (name.substr(0, want.size()) != want) return std::nullopt;  // another host's, or the Go tool's
+    std::string_view rest = name.substr(want.size());
+    size_t dash = rest.find('-');
+    if (dash == std::string_view::npos || dash == 0) return std::nullopt;
+    long pid = std::strtol(std::string(rest.substr(0, dash)).c_str(), nullptr, 10);
+    if (pid <= 0) return std::nullopt;
+    // EPERM: alive under another user. A recycled pid only errs on the side of keeping the file.
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
 
 void atomic_write(const std::string &path, std::string_view data, mode_t mode) {
     std::string tmp = temp_sibling(path);

@@ -55,6 +55,9 @@ std::optional<std::string> read_file_if_exists(const std::string &path);
 
 // Go's AtomicWrite: temp file in the same directory, write, fchmod(mode), fsync, rename, fsync dir.
 void atomic_write(const std::string &path, std::string_view data, mode_t mode);
+// For a temp file name atomic_write made on this host: whether its writer process is still alive.
+// nullopt when the name is not ours (the Go tool's, or another host's): nothing can be proven then.
+std::optional<bool> temp_file_writer_alive(std::string_view name);
 
 void fsync_path(const std::string &path);  // fsync a file or directory by path
 void mkdir_exact(const std::string &path, mode_t mode);  // mkdir + chmod (no umask); EEXIST ok

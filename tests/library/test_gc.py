@@ -332,3 +332,133 @@ def test_go_written_repository(lib, upstream):
         assert r.call("verify", all=True)["ok"]
     finally:
         r.close()
+
+
+# ---- operations in flight: leases ----------------------------------------------------------------
+
+import ctypes
+import threading
+
+EVENT_CB = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_char_p, ctypes.c_void_p)
+
+
+def call_with_callback(lib, r, method, opts, cb):
+    out = ctypes.c_void_p()
+    keep = EVENT_CB(cb)  # alive for the whole call
+    rc = lib.c.jvs_call(r.h, method.encode(), json.dumps(opts).encode(), ctypes.cast(keep, ctypes.c_void_p), None,
+                        ctypes.byref(out))
+    return lib._take(rc, out)
+
+
+def orphaned_snapshot(r, root):
+    """A snapshot no worktree protects any more (its worktree was removed)."""
+    r.call("worktree_create", name="gone")
+    wt = root / "worktrees" / "gone"
+    for i in range(30):
+        (wt / f"f{i}.txt").write_text(f"orphan {i}\n" * 100)
+    sid = snap(r, worktree="gone")
+    r.call("worktree_remove", name="gone")
+    return sid
+
+
+def leases(root):
+    return sorted(p.name for p in (root / ".jvs" / "locks").glob("use-*.lock"))
+
+
+@pytest.mark.parametrize("method", ["restore", "worktree_fork", "worktree_create"])
+def test_a_snapshot_being_read_is_protected_until_the_worktree_names_it(lib, repo, method):
+    r, root = repo
+    (root / "main" / "m.txt").write_text("main")
+    snap(r)
+    x = orphaned_snapshot(r, root)
+    plan = r.call("gc_plan")
+    assert plan["candidates"] == [x]
+    paused, release, result = threading.Event(), threading.Event(), {}
+
+    def cb(ev, _):
+        if json.loads(ev).get("phase") == "write" and not paused.is_set():
+            paused.set()
+            release.wait(20)
+        return 0
+
+    opts = {"restore": {"ref": x}, "worktree_fork": {"from": x, "name": "fx"},
+            "worktree_create": {"from": x, "name": "cx"}}[method]
+    t = threading.Thread(target=lambda: result.setdefault("doc", call_with_callback(lib, r, method, opts, cb)))
+    t.start()
+    try:
+        assert paused.wait(20), "the operation never reached its write phase"
+        assert len(leases(root)) == 1 and x in leases(root)[0]
+        assert "in_flight" in reasons(r.call("gc_plan"))[x]
+        with pytest.raises(JvsError) as e:
+            r.call("gc_run", plan_id=plan["plan_id"])
+        assert e.value.code == "E_GC_PLAN_MISMATCH" and e.value.doc["error"]["details"]["snapshot_id"] == x
+        assert published(root, x)
+        assert not (root / ".jvs" / "gc" / "tombstones" / f"{x}.json").exists()
+    finally:
+        release.set()
+        t.join()
+    assert "doc" in result and leases(root) == []
+    # Now a worktree names it: protected by lineage, not by the (released) lease.
+    why = reasons(r.call("gc_plan"))[x]
+    assert "lineage" in why and "in_flight" not in why
+    assert r.call("verify", ref=x)["ok"]
+
+
+CHILD_RESTORE = """
+import sys
+sys.path.insert(0, {here!r})
+from libjvs_driver import Lib
+lib = Lib({lib!r})
+r, _ = lib.open({root!r})
+r.call("restore", ref={ref!r})
+"""
+
+
+def test_a_crashed_readers_lease_protects_nothing_and_is_cleaned(lib, repo):
+    r, root = repo
+    (root / "main" / "m.txt").write_text("main")
+    snap(r)
+    x = orphaned_snapshot(r, root)
+    code = CHILD_RESTORE.format(here=HERE, lib=os.path.abspath(LIB_PATH), root=str(root), ref=x)
+    p = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, JVS_FAULT_KILL_AT="restore.mid_write"),
+                       capture_output=True, text=True)
+    assert p.returncode == -9, p.stderr
+    assert len(leases(root)) == 1  # left behind by the killed process, its flock gone with it
+    doc = r.call("doctor")
+    stale = [f for f in doc["findings"] if f["code"] == "lease_stale"]
+    assert len(stale) == 1 and stale[0]["repair"] == "remove_stale_lease" and stale[0]["severity"] == "warning"
+    plan = r.call("gc_plan")
+    assert plan["candidates"] == [x]  # a dead holder protects nothing
+    res = r.call("gc_run", plan_id=plan["plan_id"])
+    assert res["deleted"] == [x] and leases(root) == []  # gc run also sweeps stale leases
+
+
+def test_doctor_repairs_a_stale_lease_and_never_a_live_one(lib, repo):
+    r, root = repo
+    (root / "main" / "m.txt").write_text("main")
+    x = snap(r)
+    (root / ".jvs" / "locks" / f"use-{x}-999999-0.lock").write_text("{}")  # nobody holds it
+    paused, release = threading.Event(), threading.Event()
+
+    def cb(ev, _):
+        if json.loads(ev).get("phase") == "write" and not paused.is_set():
+            paused.set()
+            release.wait(20)
+        return 0
+
+    (root / "main" / "m.txt").write_text("changed")
+    t = threading.Thread(target=lambda: call_with_callback(lib, r, "restore", {"ref": x}, cb))
+    t.start()
+    try:
+        assert paused.wait(20)
+        doc = r.call("doctor", repair=True)
+        by_code = {}
+        for f in doc["findings"]:
+            by_code.setdefault(f["code"], []).append(f)
+        assert len(by_code["lease_stale"]) == 1 and by_code["lease_stale"][0]["repaired"] is True
+        assert len(by_code["lease_in_flight"]) == 1 and by_code["lease_in_flight"][0]["severity"] == "info"
+        assert len(leases(root)) == 1  # the live one stays
+    finally:
+        release.set()
+        t.join()
+    assert leases(root) == []
