@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import List
 
 import jvs
 
@@ -34,11 +35,11 @@ def agent_run(workdir: Path, fail: bool) -> str:
     return "refactor done"
 
 
-def listing(root: Path) -> list:
+def listing(root: Path) -> List[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
 
-def main(argv: list) -> int:
+def main(argv: List[str]) -> int:
     fail = "--fail" in argv
     args = [a for a in argv if not a.startswith("--")]
     repo = Path(args[0]) if args else Path(tempfile.mkdtemp(prefix="jvs-sdk-basic-")) / "agent-repo"

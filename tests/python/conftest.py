@@ -9,7 +9,10 @@ Everything runs against the real libjvs: nothing here fakes the library.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Dict, Iterator
@@ -55,14 +58,18 @@ def tree(root: Path) -> Dict[str, bytes]:
     return out
 
 
-def many_files(root: Path, n: int = 20000, per_dir: int = 500) -> None:
-    """n tiny files: makes snapshot/restore/fork take about a second (for cancellation tests)."""
+def many_files(root: Path, n: int = 20000, per_dir: int = 500, content: bytes = b"") -> None:
+    """n tiny files: makes snapshot/restore/fork take about a second (for cancellation tests).
+
+    Each file holds its number, or ``content`` when given (calling it again with other content
+    rewrites them all). Raw os calls: pathlib is several times slower for this many files.
+    """
     for i in range(n):
         d = root / ("many%03d" % (i // per_dir))
         if i % per_dir == 0:
             d.mkdir(parents=True, exist_ok=True)
         fd = os.open(str(d / ("f%05d" % i)), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.write(fd, b"%d" % i)
+        os.write(fd, content or b"%d" % i)
         os.close(fd)
 
 
@@ -79,6 +86,21 @@ def ws(tmp_path: Path) -> Iterator[jvs.Workspace]:
 @pytest.fixture
 def writer() -> Callable[..., Path]:
     return write
+
+
+def require_module(module: str, requirement: str) -> None:
+    """Make ``module`` importable, installing ``requirement`` with pip if it is missing.
+
+    For tools the suite needs to run a test at all (mypy, tqdm): a missing one is installed,
+    never a reason to skip; if pip cannot install it the test fails and says why.
+    """
+    if importlib.util.find_spec(module) is not None:
+        return
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        requirement], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    importlib.invalidate_caches()
+    if r.returncode != 0 or importlib.util.find_spec(module) is None:
+        pytest.fail("%s is needed and `pip install %s` failed:\n%s" % (module, requirement, r.stdout[-2000:]))
 
 
 def subprocess_env(**extra: str) -> Dict[str, str]:

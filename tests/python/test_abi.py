@@ -115,3 +115,48 @@ def test_loader_candidates_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert all(s == "package" for s in sources[:first_env])
     assert all(s == "system" for s in sources[first_env + 1:])
     assert sources[-1] == "system"
+
+
+def test_loader_falls_back_to_the_system_library() -> None:
+    """Without JVS_LIBRARY (and no bundled copy), the dynamic loader's search path is used."""
+    if _ffi.LIBRARY_SOURCE == "package":
+        pytest.skip("an installed package loads its bundled library first")
+    lib_dir = os.path.dirname(os.path.realpath(_ffi.LIBRARY_PATH))
+    if not os.path.exists(os.path.join(lib_dir, "libjvs.so.1")):
+        pytest.skip("no libjvs.so.1 (SONAME link) next to %s" % _ffi.LIBRARY_PATH)
+    env = subprocess_env(LD_LIBRARY_PATH=lib_dir)
+    env.pop("JVS_LIBRARY", None)
+    code = "import jvs._ffi as f; print(f.LIBRARY_SOURCE, f.LIBRARY_PATH)"
+    r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, env=env, cwd="/")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "system", r.stdout
+
+
+def test_import_refuses_a_library_of_another_abi(tmp_path: Path) -> None:
+    """A library reporting ABI 2 is refused at import with a message naming file and versions."""
+    if _ffi.LIBRARY_SOURCE == "package":
+        pytest.skip("an installed package loads its bundled library first")
+    src = tmp_path / "fake.c"
+    src.write_text("unsigned int jvs_abi_version(void) { return 2; }\n")
+    fake = tmp_path / "libjvs.so.2"
+    subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-o", str(fake), str(src)], check=True)
+    r = _import_in_child(JVS_LIBRARY=str(fake))
+    assert r.returncode != 0
+    assert "ImportError" in r.stderr and str(fake) in r.stderr
+    assert "ABI 2" in r.stderr and "ABI 1" in r.stderr, r.stderr
+
+
+def test_drift_is_detected(tmp_path: Path) -> None:
+    """The generator follows the header: a declaration added to (a copy of) jvs.h changes the
+    cdef, so the comparison in test_cdef_matches_header cannot pass vacuously."""
+    header = tmp_path / "jvs.h"
+    text = HEADER.read_text()
+    marker = "#if defined(__cplusplus) && !defined(JVS_CDEF)\n}"
+    assert marker in text
+    header.write_text(text.replace(marker, "JVS_API int32_t JVS_CALL jvs_new_thing(void) JVS_NOEXCEPT;\n"
+                                           + marker))
+    drifted = _cdefgen.make_cdef(str(header))
+    assert drifted != _ffi.CDEF
+    assert "jvs_new_thing" in _cdefgen.declared_functions(drifted)
+    assert _cdefgen.header_sha256(str(header)) != _ffi.HEADER_SHA256

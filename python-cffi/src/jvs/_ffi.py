@@ -56,9 +56,13 @@ except ImportError as _exc:  # a source checkout that was not built
             "found to generate them from. Install the package (pip install ./python-cffi) or set "
             "JVS_HEADER to the path of include/jvs.h."
         ) from _missing
+    import importlib
+
     from . import _cdefgen
 
-    import cffi
+    # Imported by name: cffi ships no type information, and this keeps `mypy --strict` clean
+    # without requiring the types-cffi stubs (a ModuleType's attributes are Any).
+    cffi = importlib.import_module("cffi")
 
     CDEF = _cdefgen.make_cdef(_header)
     HEADER_SHA256 = _cdefgen.header_sha256(_header)
