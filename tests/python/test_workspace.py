@@ -307,28 +307,7 @@ def test_verify(ws: jvs.Workspace) -> None:
     assert ws.verify(s1, payload=False).ok  # descriptor checksum alone still fine
 
 
-# ---- diff / gc / generic call -------------------------------------------------------------
-
-def test_diff_goes_through_jvs_call(ws: jvs.Workspace) -> None:
-    s = ws.snapshot("s")
-    try:
-        doc = ws.diff(s)
-    except jvs.JVSError as e:  # libjvs 1.0: not implemented, the library's error surfaces
-        assert isinstance(e, jvs.Unsupported), (e.code, e)
-        assert e.message
-    else:  # a library that implements diff
-        assert doc["kind"] == "diff"
-
-
-def test_gc_goes_through_jvs_call(ws: jvs.Workspace) -> None:
-    ws.snapshot("s")
-    try:
-        doc = ws.gc(progress=lambda e: None)
-    except jvs.JVSError as e:
-        assert isinstance(e, jvs.Unsupported), (e.code, e)
-    else:
-        assert doc["kind"].startswith("gc")
-
+# ---- generic call ------------------------------------------------------------------------
 
 def test_generic_call(ws: jvs.Workspace) -> None:
     s = ws.snapshot("s")

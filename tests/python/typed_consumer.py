@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import List, Optional
 
@@ -24,11 +24,23 @@ def use(root: Path) -> None:
         ok: bool = ws.verify().ok
         info: jvs.Info = ws.info()
         p: Path = ws.path
+        d: jvs.Diff = ws.diff(s, "HEAD", stat=False, progress=None)
+        entries: List[jvs.DiffEntry] = d.changes
+        plan: jvs.GcPlan = ws.gc_plan(keep_last=3, keep_within=timedelta(days=7), keep_tags=["v"])
+        gone: List[str] = ws.gc_run(plan, progress=lambda e: None).deleted
+        freed: int = ws.gc(keep_within="2w").bytes_freed
+        pin: jvs.Pin = ws.pin(s, reason="keep", expires=datetime.now(timezone.utc))
+        pins: List[jvs.Pin] = ws.pins()
+        ws.unpin(pin.snapshot_id)
+        report: jvs.DoctorReport = ws.doctor(strict=True, repair=False)
+        findings: List[jvs.Finding] = report.findings
+        audit: Optional[jvs.AuditCheck] = ws.verify(payload=False).audit
         try:
-            ws.diff(s, "HEAD")
-        except jvs.Unsupported as e:
+            ws.restore("nope")
+        except jvs.NotFound as e:
             code: str = e.code
             print(code, e.hint, e.details)
+        print(entries, gone, freed, pins, findings, audit)
         with jvs.transaction(ws, note="t") as tx:
             base: Optional[jvs.Snapshot] = tx.baseline
             print(base)

@@ -32,10 +32,12 @@ from ._native import ProgressCallback
 from .errors import (AlreadyExists, AmbiguousRef, Cancelled, Conflict, Corrupt, Detached,
                      InternalError, InvalidArgument, InvalidName, IOFailure, JVSError, JVSWarning, Locked,
                      NotFound, OutOfMemory, RollbackError, Unsupported, WorkspaceClosed)
-from .models import (Change, Info, ProgressEvent, RestoreResult, Snapshot, VerifyEntry,
+from .models import (AuditCheck, Change, Info, ProgressEvent, RestoreResult, Snapshot, VerifyEntry,
                      VerifyResult, Worktree)
+from .reports import (Diff, DiffEntry, DoctorReport, Finding, GcPlan, GcResult, Pin,
+                      ProtectedSnapshot, Repair)
 from .transaction import Transaction, transaction
-from .workspace import Ref, StrPath, Workspace
+from .workspace import Duration, Ref, StrPath, Workspace
 
 __version__ = "1.0.0"
 
@@ -50,11 +52,22 @@ __all__ = [
     "RestoreResult",
     "VerifyEntry",
     "VerifyResult",
+    "AuditCheck",
+    "Diff",
+    "DiffEntry",
+    "GcPlan",
+    "GcResult",
+    "ProtectedSnapshot",
+    "Pin",
+    "DoctorReport",
+    "Finding",
+    "Repair",
     "Info",
     "ProgressEvent",
     "ProgressCallback",
     "Ref",
     "StrPath",
+    "Duration",
     "transaction",
     "Transaction",
     "JVSError",

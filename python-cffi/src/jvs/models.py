@@ -19,6 +19,7 @@ __all__ = [
     "Change",
     "RestoreResult",
     "VerifyEntry",
+    "AuditCheck",
     "VerifyResult",
     "Info",
     "ProgressEvent",
@@ -312,15 +313,46 @@ class VerifyEntry:
 
     @property
     def ok(self) -> bool:
-        return self.checksum_valid and self.payload_hash_valid and not self.tamper_detected
+        """True when the library reported no problem for this snapshot (no ``code``).
+
+        With ``verify(payload=False)`` the payload is not checked, so ``payload_hash_valid``
+        is False yet the entry is ok.
+        """
+        return self.code is None
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """The audit log check of a verification: ``ok``, how many ``records`` were read and, when
+    the hash chain is broken, the ``code`` (``E_AUDIT_CHAIN_BROKEN``), ``line`` and ``error``."""
+
+    ok: bool
+    records: int
+    code: Optional[str] = None
+    line: Optional[int] = None
+    error: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "AuditCheck":
+        line = d.get("line")
+        return cls(ok=bool(d.get("ok", False)), records=int(d.get("records", 0) or 0),
+                   code=str(d["code"]) if d.get("code") else None,
+                   line=int(line) if isinstance(line, int) else None,
+                   error=str(d["error"]) if d.get("error") else None)
 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """The result of ``Workspace.verify``; true in a boolean context when everything verified."""
+    """The result of ``Workspace.verify``; true in a boolean context when everything verified.
+
+    ``ok`` is the library's verdict over every snapshot *and* the audit log; ``failures`` lists
+    the snapshots with a problem, ``audit`` the audit log check (None from libraries that do
+    not check it).
+    """
 
     ok: bool
     results: List[VerifyEntry]
+    audit: Optional[AuditCheck] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -337,7 +369,10 @@ class VerifyResult:
                 code=str(r["code"]) if r.get("code") else None,
                 error=str(r["error"]) if r.get("error") else None,
             ))
-        return cls(ok=bool(d.get("ok", False)), results=entries, raw=dict(d))
+        audit = d.get("audit")
+        return cls(ok=bool(d.get("ok", False)), results=entries,
+                   audit=AuditCheck.from_dict(audit) if isinstance(audit, Mapping) else None,
+                   raw=dict(d))
 
     @property
     def failures(self) -> List[VerifyEntry]:

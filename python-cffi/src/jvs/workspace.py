@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Dict, Iterable, List, Optional, Type, TypeVar, Union
@@ -13,13 +14,18 @@ from ._ffi import ffi, lib
 from ._native import ProgressCallback
 from .errors import JVSError, NotFound, WorkspaceClosed
 from .models import Info, RestoreResult, Snapshot, VerifyResult, Worktree
+from .reports import Diff, DoctorReport, GcPlan, GcResult, Pin
 
-__all__ = ["Workspace", "Ref", "StrPath"]
+__all__ = ["Workspace", "Ref", "StrPath", "Duration"]
 
 StrPath = Union[str, "os.PathLike[str]"]
 #: A snapshot reference: an id, a tag, an unambiguous prefix of either (or of a note),
 #: ``"HEAD"``, ``"<ref>~N"``, or a :class:`Snapshot`.
 Ref = Union[str, Snapshot]
+
+#: A length of time: a ``timedelta`` or a duration string as the library reads it
+#: (Go's units ``ns us ms s m h`` plus ``d`` and ``w``: ``"90s"``, ``"1h30m"``, ``"7d"``).
+Duration = Union[str, timedelta]
 
 _W = TypeVar("_W", bound="Workspace")
 
@@ -30,6 +36,23 @@ def _ref(ref: Ref) -> str:
     if not isinstance(ref, str):
         raise TypeError("a snapshot reference is a str or a Snapshot, not %s" % type(ref).__name__)
     return ref
+
+
+def _duration(d: Duration) -> str:
+    """A duration option as the library's duration string (a timedelta in microseconds, which
+    is exact; its sign is kept so that the library rejects a negative one)."""
+    if isinstance(d, timedelta):
+        return "%dus" % (d // timedelta(microseconds=1))
+    return str(d)
+
+
+def _expiry(e: Union[Duration, datetime]) -> str:
+    """An ``expires`` option: an aware datetime as RFC 3339 UTC, else as :func:`_duration`."""
+    if isinstance(e, datetime):
+        if e.tzinfo is None:
+            raise ValueError("expires needs a timezone-aware datetime (e.g. tzinfo=timezone.utc)")
+        return e.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _duration(e)
 
 
 class Workspace:
@@ -43,8 +66,8 @@ class Workspace:
     library call, writers to the same worktree serialise on a lock file (waiting up to
     ``lock_timeout_ms``), writers to different worktrees run in parallel.
 
-    Long calls (``snapshot``, ``restore``, ``fork``, ``create_worktree``, ``verify``, ``gc``)
-    accept ``progress=``: a callable receiving :class:`~jvs.ProgressEvent` objects on the calling
+    Long calls (``snapshot``, ``restore``, ``fork``, ``create_worktree``, ``verify``, ``diff``,
+    ``gc_plan``, ``gc_run``, ``gc``, ``doctor``) accept ``progress=``: a callable receiving :class:`~jvs.ProgressEvent` objects on the calling
     thread. Raising from it cancels the operation (the library leaves the repository and the
     worktree as they were) and the exception propagates. Ctrl-C during a long call made from the
     main thread interrupts it and raises ``KeyboardInterrupt``; :meth:`interrupt` does the same
@@ -194,6 +217,18 @@ class Workspace:
             return _native.invoke(do, h, method, progress, long_call=True)
         finally:
             self._release()
+
+    def _method(self, method: str, params: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """A short ``jvs_call`` without a callback (no helper thread: for quick operations)."""
+        m = method.encode("utf-8")
+        o = _native.encode_options(params)
+        h = self._acquire()
+        try:
+            out = ffi.new("char **")
+            status, data = _native.take_document(lib.jvs_call(h, m, o, ffi.NULL, ffi.NULL, out), out)
+        finally:
+            self._release()
+        return _native.parse_result(status, data, method)
 
     # ---- properties --------------------------------------------------------------------
 
@@ -418,34 +453,123 @@ class Workspace:
             opts["payload"] = False
         return VerifyResult.from_dict(self._long_call("verify", opts, progress))
 
-    def diff(self, from_: Optional[Ref] = None, to: Optional[Ref] = None,
-             **options: Any) -> Dict[str, Any]:
-        """Compare two snapshots, or a snapshot and the worktree, through ``jvs_call("diff")``.
-
-        Note: libjvs 1.0 does not implement ``diff`` yet; until a library that does is
-        installed this raises the library's error (an :class:`~jvs.Unsupported` family error).
-        The result document is returned as-is.
+    def diff(self, from_: Optional[Ref] = None, to: Optional[Ref] = None, *, stat: bool = False,
+             progress: Optional[ProgressCallback] = None) -> Diff:
+        """What changed between two snapshots, or between a snapshot and the live files.
 
         Args:
-            from_: the older side (default decided by the library: the worktree's head).
-            to: the newer side (default: the worktree's files).
-            options: further option keys, passed through.
+            from_: the older side (default: the worktree's head, ``"HEAD"``).
+            to: the newer side (default: the worktree's files as they are now, i.e. what a
+                snapshot would record; nothing is written, not even caches).
+            stat: only count the changes (``Diff.totals``), without listing them.
+            progress: progress callable; raising from it cancels.
+
+        Raises:
+            NotFound: a reference matches nothing, or ``from_`` is omitted and the worktree has
+                no snapshot yet (``E_NO_SNAPSHOTS``).
         """
-        params: Dict[str, Any] = dict(options)
+        opts: Dict[str, Any] = {}
         if from_ is not None:
-            params["from"] = _ref(from_)
+            opts["from"] = _ref(from_)
         if to is not None:
-            params["to"] = _ref(to)
-        return self.call("diff", params)
+            opts["to"] = _ref(to)
+        if stat:
+            opts["stat"] = True
+        return Diff.from_dict(self.call("diff", opts, progress=progress))
 
-    def gc(self, *, progress: Optional[ProgressCallback] = None,
-           **options: Any) -> Dict[str, Any]:
-        """Garbage-collect unreferenced snapshots through ``jvs_call("gc")``.
+    def gc_plan(self, *, keep_last: Optional[int] = None,
+                keep_within: Optional[Duration] = None,
+                keep_tags: Optional[Iterable[str]] = None,
+                progress: Optional[ProgressCallback] = None) -> GcPlan:
+        """Plan a garbage collection: which snapshots nothing protects any more.
 
-        Note: libjvs 1.0 does not implement ``gc`` yet; this raises the library's error
-        until it does. ``progress=`` works as for the other long calls.
+        Snapshots in a worktree's lineage, pinned ones (:meth:`pin`) and those kept by the
+        retention policy are protected; the rest (e.g. the snapshots of removed worktrees) are
+        candidates. Nothing is deleted: pass the plan to :meth:`gc_run`.
+
+        Args:
+            keep_last: also keep the N newest snapshots.
+            keep_within: also keep snapshots younger than this (a ``timedelta`` or a duration
+                such as ``"30m"``, ``"24h"``, ``"7d"``, ``"2w"``).
+            keep_tags: also keep snapshots with a tag starting with one of these
+                (an empty list overrides ``retention`` in ``.jvs/config.yaml``).
+            progress: progress callable; raising from it cancels.
+
+        Omitted options fall back to the repository's ``.jvs/config.yaml`` retention policy.
         """
-        return self.call("gc", dict(options), progress=progress)
+        opts: Dict[str, Any] = {}
+        if keep_last is not None:
+            opts["keep_last"] = int(keep_last)
+        if keep_within is not None:
+            opts["keep_within"] = _duration(keep_within)
+        if keep_tags is not None:
+            opts["keep_tags"] = [keep_tags] if isinstance(keep_tags, str) else [str(t) for t in keep_tags]
+        return GcPlan.from_dict(self.call("gc_plan", opts, progress=progress))
+
+    def gc_run(self, plan: Union[GcPlan, str], *, progress: Optional[ProgressCallback] = None,
+               lock_timeout_ms: Optional[int] = None) -> GcResult:
+        """Execute a plan from :meth:`gc_plan` (a :class:`GcPlan` or its ``plan_id``).
+
+        The library re-checks the plan first and raises :class:`~jvs.Conflict`
+        (``E_GC_PLAN_MISMATCH``) without deleting anything when the repository changed so that
+        a candidate became protected. Cancelling (``progress`` raising, Ctrl-C) stops between
+        snapshots: those already deleted stay deleted, the rest are untouched.
+        """
+        plan_id = plan.plan_id if isinstance(plan, GcPlan) else str(plan)
+        opts = self._write_opts({"plan_id": plan_id}, lock_timeout_ms)
+        return GcResult.from_dict(self.call("gc_run", opts, progress=progress))
+
+    def gc(self, *, keep_last: Optional[int] = None, keep_within: Optional[Duration] = None,
+           keep_tags: Optional[Iterable[str]] = None,
+           progress: Optional[ProgressCallback] = None,
+           lock_timeout_ms: Optional[int] = None) -> GcResult:
+        """Plan and run a garbage collection in one call (:meth:`gc_plan` then :meth:`gc_run`;
+        same options). ``progress`` sees the events of both steps."""
+        plan = self.gc_plan(keep_last=keep_last, keep_within=keep_within, keep_tags=keep_tags,
+                            progress=progress)
+        return self.gc_run(plan, progress=progress, lock_timeout_ms=lock_timeout_ms)
+
+    def pin(self, ref: Ref, *, reason: Optional[str] = None,
+            expires: Optional[Union[Duration, datetime]] = None) -> Pin:
+        """Protect a snapshot from gc, optionally until ``expires`` (an aware ``datetime``, a
+        ``timedelta`` from now, or a duration / RFC 3339 string)."""
+        opts: Dict[str, Any] = {"ref": _ref(ref)}
+        if reason is not None:
+            opts["reason"] = reason
+        if expires is not None:
+            opts["expires"] = _expiry(expires)
+        return Pin.from_dict(self._method("gc_pin", opts)["pin"])
+
+    def unpin(self, ref: Ref) -> None:
+        """Remove the pins of a snapshot (:class:`~jvs.NotFound` if it has none)."""
+        self._method("gc_unpin", {"ref": _ref(ref)})
+
+    def pins(self) -> List[Pin]:
+        """Every pin of the repository (expired ones too: see :attr:`Pin.expired`)."""
+        return [Pin.from_dict(p) for p in self._method("gc_pins").get("pins") or []]
+
+    def doctor(self, *, strict: bool = False, repair: bool = False,
+               progress: Optional[ProgressCallback] = None,
+               lock_timeout_ms: Optional[int] = None) -> DoctorReport:
+        """Check the repository's health: leftovers of interrupted operations, worktree
+        configurations, lineage, unfinished gc; with ``strict`` also every snapshot's
+        integrity and the audit log (reads every stored byte).
+
+        Args:
+            strict: also verify snapshots and the audit chain.
+            repair: apply the safe repairs the findings name (under the repository lock).
+            progress: progress callable; raising from it cancels.
+            lock_timeout_ms: with ``repair``, how long to wait for the repository lock.
+
+        Problems are reported in the result (falsy when unhealthy), not raised.
+        """
+        opts: Dict[str, Any] = {}
+        if strict:
+            opts["strict"] = True
+        if repair:
+            opts["repair"] = True
+        opts = self._write_opts(opts, lock_timeout_ms)
+        return DoctorReport.from_dict(self.call("doctor", opts, progress=progress))
 
     # ---- lifecycle ---------------------------------------------------------------------
 
