@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "repo/stat_cache.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
@@ -72,30 +73,70 @@ uint64_t copy_kernel(int in, int out, const std::string &src, const std::string 
     return total;
 }
 
-// Hashes a file from its start with large sequential reads.
-void set_fd_metadata(int fd, const struct stat &st, const std::string &dst) {
-    if (running_as_root() && ::fchown(fd, st.st_uid, st.st_gid) != 0) fail_errno(errno, "fchown", dst);
+// Exact owner (as root), mode and times. `cur` is the file's present stat when known: an owner or
+// mode that is already right is not set again (each setattr is a journal transaction).
+void set_fd_metadata(int fd, const struct stat &st, const std::string &dst, const struct stat *cur = nullptr) {
+    bool chown_needed = running_as_root() && (!cur || cur->st_uid != st.st_uid || cur->st_gid != st.st_gid);
+    if (chown_needed && ::fchown(fd, st.st_uid, st.st_gid) != 0) fail_errno(errno, "fchown", dst);
     // After chown: chown clears setuid/setgid bits, so the exact mode goes last.
-    if (::fchmod(fd, st.st_mode & 07777) != 0) fail_errno(errno, "fchmod", dst);
+    if ((chown_needed || !cur || (cur->st_mode & 07777) != (st.st_mode & 07777)) &&
+        ::fchmod(fd, st.st_mode & 07777) != 0)
+        fail_errno(errno, "fchmod", dst);
     struct timespec times[2] = {st.st_atim, st.st_mtim};
     if (::futimens(fd, times) != 0) fail_errno(errno, "futimens", dst);
 }
+
+// Extended attributes from one open file to another; the names that could not be kept.
+std::vector<std::string> copy_fd_xattrs(int in, int out) {
+    std::vector<std::string> dropped;
+    char small[1024];
+    ssize_t len = ::flistxattr(in, small, sizeof small);
+    if (len == 0 || (len < 0 && errno != ERANGE)) return dropped;  // the usual case: none
+    std::string names(len > 0 ? small : "", len > 0 ? static_cast<size_t>(len) : 0);
+    if (len < 0) {
+        len = ::flistxattr(in, nullptr, 0);
+        names.assign(len > 0 ? static_cast<size_t>(len) : 0, '\0');
+        if (len <= 0 || (len = ::flistxattr(in, names.data(), names.size())) < 0) return dropped;
+        names.resize(static_cast<size_t>(len));
+    }
+    for (size_t i = 0; i < names.size();) {
+        std::string name = names.c_str() + i;
+        i += name.size() + 1;
+        ssize_t vlen = ::fgetxattr(in, name.c_str(), nullptr, 0);
+        std::string value(vlen > 0 ? static_cast<size_t>(vlen) : 0, '\0');
+        if (vlen < 0 || ::fgetxattr(in, name.c_str(), value.data(), value.size()) < 0 ||
+            ::fsetxattr(out, name.c_str(), value.data(), value.size(), 0) != 0)
+            dropped.push_back(name);
+    }
+    return dropped;
+}
+
 }  // namespace
 
-CopyOutcome copy_file(const std::string &src, const std::string &dst, const struct stat &st, std::string *hash_out,
-                      CopyMethod method) {
-    UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+CopyOutcome copy_file(const std::string &src, const std::string &dst, const struct stat *meta, std::string *hash_out,
+                      CopyMethod method, int64_t trust_before_ns) {
+    // O_NONBLOCK: a FIFO swapped in after the scan must not hang the open.
+    UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!in) fail_errno(errno, "open", src);
-    UniqueFd out(::open(dst.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    struct stat own {};
+    if (::fstat(in.get(), &own) != 0) fail_errno(errno, "fstat", src);
+    if (!S_ISREG(own.st_mode))
+        fail("E_SPECIAL_FILE", "not a regular file: " + src, "move special files out of the tree", {{"path", src}});
+    if (!meta) meta = &own;
+    const struct stat &st = *meta;
+    // Created with its final permission bits where the umask allows, so fchmod is usually not needed.
+    UniqueFd out(::open(dst.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 0777));
     if (!out) fail_errno(errno, "create", dst);
     CopyOutcome r;
+    bool hash_source = false;
     if (method == CopyMethod::Reflink) {
         if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
             r.cloned = true;
-            struct stat now {};
-            if (::fstat(out.get(), &now) != 0) fail_errno(errno, "fstat", dst);
-            r.bytes = static_cast<uint64_t>(now.st_size);
-            if (hash_out) *hash_out = sha256_fd(out.get(), dst);
+            r.bytes = static_cast<uint64_t>(st.st_size);
+            // The clone shares the source's blocks but not its page cache: hash the source (warm
+            // after an edit) when the check below can prove both hold the same bytes.
+            hash_source = hash_out && mtime_ns(st) < trust_before_ns && ctime_ns(st) < trust_before_ns;
+            if (hash_out) *hash_out = sha256_fd(hash_source ? in.get() : out.get(), hash_source ? src : dst);
         } else if (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == ENOTTY || errno == EPERM) {
             r.fell_back = true;
         } else {
@@ -105,8 +146,17 @@ CopyOutcome copy_file(const std::string &src, const std::string &dst, const stru
     if (!r.cloned)
         r.bytes = hash_out || method != CopyMethod::Kernel ? copy_bytes(in.get(), out.get(), src, dst, hash_out)
                                                            : copy_kernel(in.get(), out.get(), src, dst);
+    struct stat created {};
+    if (::fstat(out.get(), &created) != 0) fail_errno(errno, "fstat", dst);
+    if (r.cloned) r.bytes = static_cast<uint64_t>(created.st_size);
     if (::fstat(in.get(), &r.src_after) != 0) fail_errno(errno, "fstat", src);
-    set_fd_metadata(out.get(), st, dst);
+    // A source hashed after the clone holds the clone's bytes only if it did not change from the
+    // scan (`st`, taken after trust_before_ns) to now: any write in between would have moved its
+    // ctime past st's, which predates trust_before_ns. Otherwise the clone itself is hashed.
+    if (hash_source && !(StatKey::of(r.src_after) == StatKey::of(st) && r.bytes == static_cast<uint64_t>(st.st_size)))
+        *hash_out = sha256_fd(out.get(), dst);
+    set_fd_metadata(out.get(), st, dst, &created);
+    r.dropped_xattrs = copy_fd_xattrs(in.get(), out.get());  // after chown, which may clear some
     if (::fstat(out.get(), &r.dst_after) != 0) fail_errno(errno, "fstat", dst);
     return r;
 }

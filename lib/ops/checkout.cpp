@@ -171,31 +171,39 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
     for (const auto *c : writes) total_bytes += c->target->size;
     ctx.phase("write", writes.size(), total_bytes);
     std::vector<char> outcome(writes.size(), 0);  // 'r' cloned, 'f' clone refused
+    std::vector<std::vector<std::string>> dropped(writes.size());
     parallel_for(writes.size(), &ctx, [&](size_t i) -> uint64_t {
         const Change &c = *writes[i];
         std::string src = path_join(snapshot_dir, c.rel), dst = path_join(dir, c.rel);
         bool direct = fresh && c.action == "create";
         std::string tmp = direct ? dst : temp_name(dst);
-        auto st = lstat_path(src);
-        if (!st) fail("E_SNAPSHOT_INCOMPLETE", "snapshot file missing: " + c.rel, "run jvs verify on the snapshot");
+        auto missing = [&] {
+            fail("E_SNAPSHOT_INCOMPLETE", "snapshot file missing: " + c.rel, "run jvs verify on the snapshot",
+                 {{"path", c.rel}});
+        };
         uint64_t n = 0;
         std::optional<struct stat> now;
         try {
             if (c.target->type == 'l') {
+                auto st = lstat_path(src);
+                if (!st) missing();
                 std::string target(static_cast<size_t>(st->st_size) + 1, '\0');
                 ssize_t len = ::readlink(src.c_str(), target.data(), target.size());
                 if (len < 0) fail_errno(errno, "readlink", src);
                 target.resize(static_cast<size_t>(len));
                 create_symlink(target, tmp, *st);
             } else {
-                CopyOutcome out = copy_file(src, tmp, *st, nullptr, method);
+                // The snapshot file's own stat gives the metadata (one fstat, no second path walk).
+                CopyOutcome out = copy_file(src, tmp, nullptr, nullptr, method);
                 n = out.bytes;
                 outcome[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 0;
+                dropped[i] = std::move(out.dropped_xattrs);
                 if (direct) now = out.dst_after;
             }
             if (!direct && ::rename(tmp.c_str(), dst.c_str()) != 0) fail_errno(errno, "rename", dst);
         } catch (...) {
             ::unlink(tmp.c_str());
+            if (!exists_nofollow(src)) missing();
             throw;
         }
         if (c.target->type == 'f') {
@@ -211,6 +219,7 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
         if (outcome[i] == 'r') stats.cloned++;
         else stats.bytes_written += c->target->size;
         if (outcome[i] == 'f') stats.refused.push_back(c->rel);
+        for (auto &x : dropped[i]) stats.dropped_xattrs.emplace_back(c->rel, std::move(x));
     }
     // 4. metadata-only differences, without rewriting content.
     for (const auto *c : metas) {
@@ -224,7 +233,11 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
     }
     // 5. directory modes and mtimes last, deepest first (children changed their mtimes meanwhile).
     for (auto it = plan.dirs_in_scope.rbegin(); it != plan.dirs_in_scope.rend(); ++it) {
-        if (auto st = lstat_path(path_join(snapshot_dir, (*it)->rel))) finish_dir(path_join(dir, (*it)->rel), *st);
+        std::string src = path_join(snapshot_dir, (*it)->rel), dst = path_join(dir, (*it)->rel);
+        auto st = lstat_path(src);
+        if (!st) continue;
+        for (auto &x : copy_xattrs(src, dst)) stats.dropped_xattrs.emplace_back((*it)->rel, std::move(x));
+        finish_dir(dst, *st);
     }
     return stats;
 }
@@ -236,6 +249,7 @@ std::string checkout_engine(const CheckoutStats &s, CopyMethod method) {
 
 nlohmann::ordered_json checkout_degradations(const CheckoutStats &s) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto &[path, name] : s.dropped_xattrs) out.push_back(Degradation{"xattr_dropped", path, name}.to_json());
     if (s.refused.empty()) return out;
     std::string list;
     for (size_t i = 0; i < s.refused.size() && i < 10; i++) list += (i ? ", " : "") + s.refused[i];

@@ -29,6 +29,7 @@ struct CheckoutStats {
     uint64_t created = 0, updated = 0, deleted = 0, metadata = 0, unchanged = 0, bytes_written = 0;
     uint64_t cloned = 0;                // files whose extents are shared with the snapshot
     std::vector<std::string> refused;   // files the filesystem would not clone (copied instead)
+    std::vector<std::pair<std::string, std::string>> dropped_xattrs;  // (path, attribute) not kept
     nlohmann::ordered_json to_json() const;
 };
 

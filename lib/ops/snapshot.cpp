@@ -92,7 +92,7 @@ void report_fallbacks(Built &b, const std::vector<std::string> &paths, const cha
 // Materialises the scanned entries into `tmp`, linking files unchanged since the parent snapshot.
 Built materialise(const std::vector<ScanEntry> &entries, const std::string &payload, const std::string &tmp,
                   const std::string &parent_dir, const Manifest *parent, StatCache &cache, CopyMethod method,
-                  OpContext &ctx) {
+                  int64_t scan_started_ns, OpContext &ctx) {
     Built b;
     auto parent_idx = parent ? index_manifest(*parent) : std::unordered_map<std::string, const ManifestEntry *>{};
     std::vector<size_t> files;
@@ -137,7 +137,7 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
         // A hash the stat cache vouches for is not computed again: the file is cloned (or copied)
         // without reading it, and the hash is kept only if the source's stat did not change
         // while its data was taken; otherwise what dst holds is hashed.
-        CopyOutcome out = copy_file(src, dst, e.st, cached ? nullptr : &hashes[i], method);
+        CopyOutcome out = copy_file(src, dst, &e.st, cached ? nullptr : &hashes[i], method, scan_started_ns);
         bool unchanged = StatKey::of(out.src_after) == StatKey::of(e.st) &&
                          out.bytes == static_cast<uint64_t>(e.st.st_size);
         if (cached && !unchanged) hashes[i] = sha256_file(dst);
@@ -145,7 +145,7 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
         read_for_hash[i] = !cached || !unchanged;
         sizes[i] = out.bytes;
         how[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 'c';
-        dropped_xattrs[i] = copy_xattrs(src, dst);
+        dropped_xattrs[i] = std::move(out.dropped_xattrs);
         if (unchanged && !cached) cache.put(e.rel, e.st, hashes[i]);  // only what provably did not change
         return sizes[i];
     });
@@ -274,6 +274,14 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::vecto
     return true;
 }
 
+// The clock file timestamps are taken from (a write stamps at least this), read before the scan:
+// a file whose ctime is older cannot change afterwards without its ctime moving.
+int64_t coarse_clock_ns() {
+    struct timespec ts {};
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 void sync_filesystem(const std::string &dir) {
     UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) fail_errno(errno, "open", dir);
@@ -304,6 +312,7 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     for (const auto &p : in.paths) check_path_inside(payload, p);
 
     ctx.phase("scan", 0);
+    const int64_t scan_started_ns = coarse_clock_ns();
     std::vector<ScanEntry> entries = scan_tree(payload, in.paths, &ctx);
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
     std::string parent_id = !cfg.head_snapshot_id.empty() ? cfg.head_snapshot_id : cfg.base_snapshot_id;
@@ -334,7 +343,7 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
                       materialise_juicefs(in.paths, entries, payload, tmp, cache, ctx, built, &why);
         if (!cloned) {
             built = materialise(entries, payload, tmp, parent ? repo.snapshot_dir(parent_id) : std::string(),
-                                parent ? &*parent : nullptr, cache, copy_method(engine), ctx);
+                                parent ? &*parent : nullptr, cache, copy_method(engine), scan_started_ns, ctx);
             if (engine.kind == EngineKind::Juicefs)
                 built.degradations.push_back(Degradation{"clone_fallback", ".", why}.to_json());
         }

@@ -187,6 +187,31 @@ def test_worktree_create_without_from_reports_engine(lib, cow_mount):
         repo.close()
 
 
+def test_xattrs_kept_by_snapshot_restore_and_fork(cow_repo):
+    """User xattrs travel with the clone: into the snapshot, back by restore, into a fork."""
+    repo, root, main, files = cow_repo
+    f, d = files[0], os.path.dirname(files[1])
+    os.setxattr(os.path.join(main, f), "user.jvs.test", b"file-value")
+    os.setxattr(os.path.join(main, d), "user.jvs.dir", b"dir-value")
+    doc = repo.call("snapshot", note="xattrs")
+    assert_engine(doc, REFLINK, "snapshot with xattrs")
+    assert not [x for x in doc["degradations"] if x["kind"] == "xattr_dropped"], doc["degradations"]
+    sid = doc["snapshot"]["snapshot_id"]
+    snap = snapshot_dir(root, sid)
+    assert os.getxattr(os.path.join(snap, f), "user.jvs.test") == b"file-value"
+    assert os.getxattr(os.path.join(snap, d), "user.jvs.dir") == b"dir-value"
+    rewrite(main, [f], seed=8)
+    os.removexattr(os.path.join(main, f), "user.jvs.test")
+    r = repo.call("restore", ref=sid)
+    assert_engine(r, REFLINK, "restore with xattrs")
+    assert os.getxattr(os.path.join(main, f), "user.jvs.test") == b"file-value"
+    w = repo.call("worktree_fork", **{"from": sid, "name": "xa"})
+    path = w["worktree"]["path"]
+    assert os.getxattr(os.path.join(path, f), "user.jvs.test") == b"file-value"
+    assert os.getxattr(os.path.join(path, d), "user.jvs.dir") == b"dir-value"
+    assert_verified(repo)
+
+
 # ---- engine selection ----------------------------------------------------------------------------
 
 def test_info_reports_the_engine_the_next_snapshot_uses(lib, cow_mount):

@@ -88,14 +88,14 @@ TEST_CASE("copy_file keeps exact mode and mtime and hashes what it wrote") {
     ::lstat((d + "/src").c_str(), &st);
     ::umask(022);
     std::string h;
-    CHECK(copy_file(d + "/src", d + "/dst", st, &h).bytes == 6);
+    CHECK(copy_file(d + "/src", d + "/dst", &st, &h).bytes == 6);
     CHECK(h == sha256_hex("hello\n"));
     struct stat out {};
     ::lstat((d + "/dst").c_str(), &out);
     CHECK((out.st_mode & 07777) == 0777);  // no umask loss
     CHECK(out.st_mtim.tv_sec == 2000);
     CHECK(out.st_mtim.tv_nsec == 123456789);
-    CHECK(copy_file(d + "/src", d + "/dst2", st, nullptr).bytes == 6);
+    CHECK(copy_file(d + "/src", d + "/dst2", &st, nullptr).bytes == 6);
     CHECK(read_file(d + "/dst2") == "hello\n");
     CHECK(try_hardlink(d + "/dst", d + "/linked"));
     remove_tree(d);
