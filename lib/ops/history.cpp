@@ -1,4 +1,5 @@
 // jvs_history and jvs_resolve: read-only views of the snapshot graph.
+#include <functional>
 #include <set>
 
 #include "ops/ops.hpp"
@@ -15,24 +16,25 @@ bool matches(const Descriptor &d, const HistoryOptions &o) {
     return true;
 }
 
-// Head first, then parents; stops at a missing or unreadable descriptor (reported) or a cycle.
-std::vector<Descriptor> lineage(const Repo &repo, const std::string &head, Doc &doc) {
-    std::vector<Descriptor> out;
+// Head first, then parents, handing each descriptor to `take` until it returns false; stops at a
+// missing or unreadable descriptor (reported) or a cycle. Loading lazily lets `limit` stop the
+// walk: history with limit 1 reads one descriptor, not the whole lineage.
+void walk_lineage(const Repo &repo, const std::string &head, Doc &doc,
+                  const std::function<bool(const Descriptor &)> &take) {
     std::set<std::string> seen;
     for (std::string id = head; !id.empty();) {
         if (!seen.insert(id).second) {
             doc["truncated"] = "cycle at " + id;
-            break;
+            return;
         }
         auto d = try_load_descriptor(repo, id);
         if (!d) {
             doc["truncated"] = "missing or unreadable snapshot " + id;
-            break;
+            return;
         }
+        if (!take(*d)) return;
         id = d->parent_id;
-        out.push_back(std::move(*d));
     }
-    return out;
 }
 }  // namespace
 
@@ -44,12 +46,16 @@ Doc op_history(const Session &s, const HistoryOptions &o) {
     doc["mode"] = o.all ? "all" : "lineage";
     if (!cfg.head_snapshot_id.empty()) doc["head_snapshot_id"] = cfg.head_snapshot_id;
     if (!cfg.latest_snapshot_id.empty()) doc["latest_snapshot_id"] = cfg.latest_snapshot_id;
-    std::vector<Descriptor> all = o.all ? list_snapshots(s.repo) : lineage(s.repo, cfg.head_snapshot_id, doc);
     Doc list = Doc::array();
-    for (const auto &d : all) {
-        if (!matches(d, o)) continue;
-        list.push_back(descriptor_to_json(d));
-        if (o.limit > 0 && static_cast<int64_t>(list.size()) >= o.limit) break;
+    auto take = [&](const Descriptor &d) {  // false once `limit` snapshots were found
+        if (matches(d, o)) list.push_back(descriptor_to_json(d));
+        return o.limit == 0 || static_cast<int64_t>(list.size()) < o.limit;
+    };
+    if (o.all) {
+        for (const auto &d : list_snapshots(s.repo))
+            if (!take(d)) break;
+    } else {
+        walk_lineage(s.repo, cfg.head_snapshot_id, doc, take);
     }
     doc["snapshots"] = std::move(list);
     return doc;

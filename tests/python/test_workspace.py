@@ -160,6 +160,20 @@ def test_history_filters(ws: jvs.Workspace) -> None:
         assert {a, b, c, d} <= set(everything)
 
 
+def test_history_limit_reads_only_what_it_returns(ws: jvs.Workspace) -> None:
+    """The lineage walk stops at ``limit``: a damaged old snapshot does not concern limit=1."""
+    a = ws.snapshot("a")
+    b = ws.snapshot("b")
+    c = ws.snapshot("c")
+    (ws.repo_root / ".jvs" / "descriptors" / (a.id + ".json")).unlink()
+    short = ws.call("history", {"limit": 2})
+    assert [d["snapshot_id"] for d in short["snapshots"]] == [c.id, b.id]
+    assert "truncated" not in short  # the walk never reached the missing one
+    full = ws.call("history", {})
+    assert [d["snapshot_id"] for d in full["snapshots"]] == [c.id, b.id]
+    assert a.id in full["truncated"]
+
+
 # ---- current snapshot, resolve ------------------------------------------------------------
 
 def test_current_snapshot_and_resolve(ws: jvs.Workspace) -> None:
