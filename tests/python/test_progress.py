@@ -275,3 +275,56 @@ def test_ctrl_c_interrupts_long_call(tmp_path: Path, mode: str) -> None:
 
 def test_ctrl_c_interrupts_lock_wait(tmp_path: Path) -> None:
     _ctrl_c(tmp_path, "plain", "lock")
+
+
+_SIGNAL_STATE_SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys, threading, time
+    import jvs
+    sys.path.insert(0, sys.argv[2])
+    from conftest import many_files
+    ws = jvs.Workspace.init(sys.argv[1])
+    many_files(ws.path, 20000)
+
+    def ctrl_c_soon():
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    # 1. someone else's wakeup fd (asyncio installs one) still hears the signal, and is restored
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    signal.set_wakeup_fd(w)
+    threading.Thread(target=ctrl_c_soon).start()
+    try:
+        ws.snapshot("big")
+        print("NOT INTERRUPTED")
+    except KeyboardInterrupt:
+        print("INTERRUPTED")
+    os.set_blocking(r, False)
+    print("FORWARDED", signal.SIGINT in os.read(r, 64))
+    print("WAKEUP RESTORED", signal.set_wakeup_fd(-1) == w)
+    print("HANDLER RESTORED", signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+
+    # 2. a handler of the application's own runs (once, after the call), the call is cancelled
+    seen = []
+    signal.signal(signal.SIGINT, lambda n, f: seen.append(n))
+    threading.Thread(target=ctrl_c_soon).start()
+    try:
+        ws.snapshot("big")
+        print("NOT CANCELLED")
+    except jvs.Cancelled:
+        print("CANCELLED", seen == [signal.SIGINT])
+    print("HISTORY", len(ws.history()))
+    """
+)
+
+
+def test_ctrl_c_leaves_signal_state_as_it_was(tmp_path: Path) -> None:
+    script = tmp_path / "signal_state.py"
+    script.write_text(_SIGNAL_STATE_SCRIPT)
+    r = subprocess.run([sys.executable, str(script), str(tmp_path / "repo"), str(Path(__file__).parent)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+                       timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.split("\n")[:6] == ["INTERRUPTED", "FORWARDED True", "WAKEUP RESTORED True",
+                                        "HANDLER RESTORED True", "CANCELLED True", "HISTORY 0"], r.stdout

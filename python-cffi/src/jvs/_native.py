@@ -14,23 +14,24 @@ re-raised once the library has returned.
 
 Ctrl-C: Python runs signal handlers only in the main thread, between bytecodes, so a
 KeyboardInterrupt cannot land while the main thread sits inside a C call. For long calls made
-from the main thread, :func:`invoke` therefore runs the C call on a short-lived helper thread
-and waits for it; progress events are relayed back and the user's callable still runs on the
-calling (main) thread. A KeyboardInterrupt arriving while waiting calls ``jvs_repo_interrupt``
-on the handle (the library then stops and leaves everything as it was) and is re-raised after
-the call returned.
+from the main thread, :class:`SigintGuard` therefore, for the duration of the call only, points
+Python's signal wakeup fd at a pipe read by one long-lived watcher thread, which calls
+``jvs_repo_interrupt`` on the handle when SIGINT arrives (the library then stops and leaves
+everything as it was), and replaces the Python-level SIGINT handler with one that only records
+the signal. Once the call returned and its document was freed, the original handler runs
+(by default: KeyboardInterrupt). No thread is created or woken per call: this costs a few
+microseconds, where running the call on a helper thread cost tens.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import sys
 import threading
 import warnings
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from ._ffi import ffi, lib
 from .errors import InvalidArgument, JVSError, JVSWarning, error_from_document
@@ -40,7 +41,7 @@ ProgressCallback = Callable[[ProgressEvent], Any]
 
 _tls = threading.local()
 
-#: Set to False to never move long calls off the main thread (Ctrl-C then waits for the call).
+#: Set to False to leave SIGINT alone during long calls (Ctrl-C then waits for the call to end).
 INTERRUPT_ON_SIGINT = True
 
 
@@ -49,24 +50,14 @@ def in_callback() -> bool:
     return bool(getattr(_tls, "in_callback", False))
 
 
-class _Reply:
-    __slots__ = ("event", "value")
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.value = 1
-
-
 class CallContext:
     """Per-call state reachable from the trampoline through ``user_data``."""
 
-    __slots__ = ("progress", "exc", "relay", "interrupted")
+    __slots__ = ("progress", "exc")
 
     def __init__(self, progress: Optional[ProgressCallback]) -> None:
         self.progress = progress
         self.exc: Optional[BaseException] = None
-        self.relay: Optional["queue.SimpleQueue[Any]"] = None
-        self.interrupted = False
 
     def deliver(self, data: bytes) -> int:
         """Run the user's callable for one event. Returns the value for the library (1 = cancel)."""
@@ -89,20 +80,11 @@ class CallContext:
 
 def _trampoline_impl(event_json: Any, user_data: Any) -> int:
     ctx: CallContext = ffi.from_handle(user_data)
-    if ctx.exc is not None or ctx.interrupted:
+    if ctx.exc is not None:
         return 1
     if ctx.progress is None:
         return 0
-    data: bytes = ffi.string(event_json)
-    relay = ctx.relay
-    if relay is None:
-        return ctx.deliver(data)
-    reply = _Reply()
-    relay.put((data, reply))
-    while not reply.event.wait(0.05):
-        if ctx.interrupted:
-            return 1
-    return reply.value
+    return ctx.deliver(ffi.string(event_json))
 
 
 # One C-callable trampoline for the whole process (cffi callbacks must outlive every use).
@@ -175,14 +157,102 @@ def _emit_warnings(items: Any, op: str) -> None:
                           stacklevel=_user_stacklevel())
 
 
-def _sigint_relay_wanted() -> bool:
-    if not INTERRUPT_ON_SIGINT or threading.current_thread() is not threading.main_thread():
-        return False
-    try:
-        handler = signal.getsignal(signal.SIGINT)
-    except (ValueError, AttributeError):  # pragma: no cover - exotic embeddings
-        return False
-    return callable(handler)
+class _Watcher:
+    """The process's one SIGINT watcher: a pipe and a daemon thread reading it.
+
+    While a :class:`SigintGuard` is active, Python's C-level signal handler writes the number of
+    every signal it catches into the pipe; the thread interrupts the guarded handles on SIGINT
+    and forwards every byte to the wakeup fd that was installed before (e.g. asyncio's).
+    """
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.write_fd, False)  # set_wakeup_fd requires it
+        self.lock = threading.Lock()
+        self.handles: Dict[int, Any] = {}  # id(guard) -> handle
+        self.forward_fd = -1
+        threading.Thread(target=self._run, name="jvs-sigint-watcher", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                data = os.read(self.read_fd, 512)
+            except OSError:  # pragma: no cover - the pipe is never closed
+                return
+            with self.lock:
+                if signal.SIGINT in data:
+                    for h in self.handles.values():
+                        lib.jvs_repo_interrupt(h)
+                fwd = self.forward_fd
+            if fwd >= 0:
+                try:
+                    os.write(fwd, data)
+                except OSError:
+                    pass
+
+
+_watcher: Optional[_Watcher] = None
+
+
+def _reset_after_fork() -> None:  # the child has no watcher thread: make a new one when needed
+    global _watcher
+    _watcher = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+class SigintGuard:
+    """Ctrl-C during one long call on the main thread: interrupt the call, raise afterwards.
+
+    ``enter()`` installs the wakeup fd and a recording SIGINT handler; ``exit()`` restores both
+    and, if SIGINT arrived meanwhile, runs the original handler (raising KeyboardInterrupt by
+    default). Between the two, the main thread is inside libjvs (or in a progress callable).
+    """
+
+    __slots__ = ("handle", "hit", "prev_handler", "prev_fd")
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.hit = False
+        self.prev_handler: Any = None
+        self.prev_fd = -1
+
+    @staticmethod
+    def wanted() -> bool:
+        """On the main thread, with a Python-level SIGINT handler (else Python would not
+        raise KeyboardInterrupt anyway)."""
+        if not INTERRUPT_ON_SIGINT or threading.current_thread() is not threading.main_thread():
+            return False
+        try:
+            return callable(signal.getsignal(signal.SIGINT))
+        except (ValueError, AttributeError):  # pragma: no cover - exotic embeddings
+            return False
+
+    def _record(self, signum: int, frame: Any) -> None:
+        self.hit = True
+
+    def enter(self) -> None:
+        global _watcher
+        w = _watcher or _Watcher()
+        _watcher = w
+        self.prev_handler = signal.signal(signal.SIGINT, self._record)
+        self.prev_fd = signal.set_wakeup_fd(w.write_fd, warn_on_full_buffer=False)
+        with w.lock:
+            w.forward_fd = self.prev_fd
+            w.handles[id(self)] = self.handle
+
+    def exit(self) -> None:
+        w = _watcher
+        if w is not None:
+            with w.lock:
+                w.handles.pop(id(self), None)
+                w.forward_fd = -1
+        signal.set_wakeup_fd(self.prev_fd)
+        signal.signal(signal.SIGINT, self.prev_handler)
+        if self.hit and callable(self.prev_handler):
+            self.prev_handler(signal.SIGINT, sys._getframe(1))
 
 
 Invoker = Callable[[Any, Any], Tuple[int, Optional[bytes]]]
@@ -195,63 +265,20 @@ def invoke(call: Invoker, handle: Any, op: str, progress: Optional[ProgressCallb
     if not long_call:
         status, data = call(ffi.NULL, ffi.NULL)
         return parse_result(status, data, op)
-
     ctx = CallContext(progress)
     ud = ffi.new_handle(ctx)
     cb = _trampoline if progress is not None else ffi.NULL
-
-    if not _sigint_relay_wanted():
+    guard = SigintGuard(handle) if SigintGuard.wanted() else None
+    if guard is None:
         status, data = call(cb, ud)
-        if ctx.exc is not None:
-            raise ctx.exc
-        return parse_result(status, data, op)
-
-    # Main thread: run the C call on a helper thread so that Ctrl-C can reach us.
-    relay: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
-    ctx.relay = relay
-    finished = threading.Event()
-    result: Dict[str, Union[Tuple[int, Optional[bytes]], BaseException]] = {}
-
-    def worker() -> None:
+    else:
+        guard.enter()
         try:
-            result["r"] = call(cb, ud)
-        except BaseException as e:  # noqa: B902
-            result["r"] = e
+            status, data = call(cb, ud)
         finally:
-            finished.set()
-            relay.put(None)
-
-    t = threading.Thread(target=worker, name="jvs-%s" % op, daemon=True)
-    t.start()
-    interrupted = False
-    while True:
-        try:
-            if finished.is_set() and relay.empty():
-                break
-            try:
-                item = relay.get(timeout=0.25)
-            except queue.Empty:
-                continue
-            if item is None:
-                continue
-            data_ev, reply = item
-            reply.value = 1 if interrupted else ctx.deliver(data_ev)
-            reply.event.set()
-            if isinstance(ctx.exc, KeyboardInterrupt):
-                interrupted = True
-        except KeyboardInterrupt:
-            interrupted = True
-            ctx.interrupted = True
-            lib.jvs_repo_interrupt(handle)
-    t.join()
-    r = result["r"]
-    if isinstance(r, BaseException):
-        raise r
-    status, data = r
+            guard.exit()  # raises KeyboardInterrupt if Ctrl-C came during the call
     if ctx.exc is not None:
         raise ctx.exc
-    if interrupted:
-        raise KeyboardInterrupt
     return parse_result(status, data, op)
 
 
