@@ -342,7 +342,9 @@ int cmd_history(Session &s, const HistoryArgs &a) {
 int cmd_verify(Session &s, const VerifyArgs &a) {
     // As in the Go tool, --all wins over a reference.
     const bool single = a.ref && !a.all;
-    const json o = single ? json{{"ref", *a.ref}} : json{{"all", true}};
+    json o = single ? json{{"ref", *a.ref}} : json{{"all", true}};
+    if (a.checksum_only)
+        o["payload"] = false;
     const std::string opts = Session::opts(o);
     jvs_repo *repo = s.repo();
     json doc = s.call("verify", [&](jvs_event_cb cb, void *ud, char **out) { return jvs_verify(repo, opts.c_str(), cb, ud, out); });
@@ -430,7 +432,7 @@ int cmd_diff(Session &s, const DiffArgs &a) {
         p["to"] = *a.to;
     if (a.stat)
         p["stat"] = true;
-    return forward(s, "diff", p);
+    return forward(s, "diff", p, render_diff);
 }
 
 // The Go tool's --repair-runtime and our --repair both run the repairs; --repair-list only reports
@@ -441,7 +443,12 @@ int cmd_doctor(Session &s, const DoctorArgs &a) {
         p["strict"] = true;
     if ((a.repair || a.repair_runtime) && !a.repair_list)
         p["repair"] = true;
-    return forward(s, "doctor", p);
+    jvs_repo *repo = s.repo();
+    const std::string o = Session::opts(p);
+    json doc = s.call("doctor", [&](jvs_event_cb cb, void *ud, char **out) { return jvs_call(repo, "doctor", o.c_str(), cb, ud, out); });
+    s.emit(doc, [&] { render_doctor(doc, s.out); });
+    // Unlike the Go tool, an unhealthy repository fails in --json mode too.
+    return doc.value("healthy", false) ? kExitOk : kExitCorrupt;
 }
 
 int cmd_gc_plan(Session &s, const GcPlanArgs &a) {
@@ -452,7 +459,7 @@ int cmd_gc_plan(Session &s, const GcPlanArgs &a) {
         p["keep_within"] = *a.keep_within;
     if (!a.keep_tags.empty())
         p["keep_tags"] = a.keep_tags;
-    return forward(s, "gc_plan", p);
+    return forward(s, "gc_plan", p, render_gc);
 }
 
 int cmd_gc_pin(Session &s, const PinArgs &a) {
@@ -461,12 +468,12 @@ int cmd_gc_pin(Session &s, const PinArgs &a) {
         p["reason"] = *a.reason;
     if (a.expires)
         p["expires"] = *a.expires;
-    return forward(s, "gc_pin", p);
+    return forward(s, "gc_pin", p, render_gc);
 }
 
-int cmd_gc_unpin(Session &s, const std::string &ref) { return forward(s, "gc_unpin", {{"ref", ref}}); }
-int cmd_gc_pins(Session &s) { return forward(s, "gc_pins", json::object()); }
-int cmd_gc_run(Session &s, const std::string &plan_id) { return forward(s, "gc_run", {{"plan_id", plan_id}}); }
+int cmd_gc_unpin(Session &s, const std::string &ref) { return forward(s, "gc_unpin", {{"ref", ref}}, render_gc); }
+int cmd_gc_pins(Session &s) { return forward(s, "gc_pins", json::object(), render_gc); }
+int cmd_gc_run(Session &s, const std::string &plan_id) { return forward(s, "gc_run", {{"plan_id", plan_id}}, render_gc); }
 int cmd_config_show(Session &s) { return forward(s, "config_show", json::object(), render_config); }
 int cmd_config_get(Session &s, const std::string &key) { return forward(s, "config_get", {{"key", key}}, render_config); }
 int cmd_config_set(Session &s, const std::string &key, const std::string &value) {

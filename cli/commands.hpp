@@ -97,6 +97,7 @@ struct HistoryArgs {
 struct VerifyArgs {
     std::optional<std::string> ref;
     bool all = false;
+    bool checksum_only = false;  // descriptor checksums and .READY only, no payload hashing
 };
 struct DiffArgs {
     std::optional<std::string> from, to;

@@ -256,6 +256,8 @@ private:
                                    [this](Session &s) { return cmd_verify(s, verify_); });
         verify->add_option("ref", verify_.ref, "Snapshot to verify (default: all)");
         verify->add_flag("--all", verify_.all, "Verify every snapshot");
+        verify->add_flag("--checksum-only", verify_.checksum_only,
+                         "Fast: descriptor checksums and .READY markers only, no payload hashing");
     }
 
     void add_worktree_commands() {
@@ -293,9 +295,10 @@ private:
 
     // Commands the library offers through jvs_call only (plus completion, which is ours).
     void add_maintenance_commands() {
-        CLI::App *diff = command(&app, "diff", "Compare two snapshots", [this](Session &s) { return cmd_diff(s, diff_); });
-        diff->add_option("from", diff_.from, "Older snapshot");
-        diff->add_option("to", diff_.to, "Newer snapshot");
+        CLI::App *diff = command(&app, "diff", "Compare two snapshots, or a snapshot with the worktree's unsaved files",
+                                 [this](Session &s) { return cmd_diff(s, diff_); });
+        diff->add_option("from", diff_.from, "Older snapshot (default: HEAD)");
+        diff->add_option("to", diff_.to, "Newer snapshot (default: the live worktree)");
         diff->add_flag("--stat", diff_.stat, "Only counts");
 
         CLI::App *doctor = command(&app, "doctor", "Check repository health", [this](Session &s) {

@@ -477,11 +477,11 @@ void render_history(const json &doc, const Output &out) {
         line(out.paint("(history ends early: " + truncated + ")", Color::Dim));
 }
 
-void render_verify(const json &doc, const Output &out, bool single) {
+// Prints the per-snapshot verdicts; returns the closing summary line ("" for a single snapshot).
+static std::string render_verify_results(const json &doc, const Output &out, bool single) {
     const json &results = member(doc, "results");
     if (!results.is_array() || results.empty()) {
-        line("No snapshots to verify.");
-        return;
+        return "No snapshots to verify.";
     }
     auto valid = [&](bool ok) { return ok ? out.paint("valid", Color::Green) : out.paint("INVALID", Color::Red); };
     if (single && results.size() == 1) {
@@ -494,7 +494,7 @@ void render_verify(const json &doc, const Output &out, bool single) {
             line("  " + out.paint("TAMPER DETECTED", Color::Red) + ": " + err + (code.empty() ? "" : " [" + code + "]"));
         else if (!err.empty())
             line("  " + out.paint("ERROR", Color::Red) + ": " + err + (code.empty() ? "" : " [" + code + "]"));
-        return;
+        return "";
     }
     size_t bad = 0;
     for (const json &r : results) {
@@ -515,11 +515,25 @@ void render_verify(const json &doc, const Output &out, bool single) {
         line(out.paint(str(r, "snapshot_id"), Color::Yellow) + "  " + status);
     }
     if (bad == 0)
-        line(out.paint(plural(results.size(), "snapshot", "snapshots") + " verified, all OK", Color::Dim));
-    else
-        line(out.paint(std::to_string(bad) + " of " + plural(results.size(), "snapshot", "snapshots") +
-                           " failed verification",
-                       Color::Red));
+        return out.paint(plural(results.size(), "snapshot", "snapshots") + " verified, all OK", Color::Dim);
+    return out.paint(std::to_string(bad) + " of " + plural(results.size(), "snapshot", "snapshots") +
+                         " failed verification",
+                     Color::Red);
+}
+
+// The snapshot verdicts, the audit chain's (recomputed record by record; for a single snapshot
+// only when broken), then the summary.
+void render_verify(const json &doc, const Output &out, bool single) {
+    const std::string summary = render_verify_results(doc, out, single);
+    if (!flag(doc, "payload_checked") && doc.contains("payload_checked"))
+        line(out.paint("(checksums and .READY markers only: payloads were not hashed)", Color::Dim));
+    const json &a = member(doc, "audit");
+    if (a.contains("ok") && !flag(a, "ok"))
+        line("Audit log: " + out.paint("BROKEN", Color::Red) + " " + str(a, "error") + " [" + str(a, "code") + "]");
+    else if (a.contains("ok") && !single)
+        line("Audit log: " + plural(num(a, "records"), "record", "records") + ", chain " + out.paint("intact", Color::Green));
+    if (!summary.empty())
+        line(summary);
 }
 
 void render_worktree_created(const json &doc, const Output &out, bool forked) {
@@ -600,6 +614,114 @@ void render_config_change(const json &doc, const Output &) {
         std::printf("Set %s = %s\n", key.c_str(), config_text(doc.at("value")).c_str());
     else
         std::printf("Unset %s (the default applies)\n", key.c_str());
+}
+
+// ---- integrity and upkeep: diff, doctor, gc ------------------------------------------------------
+
+static std::string diff_detail(const json &c) {
+    const std::string change = str(c, "change");
+    if (change == "type")
+        return "type " + str(c, "old_type") + " -> " + str(c, "type");
+    if (change == "mode")
+        return "mode " + str(c, "old_mode") + " -> " + str(c, "new_mode");
+    if (change == "target")
+        return "target " + str(c, "old_target") + " -> " + str(c, "new_target");
+    std::string d = std::to_string(num(c, "old_size")) + " -> " + std::to_string(num(c, "new_size")) + " bytes";
+    if (str(c, "old_mode") != str(c, "new_mode"))
+        d += ", mode " + str(c, "old_mode") + " -> " + str(c, "new_mode");
+    return d;
+}
+
+void render_diff(const json &doc, const Output &out) {
+    const std::string to = doc.contains("to_snapshot_id") ? out.paint(str(doc, "to_snapshot_id"), Color::Yellow)
+                                                          : "worktree '" + str(doc, "to_worktree") + "' (unsaved changes)";
+    line("Diff " + out.paint(str(doc, "from_snapshot_id"), Color::Yellow) + " -> " + to);
+    const json &t = member(doc, "totals");
+    const std::uint64_t a = num(t, "added"), r = num(t, "removed"), m = num(t, "modified");
+    if (!doc.contains("added")) {  // --stat
+        line("Added: " + std::to_string(a) + ", Removed: " + std::to_string(r) + ", Modified: " + std::to_string(m));
+        return;
+    }
+    if (a + r + m == 0) {
+        line("No changes.");
+        return;
+    }
+    auto name = [](const json &c) {
+        std::string p = str(c, "path");
+        return str(c, "type") == "dir" ? p + "/" : p;
+    };
+    auto section = [&](const char *title, const char *key, const char *mark, Color col, bool detail) {
+        const json &list = member(doc, key);
+        if (!list.is_array() || list.empty())
+            return;
+        line(std::string(title) + " (" + std::to_string(list.size()) + "):");
+        for (const json &c : list)
+            line("  " + out.paint(mark, col) + " " + name(c) + (detail ? " (" + diff_detail(c) + ")" : ""));
+    };
+    section("Added", "added", "+", Color::Green, false);
+    section("Removed", "removed", "-", Color::Red, false);
+    section("Modified", "modified", "~", Color::Yellow, true);
+}
+
+void render_doctor(const json &doc, const Output &out) {
+    const json &findings = member(doc, "findings");
+    const bool healthy = flag(doc, "healthy");
+    if (findings.is_array() && !findings.empty()) {
+        line("Findings (" + std::to_string(findings.size()) + "):");
+        for (const json &f : findings) {
+            const std::string sev = str(f, "severity");
+            const Color c = sev == "critical" || sev == "error" ? Color::Red : sev == "warning" ? Color::Yellow : Color::Dim;
+            std::string l = "  " + out.paint("[" + sev + "]", c) + " " + str(f, "category") + ": " + str(f, "message") +
+                            " [" + str(f, "code") + "]";
+            if (f.contains("repaired"))
+                l += flag(f, "repaired") ? out.paint(" repaired", Color::Green) : out.paint(" not repaired", Color::Red);
+            else if (f.contains("repair"))
+                l += out.paint(" (repair: " + str(f, "repair") + ")", Color::Dim);
+            line(l);
+        }
+    }
+    for (const json &r : member(doc, "repairs"))
+        if (!flag(r, "done"))
+            line("  " + out.paint("left alone", Color::Yellow) + " " + str(r, "path") + ": " + str(r, "reason"));
+    if (healthy)
+        line(out.paint("Repository is healthy.", Color::Green));
+    else
+        line(out.paint("Repository needs attention", Color::Red) + " (run `jvs doctor --repair` for what it can fix)");
+}
+
+void render_gc(const json &doc, const Output &out) {
+    const std::string kind = str(doc, "kind");
+    if (kind == "gc_plan") {
+        const json &c = member(doc, "candidates");
+        const std::string id = str(doc, "plan_id");
+        line("GC plan " + out.paint(id, Color::Yellow) + ": " + plural(c.size(), "snapshot", "snapshots") +
+             " to delete, " + human_bytes(num(doc, "bytes_reclaimable")) + " reclaimable, " +
+             std::to_string(member(doc, "protected").size()) + " protected");
+        for (const json &s : c)
+            line("  - " + (s.is_string() ? s.get<std::string>() : std::string()));
+        if (!c.empty())
+            line("Run it with: jvs gc run --plan-id " + id);
+    } else if (kind == "gc_run") {
+        line("GC completed successfully: deleted " + plural(member(doc, "deleted").size(), "snapshot", "snapshots") +
+             ", freed " + human_bytes(num(doc, "bytes_freed")) + ".");
+    } else if (kind == "gc_pin") {
+        const json &p = member(doc, "pin");
+        line("Pinned " + out.paint(str(p, "snapshot_id"), Color::Yellow) +
+             (p.contains("expires_at") ? " until " + str(p, "expires_at") : std::string()));
+    } else if (kind == "gc_unpin") {
+        line("Unpinned " + out.paint(str(doc, "snapshot_id"), Color::Yellow));
+    } else if (kind == "gc_pins") {
+        const json &pins = member(doc, "pins");
+        if (pins.empty())
+            line("No pins.");
+        for (const json &p : pins)
+            line(out.paint(str(p, "snapshot_id"), Color::Yellow) + "  pinned " + str(p, "pinned_at") +
+                 (p.contains("expires_at") ? "  expires " + str(p, "expires_at") : std::string()) +
+                 (flag(p, "expired") ? out.paint("  (expired)", Color::Dim) : std::string()) +
+                 (p.contains("reason") ? "  " + str(p, "reason") : std::string()));
+    } else {
+        out.print_json(doc);
+    }
 }
 
 void render_generic(const json &doc, const Output &out) { out.print_json(doc); }

@@ -105,6 +105,9 @@ void render_worktree_renamed(const json &doc, const Output &out, std::string_vie
 void render_worktree_removed(const json &doc, const Output &out);
 void render_config(const json &doc, const Output &out);        // config show / config get
 void render_config_change(const json &doc, const Output &out); // config set / config unset
+void render_diff(const json &doc, const Output &out);
+void render_doctor(const json &doc, const Output &out);
+void render_gc(const json &doc, const Output &out);      // gc plan, run, pin, unpin, pins
 void render_generic(const json &doc, const Output &out); // for documents we have no layout for
 
 } // namespace jvs_cli

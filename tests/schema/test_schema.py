@@ -31,8 +31,9 @@ LIB_PATH = Path(os.environ.get("JVS_LIB", "/work/main/build/libjvs.so"))
 
 KINDS = ["error", "repo", "info", "snapshot", "restore", "history", "resolve", "verify", "worktree",
          "worktree_list", "worktree_path", "worktree_remove", "build_info", "warning", "progress",
-         "config", "config_value"]
-SHARED = ["descriptor", "worktree_object", "degradation", "degradations", "stats", "restore_stats", "warnings"]
+         "config", "config_value", "diff", "doctor", "gc_plan", "gc_run", "gc_pin", "gc_unpin", "gc_pins"]
+SHARED = ["descriptor", "worktree_object", "degradation", "degradations", "stats", "restore_stats", "warnings",
+          "audit_chain", "diff_change", "doctor_finding", "gc_retention", "gc_pin_object"]
 
 JVS_OK, JVS_E_ERROR, JVS_E_INVALID_ARG, JVS_E_NOT_FOUND, JVS_E_EXISTS = 0, -1, -2, -3, -4
 JVS_E_LOCKED, JVS_E_CONFLICT, JVS_E_CORRUPT, JVS_E_IO, JVS_E_CANCELLED = -5, -6, -7, -8, -9
@@ -52,6 +53,7 @@ STATUS_OF_CODE = {
     "E_CHECKSUM_MISMATCH": JVS_E_CORRUPT, "E_PAYLOAD_HASH_MISMATCH": JVS_E_CORRUPT,
     "E_SNAPSHOT_INCOMPLETE": JVS_E_CORRUPT, "E_IO": JVS_E_IO, "E_NO_SPACE": JVS_E_IO,
     "E_CANCELLED": JVS_E_CANCELLED, "E_NOMEM": JVS_E_NOMEM, "E_INTERNAL": JVS_E_INTERNAL,
+    "E_READY_MISMATCH": JVS_E_CORRUPT, "E_AUDIT_CHAIN_BROKEN": JVS_E_CORRUPT, "E_GC_PLAN_MISMATCH": JVS_E_CONFLICT,
 }
 
 # docs/ARCHITECTURE.md "Options": documented keys per operation.
@@ -75,10 +77,17 @@ DOCUMENTED_OPTIONS = {
     "config_get": {"key"},
     "config_set": {"key", "value", "lock_timeout_ms"},
     "config_unset": {"key", "lock_timeout_ms"},
+    "diff": {"from", "to", "stat"},
+    "doctor": {"strict", "repair", "lock_timeout_ms"},
+    "gc_plan": {"keep_last", "keep_within", "keep_tags"},
+    "gc_run": {"plan_id", "lock_timeout_ms"},
+    "gc_pin": {"ref", "reason", "expires"},
+    "gc_unpin": {"ref"},
+    "gc_pins": set(),
 }
 for _op, _keys in DOCUMENTED_OPTIONS.items():
     if _op not in ("repo_init", "repo_open", "worktree_list", "worktree_path", "worktree_rename",
-                   "worktree_remove") and not _op.startswith("config_"):
+                   "worktree_remove", "doctor", "gc_plan", "gc_run", "gc_pins") and not _op.startswith("config_"):
         _keys.add("worktree")  # the worktree-management operations name theirs with `name`
     if _op in WRITERS:
         _keys.add("lock_timeout_ms")
@@ -832,6 +841,68 @@ def test_format_and_config_errors(jvs, tmp_path):
     st, doc, h = jvs.open(tmp_path / "frepo")
     validate(doc, "error", jvs=jvs)
     assert (st, doc["error"]["code"]) == (JVS_E_CORRUPT, "E_CONFIG_CORRUPT")
+
+
+def test_upkeep_documents(jvs, tmp_path):
+    """diff (snapshot<->snapshot, snapshot<->worktree, stat), doctor (findings, repairs), every gc
+    kind, verify's audit report, and the upkeep error codes."""
+    r = Repo(jvs, tmp_path / "urepo")
+    try:
+        (r.main / "f.txt").write_text("one\n")
+        (r.main / "x.sh").write_text("#!/bin/sh\n")
+        os.symlink("f.txt", r.main / "l")
+        s1 = r.ok("snapshot", {"note": "one"})["snapshot"]["snapshot_id"]
+        (r.main / "f.txt").write_text("one two\n")
+        os.chmod(r.main / "x.sh", 0o755)
+        os.unlink(r.main / "l")
+        os.symlink("x.sh", r.main / "l")
+        (r.main / "d").mkdir()
+        d = r.ok("diff")
+        assert d["to_worktree"] == "main" and d["totals"] == {"added": 1, "removed": 0, "modified": 3}
+        assert {c["change"] for c in d["modified"]} == {"content", "mode", "target"}
+        s2 = r.ok("snapshot", {"note": "two"})["snapshot"]["snapshot_id"]
+        d = r.ok("diff", {"from": s1, "to": s2})
+        assert d["to_snapshot_id"] == s2 and d["totals"]["modified"] == 3
+        assert "added" not in r.ok("diff", {"from": s2, "to": s1, "stat": True})
+        r.err("diff", {"from": "nope"}, JVS_E_NOT_FOUND, "E_REF_NOT_FOUND")
+
+        v = r.ok("verify")
+        assert v["audit"] == {"ok": True, "records": 2}
+        # gc: a removed worktree's snapshot is the candidate; pins; a refused and a real run.
+        r.ok("worktree_create", {"name": "t"}, kind="worktree")
+        (r.root / "worktrees" / "t" / "t.txt").write_text("t\n")
+        t = r.ok("snapshot", {"worktree": "t"})["snapshot"]["snapshot_id"]
+        r.ok("worktree_remove", {"name": "t"})
+        plan = r.ok("gc_plan", {"keep_tags": ["rel"]})
+        assert plan["candidates"] == [t] and plan["bytes_reclaimable"] > 0
+        pin = r.ok("gc_pin", {"ref": t, "reason": "r", "expires": "1h"})
+        assert pin["pin"]["expired"] is False and pin["matched_by"] == "id"
+        assert [p["snapshot_id"] for p in r.ok("gc_pins")["pins"]] == [t]
+        r.err("gc_run", {"plan_id": plan["plan_id"]}, JVS_E_CONFLICT, "E_GC_PLAN_MISMATCH")
+        assert r.ok("gc_unpin", {"ref": t})["removed"] is True
+        r.err("gc_unpin", {"ref": t}, JVS_E_NOT_FOUND, "E_REF_NOT_FOUND")
+        r.err("gc_run", {"plan_id": "../x"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
+        plan = r.ok("gc_plan")
+        assert r.ok("gc_run", {"plan_id": plan["plan_id"]})["deleted"] == [t]
+        # doctor: healthy, then leftovers found and repaired, then a broken audit chain.
+        assert r.ok("doctor", {"strict": True})["healthy"] is True
+        (r.root / ".jvs" / "snapshots" / "1700000000000-deadbeef.tmp").mkdir()
+        doc = r.ok("doctor")
+        assert [f["code"] for f in doc["findings"]] == ["snapshot_tmp_leftover"] and doc["repairs"] == []
+        doc = r.ok("doctor", {"repair": True})
+        assert doc["repairs"][0]["done"] is True and doc["findings"][0]["repaired"] is True
+        audit = r.root / ".jvs" / "audit" / "audit.jsonl"
+        audit.write_text(audit.read_text().replace('"note":"one"', '"note":"One"'))
+        v = r.ok("verify", {"payload": False})
+        assert v["ok"] is False and v["audit"]["code"] == "E_AUDIT_CHAIN_BROKEN" and v["audit"]["line"] == 1
+        doc = r.ok("doctor", {"strict": True})
+        assert doc["healthy"] is False and doc["findings"][-1]["error_code"] == "E_AUDIT_CHAIN_BROKEN"
+        ready = r.root / ".jvs" / "snapshots" / s2 / ".READY"
+        ready.write_text(ready.read_text().replace('"engine":"', '"engine":"x'))
+        assert r.ok("verify", {"ref": s2})["results"][0]["code"] == "E_READY_MISMATCH"
+    finally:
+        r.close()
+        shutil.rmtree(tmp_path / "urepo", ignore_errors=True)
 
 
 def test_zz_every_kind_was_validated():
