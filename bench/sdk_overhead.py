@@ -1,18 +1,27 @@
 #!/usr/bin/env python3
 """Per-call cost of the Python SDK (in-process, cffi) vs the CLI through subprocess.
 
-    JVS_LIBRARY=build/libjvs.so PYTHONPATH=python-cffi/src \\
-        python3 bench/sdk_overhead.py [--cli build/jvs] [--iterations 200] [--files 10] [--json]
+    python3 bench/sdk_overhead.py [--cli build/jvs] [--iterations 200] [--files 10] [--json] [--no-write]
+
+(From a checkout the SDK is taken from python-cffi/src and the library from $JVS_LIBRARY, else
+build/libjvs.so; an installed jvs package is used if there is one.)
 
 Measures, in the same run and on identical small workspaces:
 
   * ``Workspace.history(limit=1)``  vs  ``subprocess.run([jvs, "history", "--limit", "1", "--json"])``
   * ``Workspace.snapshot(note)``    vs  ``subprocess.run([jvs, "snapshot", note, "--json"])``
 
-Each side has its own repository (same files); rounds alternate between the two sides so that
-drift (page cache, repository growth) affects both alike. Reports the median and mean per call
-and the ratio subprocess / SDK (target: >= 200x). The subprocess side includes everything a
-CLI-wrapping SDK pays: fork/exec, loading the binary and libjvs, parsing the JSON output.
+plus the bare C call through cffi (``jvs_history`` / ``jvs_snapshot`` without the SDK) as the
+floor of what the library itself costs. Each snapshot side has its own repository (same files);
+rounds alternate between the sides so that drift (page cache, repository growth, other load on
+the machine) affects all alike. The subprocess side includes everything a CLI-wrapping SDK pays:
+fork/exec, loading the binary and libjvs, parsing the JSON output.
+
+Reports medians per call, the ratio subprocess / SDK of whole calls, and the ratio of per-call
+overheads (target: >= 200x): the SDK's is measured inside each call as the time spent outside
+libjvs, the subprocess's is its median above the bare C call. Replaces its own section of
+docs/PERFORMANCE.md (``## Python SDK call overhead``; ``--no-write`` to skip). Exit status 0
+when both overhead ratios meet the target, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -20,34 +29,52 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Any, Callable, Dict, List
 
 ROOT = Path(__file__).resolve().parents[1]
-if "jvs" not in sys.modules:
-    try:
-        import jvs  # noqa: F401
-    except ImportError:
-        sys.path.insert(0, str(ROOT / "python-cffi" / "src"))
-        if not os.environ.get("JVS_LIBRARY") and (ROOT / "build" / "libjvs.so").exists():
-            os.environ["JVS_LIBRARY"] = str(ROOT / "build" / "libjvs.so")
-import jvs  # noqa: E402
+PERF_DOC = ROOT / "docs" / "PERFORMANCE.md"
+SECTION = "## Python SDK call overhead"
+TARGET = 200.0
+
+try:
+    import jvs
+except ImportError:  # a checkout: the package source and the library built next to it
+    sys.path.insert(0, str(ROOT / "python-cffi" / "src"))
+    if not os.environ.get("JVS_LIBRARY") and (ROOT / "build" / "libjvs.so").exists():
+        os.environ["JVS_LIBRARY"] = str(ROOT / "build" / "libjvs.so")
+    import jvs
+from jvs._ffi import ffi, lib  # noqa: E402 - the bare C calls, for the floor
+
+Samples = Dict[str, List[float]]
 
 
 def populate(root: Path, files: int) -> None:
+    """A small source tree: ``files`` Python files of about 600 bytes."""
     for i in range(files):
         p = root / ("src/mod%02d.py" % i)
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("def f%d():\n    return %d\n" % (i, i) * 20)
 
 
+def make_repo(path: Path, files: int, snapshots: int) -> "jvs.Workspace":
+    w = jvs.Workspace.init(path)
+    populate(w.path, files)
+    for i in range(snapshots):
+        w.snapshot("seed %d" % i)
+    return w
+
+
 def timed(fn: Callable[[], object], n: int) -> List[float]:
+    """Wall time of each of ``n`` calls, in seconds."""
     out = []
     for _ in range(n):
         t0 = time.perf_counter()
@@ -56,148 +83,242 @@ def timed(fn: Callable[[], object], n: int) -> List[float]:
     return out
 
 
-def stats(samples: List[float]) -> Dict[str, float]:
-    return {"median_us": statistics.median(samples) * 1e6, "mean_us": statistics.fmean(samples) * 1e6,
-            "min_us": min(samples) * 1e6, "n": float(len(samples))}
+class TimedLib:
+    """Stands in for the library object of ``jvs.workspace``: accumulates the time spent inside
+    ``jvs_<op>`` calls, so that an SDK call's own overhead (time outside libjvs) is measured
+    per call. The wrapper's cost counts as SDK overhead: the measure errs against the SDK."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.inside = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        fn = getattr(self.real, name)
+        if not name.startswith("jvs_") or name == "jvs_free":
+            return fn
+
+        def timed_call(*a: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*a)
+            finally:
+                self.inside += time.perf_counter() - t0
+
+        return timed_call
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cli", default=os.environ.get("JVS_CLI") or str(ROOT / "build" / "jvs"))
-    ap.add_argument("--iterations", type=int, default=200)
-    ap.add_argument("--rounds", type=int, default=5, help="alternations between SDK and CLI blocks")
-    ap.add_argument("--files", type=int, default=10)
+def timed_outside(fn: Callable[[], object], n: int) -> List[float]:
+    """Like :func:`timed`, but each sample is the call's time *outside* libjvs."""
+    import jvs.workspace as wsmod
+
+    proxy = TimedLib(getattr(wsmod, "lib"))  # the name the SDK's calls look the library up by
+    setattr(wsmod, "lib", proxy)
+    try:
+        out = []
+        for _ in range(n):
+            proxy.inside = 0.0
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0 - proxy.inside)
+        return out
+    finally:
+        setattr(wsmod, "lib", proxy.real)
+
+
+def cli_runner(cli: str) -> Callable[..., Dict[str, Any]]:
+    """``run(cwd, *argv)``: the CLI with ``--json``, its output parsed, as a CLI wrapper would."""
+    env = dict(os.environ)
+    lib_dir = os.path.dirname(os.path.realpath(jvs.library_path()))
+    env["LD_LIBRARY_PATH"] = lib_dir + os.pathsep + env.get("LD_LIBRARY_PATH", "")
+
+    def run(cwd: str, *argv: str) -> Dict[str, Any]:
+        r = subprocess.run([cli, *argv, "--json"], cwd=cwd, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            raise RuntimeError("jvs %s failed (%d): %s" % (" ".join(argv), r.returncode,
+                                                           r.stderr.decode(errors="replace")))
+        doc: Dict[str, Any] = json.loads(r.stdout)
+        return doc
+
+    return run
+
+
+def bare_call(fn: Callable[..., int], handle: Any, opts: bytes, with_cb: bool) -> Callable[[], None]:
+    """``jvs_<op>`` through cffi with nothing of the SDK around it (result copied and freed)."""
+    def call() -> None:
+        out = ffi.new("char **")
+        if with_cb:
+            fn(handle, opts, ffi.NULL, ffi.NULL, out)
+        else:
+            fn(handle, opts, out)
+        ffi.string(out[0])
+        lib.jvs_free(out[0])
+
+    return call
+
+
+def measure(tmp: Path, args: argparse.Namespace, cli: str) -> Dict[str, Samples]:
+    """Alternating rounds of SDK, bare C and subprocess calls for both operations."""
+    run_cli = cli_runner(cli)
+    hist = make_repo(tmp / "history", args.files, args.history_depth)  # read by all three sides
+    sdk_snap = make_repo(tmp / "snap-sdk", args.files, 1)  # one repository per snapshot side
+    c_snap = make_repo(tmp / "snap-c", args.files, 1)
+    with make_repo(tmp / "snap-cli", args.files, 1) as w:
+        hist_cwd, cli_snap_cwd = str(hist.path), str(w.path)
+    try:
+        top = run_cli(hist_cwd, "history", "--limit", "1")
+        assert hist.history(limit=1)[0].id in json.dumps(top), "CLI and SDK disagree on history"
+        sides: Dict[str, Dict[str, Callable[[], object]]] = {
+            "history(limit=1)": {
+                "sdk": lambda: hist.history(limit=1),
+                "c": bare_call(lib.jvs_history, hist._handle, b'{"limit":1}', False),
+                "cli": lambda: run_cli(hist_cwd, "history", "--limit", "1"),
+            },
+            "snapshot()": {
+                "sdk": lambda: sdk_snap.snapshot("bench"),
+                "c": bare_call(lib.jvs_snapshot, c_snap._handle, b'{"note":"bench"}', True),
+                "cli": lambda: run_cli(cli_snap_cwd, "snapshot", "bench"),
+            },
+        }
+        for fn in sides["history(limit=1)"].values():  # warm-up: page cache, lazy symbol binding
+            timed(fn, 3)
+        samples: Dict[str, Samples] = {op: {k: [] for k in [*fns, "sdk_outside"]} for op, fns in sides.items()}
+        per_round = max(1, args.iterations // args.rounds)
+        for _ in range(args.rounds):
+            for op, fns in sides.items():
+                for side, fn in fns.items():
+                    samples[op][side] += timed(fn, per_round)
+                samples[op]["sdk_outside"] += timed_outside(fns["sdk"], per_round)
+        return samples
+    finally:
+        for w in (hist, sdk_snap, c_snap):
+            w.close()
+
+
+def median_us(xs: List[float]) -> float:
+    return statistics.median(xs) * 1e6
+
+
+def p90_us(xs: List[float]) -> float:
+    return (statistics.quantiles(xs, n=10)[-1] if len(xs) > 1 else xs[0]) * 1e6
+
+
+def summarise(samples: Dict[str, Samples]) -> Dict[str, Dict[str, Any]]:
+    """Medians (µs) per side, the subprocess/SDK ratio of whole calls, and the ratio of the
+    overheads: the subprocess's above the bare C call, the SDK's outside libjvs (measured)."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for op, s in samples.items():
+        sdk, c, cli = median_us(s["sdk"]), median_us(s["c"]), median_us(s["cli"])
+        sdk_over, cli_over = median_us(s["sdk_outside"]), cli - c
+        out[op] = {"sdk_us": sdk, "c_us": c, "cli_us": cli, "ratio": cli / sdk,
+                   "sdk_overhead_us": sdk_over, "cli_overhead_us": cli_over,
+                   "overhead_ratio": cli_over / sdk_over if sdk_over > 0 else float("inf"),
+                   "sdk_p90_us": p90_us(s["sdk"]), "cli_p90_us": p90_us(s["cli"]), "n": len(s["sdk"])}
+    return out
+
+
+def source_rev() -> str:
+    r = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return r.stdout.strip() or "unknown"
+
+
+def verdict(ratio: float) -> str:
+    return "PASS" if ratio >= TARGET else "MISS"
+
+
+def table(res: Dict[str, Dict[str, Any]]) -> str:
+    """The two tables: whole calls, then overheads."""
+    calls = "\n".join(
+        "| `%s` | %.1f µs | %.1f µs (p90 %.1f) | %.0f µs (p90 %.0f) | %.0fx |"
+        % (op, r["c_us"], r["sdk_us"], r["sdk_p90_us"], r["cli_us"], r["cli_p90_us"], r["ratio"])
+        for op, r in res.items())
+    overheads = "\n".join(
+        "| `%s` | %.1f µs | %.0f µs | **%.0fx** | >= %.0fx | **%s** |"
+        % (op, r["sdk_overhead_us"], r["cli_overhead_us"], r["overhead_ratio"], TARGET,
+           verdict(r["overhead_ratio"]))
+        for op, r in res.items())
+    return f"""| call | bare C call (libjvs's work) | SDK | subprocess + JSON | subprocess / SDK |
+|---|---|---|---|---|
+{calls}
+
+| per-call overhead | SDK (outside libjvs, measured in each call) | subprocess (above the bare C call) | subprocess / SDK | target | verdict |
+|---|---|---|---|---|---|
+{overheads}
+"""
+
+
+def section(res: Dict[str, Dict[str, Any]], args: argparse.Namespace, load: List[float]) -> str:
+    """The markdown section for docs/PERFORMANCE.md."""
+    n = next(iter(res.values()))["n"]
+    return f"""{SECTION}
+
+Measured by `bench/sdk_overhead.py`: the same call made in-process through the Python SDK (cffi,
+ABI mode) and through `subprocess.run(["jvs", ..., "--json"])` with the output parsed, as an SDK
+wrapping the CLI would do, in one run; plus the bare C call through cffi without the SDK (the
+library's own work). Small workspace: {args.files} files (~600 bytes each); `history` reads a
+repository of {args.history_depth} snapshots; each snapshot side snapshots its own repository. {n} calls
+per side and operation, in {args.rounds} alternating rounds; medians (and 90th percentiles).
+
+- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; libjvs {jvs.library_version()}, Python {platform.python_version()}, source {source_rev()}
+- Machine: {os.cpu_count()} CPUs, kernel {platform.release()}; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) at the end
+- Caveat: a shared, noisy machine (other builds and tests running); absolute times vary by 2x or
+  more between runs, the ratios less since the sides alternate
+- Reproduce: `python3 bench/sdk_overhead.py --cli build/jvs`
+
+{table(res)}
+The target applies to the per-call overhead, what the SDK adds to libjvs's own work against what
+a subprocess adds to it (process start, loading the binary and libjvs, JSON out and back in). A
+whole `snapshot()` costs what the library's work costs (scanning, copying, one `syncfs`) either
+way, so its whole-call ratio stays near 1x; a whole `history(limit=1)` is bounded by the
+library's own few microseconds of reading the descriptor.
+"""
+
+
+def write_section(text: str) -> None:
+    """Replace this benchmark's section of docs/PERFORMANCE.md (up to the next `## `), or append
+    it; every other section stays exactly as it is."""
+    doc = PERF_DOC.read_text() if PERF_DOC.exists() else "# Performance\n"
+    start = doc.find("\n" + SECTION + "\n")
+    if start < 0:
+        doc = doc.rstrip("\n") + "\n\n" + text
+    else:
+        nxt = doc.find("\n## ", start + 1)
+        doc = doc[:start + 1] + text + (doc[nxt:] if nxt >= 0 else "")
+    PERF_DOC.write_text(doc.rstrip("\n") + "\n")
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--cli", default=os.environ.get("JVS_BIN") or str(ROOT / "build" / "jvs"),
+                    help="the jvs executable (default: $JVS_BIN, else build/jvs)")
+    ap.add_argument("--iterations", type=int, default=200, help="calls per side and operation")
+    ap.add_argument("--rounds", type=int, default=5, help="alternations between the sides")
+    ap.add_argument("--files", type=int, default=10, help="files in each workspace")
     ap.add_argument("--history-depth", type=int, default=10,
                     help="snapshots in the repository read by the history benchmark")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = ap.parse_args()
+    ap.add_argument("--no-write", action="store_true", help="do not update docs/PERFORMANCE.md")
+    return ap.parse_args()
 
-    cli = shutil.which(args.cli) or args.cli
+
+def main() -> int:
+    args = parse_args()
+    cli = os.path.abspath(shutil.which(args.cli) or args.cli)  # the CLI runs in the workspaces
     if not os.access(cli, os.X_OK):
         print("CLI not found at %s (use --cli)" % cli, file=sys.stderr)
         return 2
-
-    tmp = Path(tempfile.mkdtemp(prefix="jvs-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="jvs-bench-sdk-"))
     try:
-        def make_repo(name: str, snapshots: int) -> "jvs.Workspace":
-            w = jvs.Workspace.init(tmp / name)
-            populate(w.path, args.files)
-            for i in range(snapshots):
-                w.snapshot("seed %d" % i)
-            return w
-
-        # history: one read-only repository with a fixed lineage, read by all three sides.
-        hist_ws = make_repo("history", args.history_depth)
-        # snapshot: one repository per side, so that each side's lineage grows alike.
-        snap_ws = make_repo("snap-sdk", 1)
-        c_ws = make_repo("snap-c", 1)
-        cli_snap_ws = make_repo("snap-cli", 1)
-        hist_cwd, snap_cwd = str(hist_ws.path), str(cli_snap_ws.path)
-        cli_snap_ws.close()
-
-        env = dict(os.environ)
-        lib_dir = os.path.dirname(os.path.realpath(jvs.library_path()))
-        env["LD_LIBRARY_PATH"] = lib_dir + os.pathsep + env.get("LD_LIBRARY_PATH", "")
-
-        def run_cli(cwd: str, *argv: str) -> dict:
-            r = subprocess.run([cli, *argv, "--json"], cwd=cwd, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            if r.returncode != 0:
-                raise RuntimeError("%s failed (%d): %s" % (" ".join(argv), r.returncode,
-                                                          r.stderr.decode(errors="replace")))
-            parsed: dict = json.loads(r.stdout)
-            return parsed
-
-        # sanity: both sides answer the same question
-        cli_doc = run_cli(hist_cwd, "history", "--limit", "1")
-        sdk_top = hist_ws.history(limit=1)[0]
-        assert json.dumps(cli_doc).count(sdk_top.id) >= 1, "CLI and SDK disagree on history"
-
-        # The bare C call through cffi, without the SDK (what the library itself costs).
-        from jvs._ffi import ffi, lib
-
-        hist_handle, c_handle = hist_ws._handle, c_ws._handle
-        hist_opts, snap_opts = b'{"limit":1}', b'{"note":"bench"}'
-
-        def c_history() -> None:
-            out = ffi.new("char **")
-            lib.jvs_history(hist_handle, hist_opts, out)
-            ffi.string(out[0])
-            lib.jvs_free(out[0])
-
-        def c_snapshot() -> None:
-            out = ffi.new("char **")
-            lib.jvs_snapshot(c_handle, snap_opts, ffi.NULL, ffi.NULL, out)
-            ffi.string(out[0])
-            lib.jvs_free(out[0])
-
-        per_round = max(1, args.iterations // args.rounds)
-        results: Dict[str, Dict[str, List[float]]] = {
-            "history(limit=1)": {"sdk": [], "cli": [], "c": []},
-            "snapshot()": {"sdk": [], "cli": [], "c": []},
-        }
-        timed(lambda: hist_ws.history(limit=1), 50)  # warm-up
-        timed(c_history, 50)
-        timed(lambda: run_cli(hist_cwd, "history", "--limit", "1"), 3)
-        for _ in range(args.rounds):
-            h = results["history(limit=1)"]
-            h["sdk"] += timed(lambda: hist_ws.history(limit=1), per_round)
-            h["c"] += timed(c_history, per_round)
-            h["cli"] += timed(lambda: run_cli(hist_cwd, "history", "--limit", "1"), per_round)
-            sn = results["snapshot()"]
-            sn["sdk"] += timed(lambda: snap_ws.snapshot("bench"), per_round)
-            sn["c"] += timed(c_snapshot, per_round)
-            sn["cli"] += timed(lambda: run_cli(snap_cwd, "snapshot", "bench"), per_round)
-        for w in (hist_ws, snap_ws, c_ws):
-            w.close()
-
-        report: Dict[str, object] = {
-            "library": jvs.library_version(),
-            "python": sys.version.split()[0],
-            "files": args.files,
-            "history_depth": args.history_depth,
-            "iterations": per_round * args.rounds,
-            "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        }
-        res: Dict[str, Dict[str, object]] = {}
-        for name, sides in results.items():
-            s, c, raw = stats(sides["sdk"]), stats(sides["cli"]), stats(sides["c"])
-            sdk_over = s["median_us"] - raw["median_us"]
-            cli_over = c["median_us"] - raw["median_us"]
-            res[name] = {"sdk": s, "cli": c, "c_call": raw,
-                         "ratio_median": c["median_us"] / s["median_us"],
-                         "ratio_mean": c["mean_us"] / s["mean_us"],
-                         "sdk_overhead_us": sdk_over, "cli_overhead_us": cli_over,
-                         "overhead_ratio": (cli_over / sdk_over) if sdk_over > 0 else None}
-        report["results"] = res
-        if args.json:
-            print(json.dumps(report, indent=2))
-        else:
-            print("libjvs %s, Python %s, %d files, history depth %d, %d calls per side and operation"
-                  " (load average %.1f)" % (report["library"], report["python"], args.files,
-                                           args.history_depth, report["iterations"],
-                                           report["load_average"] or 0.0))
-            print()
-            print("| call | bare C call | SDK | subprocess | subprocess / SDK | SDK overhead | subprocess overhead | overhead ratio |")
-            print("|---|---|---|---|---|---|---|---|")
-            for name, r in res.items():
-                ov = r["overhead_ratio"]
-                print("| %s | %.1f µs | %.1f µs | %.0f µs | %.0fx | %s | %.0f µs | %s |" % (
-                    name, r["c_call"]["median_us"], r["sdk"]["median_us"], r["cli"]["median_us"],
-                    r["ratio_median"],
-                    ("%.1f µs" % r["sdk_overhead_us"]) if ov is not None else "within noise",
-                    r["cli_overhead_us"], ("%.0fx" % ov) if ov is not None else "n/a"))
-            print()
-            print("Medians. 'bare C call' = jvs_<op> called through cffi without the SDK (the")
-            print("library's own work); overhead = median minus the bare C call.")
-            print()
-            for name, r in res.items():
-                verdict = "meets" if r["ratio_median"] >= 200 else "MISSES"
-                print("%s: SDK call is %.0fx faster than the subprocess call (%s the 200x target)"
-                      % (name, r["ratio_median"], verdict))
-        return 0
+        res = summarise(measure(tmp, args, cli))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    text = section(res, args, list(os.getloadavg()))
+    print(json.dumps(res, indent=2) if args.json else text)
+    if not args.no_write:
+        write_section(text)
+        print("updated %s" % PERF_DOC, file=sys.stderr)
+    return 0 if all(r["overhead_ratio"] >= TARGET for r in res.values()) else 1
 
 
 if __name__ == "__main__":
