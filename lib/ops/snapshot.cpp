@@ -146,7 +146,10 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
         sizes[i] = out.bytes;
         how[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 'c';
         dropped_xattrs[i] = std::move(out.dropped_xattrs);
-        if (unchanged && !cached) cache.put(e.rel, e.st, hashes[i]);  // only what provably did not change
+        // Cached only if it provably did not change while read, and its ctime predates the scan: a
+        // later write then moves the ctime, even one within the same clock tick as this hash.
+        if (unchanged && !cached && ctime_ns(e.st) < scan_started_ns && mtime_ns(e.st) < scan_started_ns)
+            cache.put(e.rel, e.st, hashes[i]);
         return sizes[i];
     });
     // Directory modes and mtimes last, deepest first.
@@ -196,13 +199,41 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
     return b;
 }
 
+// The clock file timestamps are taken from (a write stamps at least this), read before the scan:
+// a file whose ctime is older cannot change afterwards without its ctime moving.
+int64_t coarse_clock_ns() {
+    struct timespec ts {};
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// The hash of a settled worktree file (its stat `w` predates the clone), read from the worktree (its
+// page cache is usually warm; the clone's is cold). Valid for the clone only if the file still has
+// stat `w` once read; otherwise the clone itself is hashed.
+std::string hash_unchanged_source(const std::string &src, const struct stat &w, const std::string &clone) {
+    UniqueFd fd(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (fd) {
+        std::string h = sha256_fd(fd.get(), src);
+        struct stat after {};
+        if (::fstat(fd.get(), &after) == 0 && StatKey::of(after) == StatKey::of(w)) return h;
+    }
+    return sha256_file(clone);
+}
+
 // JuiceFS: one metadata-only `juicefs clone` of the worktree (or of each partial path) into the
 // staging directory, then hashes only what the stat cache cannot vouch for. Returns false (leaving
 // `tmp` as an empty directory) when the clone fails, so the caller copies instead and says why.
-bool materialise_juicefs(const std::vector<std::string> &paths, const std::vector<ScanEntry> &before,
-                         const std::string &payload, const std::string &tmp, StatCache &cache, OpContext &ctx, Built &b,
-                         std::string *why) {
+//
+// No scan precedes the clone. One scan of the worktree follows it: an entry whose ctime (and mtime)
+// predates the clone's start has not changed since (any write, rename, chmod or entry added to or
+// removed from a directory moves the ctime of what it touches to at least the clock at that
+// moment), so when the whole tree is settled that scan describes the clone exactly and the clone
+// needs no scan of its own. Otherwise the clone is scanned too and only the settled files that
+// agree with their clone are trusted.
+bool materialise_juicefs(const std::vector<std::string> &paths, const std::string &payload, const std::string &tmp,
+                         StatCache &cache, OpContext &ctx, Built &b, std::string *why) {
     ctx.phase("clone", 0);
+    const int64_t clone_started_ns = coarse_clock_ns();
     bool ok = true;
     if (paths.empty()) {
         ::rmdir(tmp.c_str());  // juicefs clone creates the destination itself
@@ -226,7 +257,17 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::vecto
     }
     if (!ok) return false;
     ::unlink(path_join(tmp, ".READY").c_str());  // a marker the Go tool leaked into the worktree
-    std::vector<ScanEntry> entries = scan_tree(tmp, paths, &ctx);
+    auto settled = [&](const struct stat &st) { return ctime_ns(st) < clone_started_ns && mtime_ns(st) < clone_started_ns; };
+    std::vector<ScanEntry> worktree = scan_tree(payload, paths, &ctx);  // E_SPECIAL_FILE: tmp is removed
+    // Partial snapshots: ancestors were made here, after the clone started; only the paths count.
+    bool all_settled = paths.empty() && std::all_of(worktree.begin(), worktree.end(),
+                                                    [&](const ScanEntry &e) { return settled(e.st); });
+    std::vector<ScanEntry> clone_scan;
+    if (!all_settled) clone_scan = scan_tree(tmp, paths, &ctx);
+    const std::vector<ScanEntry> &entries = all_settled ? worktree : clone_scan;
+    std::unordered_map<std::string, const struct stat *> wt;
+    if (!all_settled)
+        for (const auto &e : worktree) wt.emplace(e.rel, &e.st);
     std::vector<std::string> hashes(entries.size());
     std::vector<size_t> files;
     uint64_t dirs = 0, links = 0, total = 0;
@@ -235,26 +276,24 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::vecto
         dirs += entries[i].type == 'd';
         links += entries[i].type == 'l';
     }
-    std::unordered_map<std::string, const struct stat *> before_st;
-    for (const auto &e : before) before_st.emplace(e.rel, &e.st);
     std::atomic<uint64_t> hashed{0}, bytes_hashed{0};
     ctx.phase("hash", files.size(), total);
     parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
         const ScanEntry &c = entries[files[k]];
-        // The clone holds the worktree file's content of the moment it was taken. If the worktree
-        // file has the same stat before and after the clone (so it did not change across it) and
-        // the clone agrees on size, mtime and mode, the clone holds exactly the content of that
-        // stat: the cached hash applies, and a hash computed now may be cached for it.
-        auto w = lstat_path(path_join(payload, c.rel));
-        auto pre = before_st.find(c.rel);
-        bool steady = w && pre != before_st.end() && StatKey::of(*w) == StatKey::of(*pre->second) &&
-                      w->st_size == c.st.st_size && mtime_ns(*w) == mtime_ns(c.st) &&
+        const struct stat *w = &c.st;
+        if (!all_settled) {
+            auto it = wt.find(c.rel);
+            w = it == wt.end() ? nullptr : it->second;
+        }
+        // Settled and agreeing with its clone: the clone holds the content of this worktree stat.
+        bool steady = w && settled(*w) && w->st_size == c.st.st_size && mtime_ns(*w) == mtime_ns(c.st) &&
                       (w->st_mode & 07777) == (c.st.st_mode & 07777);
         if (auto cached = steady ? cache.lookup(c.rel, *w) : std::nullopt) {
             hashes[files[k]] = *cached;
             return 0;
         }
-        hashes[files[k]] = sha256_file(path_join(tmp, c.rel));
+        hashes[files[k]] = steady ? hash_unchanged_source(path_join(payload, c.rel), *w, path_join(tmp, c.rel))
+                                  : sha256_file(path_join(tmp, c.rel));
         if (steady) cache.put(c.rel, *w, hashes[files[k]]);
         hashed++;
         bytes_hashed += static_cast<uint64_t>(c.st.st_size);
@@ -272,14 +311,6 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::vecto
                {"files_hashed", hashed.load()}, {"files_linked", 0}, {"files_copied", 0},
                {"files_cloned", files.size()},  {"bytes_copied", 0}, {"bytes_hashed", bytes_hashed.load()}};
     return true;
-}
-
-// The clock file timestamps are taken from (a write stamps at least this), read before the scan:
-// a file whose ctime is older cannot change afterwards without its ctime moving.
-int64_t coarse_clock_ns() {
-    struct timespec ts {};
-    ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 void sync_filesystem(const std::string &dir) {
@@ -311,9 +342,14 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
              "run jvs doctor", {{"path", payload}});
     for (const auto &p : in.paths) check_path_inside(payload, p);
 
+    EngineChoice engine = choose_engine(repo, true);
+    // A whole-tree JuiceFS snapshot scans once, after its clone (see materialise_juicefs); every
+    // other snapshot scans first, so a special file fails it before anything is written.
+    const bool scan_after_clone = engine.kind == EngineKind::Juicefs && in.paths.empty();
     ctx.phase("scan", 0);
-    const int64_t scan_started_ns = coarse_clock_ns();
-    std::vector<ScanEntry> entries = scan_tree(payload, in.paths, &ctx);
+    int64_t scan_started_ns = coarse_clock_ns();
+    std::vector<ScanEntry> entries;
+    if (!scan_after_clone) entries = scan_tree(payload, in.paths, &ctx);
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
     std::string parent_id = !cfg.head_snapshot_id.empty() ? cfg.head_snapshot_id : cfg.base_snapshot_id;
     std::optional<Manifest> parent;
@@ -331,7 +367,6 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     d.partial_paths = in.paths;
     std::string tmp = repo.snapshot_dir(d.snapshot_id) + ".tmp";
     std::string final_dir = repo.snapshot_dir(d.snapshot_id);
-    EngineChoice engine = choose_engine(repo, true);
     atomic_write(repo.intent_path(d.snapshot_id),
                  intent_bytes(d.snapshot_id, cfg.name, now_utc(), engine_name(engine.kind)), 0644);
     fault_point("snapshot.after_intent");
@@ -340,8 +375,12 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         mkdir_exact(tmp, 0755);
         std::string why;
         bool cloned = engine.kind == EngineKind::Juicefs &&
-                      materialise_juicefs(in.paths, entries, payload, tmp, cache, ctx, built, &why);
+                      materialise_juicefs(in.paths, payload, tmp, cache, ctx, built, &why);
         if (!cloned) {
+            if (scan_after_clone) {
+                scan_started_ns = coarse_clock_ns();
+                entries = scan_tree(payload, in.paths, &ctx);
+            }
             built = materialise(entries, payload, tmp, parent ? repo.snapshot_dir(parent_id) : std::string(),
                                 parent ? &*parent : nullptr, cache, copy_method(engine), scan_started_ns, ctx);
             if (engine.kind == EngineKind::Juicefs)

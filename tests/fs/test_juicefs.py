@@ -120,6 +120,24 @@ def test_snapshot_after_change_restore_fork_create(jfs_repo, juicefs_mount, ref)
     assert len(v["results"]) == 3
 
 
+def test_snapshot_while_the_tree_is_not_settled(jfs_repo, ref):
+    """An entry stamped after the clone began (here: an mtime in the future) makes the snapshot scan
+    the clone too; only that file is hashed again, the tree is exactly the worktree's, all verifies."""
+    repo, root, main, files = jfs_repo
+    repo.call("snapshot", note="first")
+    future = os.path.join(main, files[3])
+    os.utime(future, (os.stat(future).st_atime, os.stat(future).st_mtime + 3600))
+    doc = repo.call("snapshot", note="unsettled")
+    assert_engine(doc, JFS, "snapshot with an unsettled file")
+    assert 1 <= doc["stats"]["files_hashed"] <= 2, doc["stats"]
+    snap = snapshot_dir(root, doc["snapshot"]["snapshot_id"])
+    assert tree(snap) == tree(main)
+    for rel in files[:10]:  # the clone keeps file modes and mtimes, which the manifest records
+        a, b = os.lstat(os.path.join(main, rel)), os.lstat(os.path.join(snap, rel))
+        assert (a.st_mode, a.st_mtime_ns, a.st_size) == (b.st_mode, b.st_mtime_ns, b.st_size), rel
+    assert_verified(repo)
+
+
 def test_read_only_commands_write_nothing_on_juicefs(lib, juicefs_mount):
     repo, root, main = new_repo(lib, juicefs_mount.path)
     scope = os.path.dirname(root)
