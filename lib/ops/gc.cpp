@@ -10,11 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
-#include <cctype>
-#include <cmath>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -24,9 +20,11 @@
 #include "format/ids.hpp"
 #include "ops/integrity.hpp"
 #include "ops/ops.hpp"
+#include "repo/config.hpp"
 #include "repo/lock.hpp"
 #include "repo/refs.hpp"
 #include "repo/snapshots.hpp"
+#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/fault.hpp"
 #include "util/fs.hpp"
@@ -65,37 +63,6 @@ Timestamp add_ns(Timestamp t, int64_t ns) {
     r.nsec = static_cast<int32_t>(total % kNs);
     if (r.nsec < 0) r.nsec += kNs, r.sec -= 1;
     return r;
-}
-
-// Go's time.ParseDuration units plus d (24h) and w (7d): "30m", "24h", "7d", "2w", "1h30m", "0".
-// nullopt when malformed or negative.
-std::optional<int64_t> parse_duration(std::string_view s) {
-    if (s.empty()) return std::nullopt;
-    if (s == "0") return 0;
-    static const std::vector<std::pair<std::string_view, double>> units = {
-        {"ns", 1.0}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
-        {"d", 86400e9}, {"w", 7 * 86400e9}};
-    double total = 0;
-    size_t i = 0;
-    while (i < s.size()) {
-        size_t j = i;
-        while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) j++;
-        if (j == i) return std::nullopt;
-        std::string num(s.substr(i, j - i));
-        if (std::count(num.begin(), num.end(), '.') > 1 || num == ".") return std::nullopt;
-        double v = std::strtod(num.c_str(), nullptr);
-        size_t k = j;
-        while (k < s.size() && !std::isdigit(static_cast<unsigned char>(s[k])) && s[k] != '.') k++;
-        std::string_view unit = s.substr(j, k - j);
-        double mult = 0;
-        for (const auto &[u, m] : units)
-            if (u == unit) mult = m;
-        if (mult == 0) return std::nullopt;
-        total += v * mult;
-        i = k;
-    }
-    if (!std::isfinite(total) || total > 9.2e18) return std::nullopt;
-    return static_cast<int64_t>(total);
 }
 
 std::vector<std::string> dir_names(const std::string &dir) {
@@ -181,28 +148,14 @@ struct Retention {
     }
 };
 
+// Options over .jvs/config.yaml `retention` (validated when loaded: E_CONFIG_CORRUPT names the key)
+// over the defaults (keep nothing extra).
 Retention retention_for(const Repo &repo, const GcPlanOptions &o) {
     Retention r;
-    std::string path = path_join(repo.jvs_dir(), "config.yaml");
-    if (auto raw = read_file_if_exists(path)) {
-        try {
-            YAML::Node root = YAML::Load(*raw);
-            if (root && root.IsMap() && root["retention"] && root["retention"].IsMap()) {
-                YAML::Node ret = root["retention"];
-                if (ret["keep"]) r.keep_last = ret["keep"].as<int64_t>();
-                if (ret["within"]) r.keep_within = ret["within"].as<std::string>();
-            }
-        } catch (const YAML::Exception &e) {
-            fail("E_CONFIG_CORRUPT", "unreadable .jvs/config.yaml: " + std::string(e.what()),
-                 "fix or remove .jvs/config.yaml", {{"path", path}});
-        }
-        if (r.keep_last < 0)
-            fail("E_CONFIG_CORRUPT", "retention.keep in .jvs/config.yaml is negative", "fix .jvs/config.yaml",
-                 {{"path", path}});
-        if (!r.keep_within.empty() && !parse_duration(r.keep_within))
-            fail("E_CONFIG_CORRUPT", "retention.within in .jvs/config.yaml is not a duration: " + r.keep_within,
-                 "use a duration such as \"24h\" or \"7d\"", {{"path", path}});
-    }
+    const RetentionConfig rc = load_repo_config(repo).retention;
+    if (rc.keep) r.keep_last = *rc.keep;
+    r.keep_within = rc.within;
+    if (rc.keep_tags) r.keep_tags = *rc.keep_tags;
     if (o.keep_last) r.keep_last = *o.keep_last;
     if (!o.keep_within.empty()) {
         if (!parse_duration(o.keep_within))

@@ -295,6 +295,7 @@ def test_bytes_reclaimable_counts_shared_hard_links_once(repo):
     w = root / "worktrees" / "w"
     (w / "shared.bin").write_bytes(os.urandom(256 * 1024))
     (w / "u.bin").write_bytes(os.urandom(128 * 1024))
+    time.sleep(0.05)  # older than the stat cache s1 writes (a same-tick file is racily clean, not linked)
     s1 = snap(r, worktree="w")
     time.sleep(0.02)
     (w / "u.bin").write_bytes(os.urandom(64 * 1024))
