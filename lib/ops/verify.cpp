@@ -50,9 +50,11 @@ Doc verify_one(const Repo &repo, const std::string &id, bool payload, OpContext 
     try {
         Manifest actual = build_manifest_from_dir(dir, &ctx);
         bool ok = manifest_root_hash(actual) == d.payload_root_hash;
-        // The stored manifest (ours only) must describe the same tree: names what was added or lost.
         std::string diff;
-        if (auto stored = read_manifest(repo.manifest_path(id))) {
+        // A trusted stored manifest (ours only; one that disagrees with the descriptor is doctor's
+        // manifest_mismatch, not damage to the snapshot) must describe the same tree, mode bits
+        // the payload hash leaves out included; it also names what was added or lost.
+        if (auto stored = read_trusted_manifest(repo, id)) {
             auto have = index_manifest(actual), want = index_manifest(*stored);
             std::vector<std::string> extra, missing, changed;
             for (const auto &[rel, m] : have) {

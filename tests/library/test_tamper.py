@@ -177,3 +177,37 @@ def test_upstream_fixture_tampering(lib, upstream):
         assert r.call("verify", all=True)["audit"]["code"] == "E_AUDIT_CHAIN_BROKEN"
     finally:
         r.close()
+
+
+def test_mode_bits_outside_the_go_payload_hash_are_caught_through_the_manifest(repo):
+    r, root, ids = repo
+    p = root / ".jvs" / "snapshots" / ids[1] / "top.txt"
+    mode = os.lstat(p).st_mode & 0o7777
+    os.chmod(p, mode | 0o4000)  # setuid: the Go payload hash keeps only 0777
+    res = r.call("verify", ref=ids[1])["results"][0]
+    assert res["code"] == "E_PAYLOAD_HASH_MISMATCH" and "top.txt" in res["error"]
+    os.chmod(p, mode)
+    assert r.call("verify", ref=ids[1])["ok"]
+
+
+def test_a_damaged_manifest_is_a_cache_problem_not_a_damaged_snapshot(repo):
+    """A manifest is derived data: verify judges the snapshot by its files; doctor rebuilds the
+    manifest; restore and diff never trust a manifest that disagrees with the descriptor."""
+    r, root, ids = repo
+    m = root / ".jvs" / "manifests" / ids[0]
+    orig = m.read_bytes()
+    pos = orig.index(b"sub/f2.txt") - 10  # inside the content hash just before the path
+    flip(m, pos)
+    assert r.call("verify", all=True)["ok"]
+    doc = r.call("doctor")
+    bad = [f for f in doc["findings"] if f["code"] == "manifest_mismatch"]
+    assert len(bad) == 1 and bad[0]["repair"] == "rebuild_manifest" and ids[0] in bad[0]["message"]
+    # restore still reproduces the snapshot exactly, from its files
+    main = root / "main"
+    r.call("restore", ref=ids[0])
+    assert (main / "top.txt").read_text() == "top\n" and (main / "sub" / "f2.txt").read_text() == "file 2\n" * 30
+    assert r.call("diff", to=ids[0], **{"from": ids[0]})["totals"] == {"added": 0, "removed": 0, "modified": 0}
+    rep = r.call("doctor", repair=True)
+    assert [x["done"] for x in rep["repairs"] if x["id"] == "rebuild_manifest"] == [True]
+    assert m.read_bytes() == orig
+    assert not [f for f in r.call("doctor", strict=True)["findings"] if f["severity"] != "info"]
