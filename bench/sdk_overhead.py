@@ -271,7 +271,10 @@ The target applies to the per-call overhead, what the SDK adds to libjvs's own w
 a subprocess adds to it (process start, loading the binary and libjvs, JSON out and back in). A
 whole `snapshot()` costs what the library's work costs (scanning, copying, one `syncfs`) either
 way, so its whole-call ratio stays near 1x; a whole `history(limit=1)` is bounded by the
-library's own few microseconds of reading the descriptor.
+library's own few microseconds of reading the descriptor. The SDK's overhead after a `snapshot()`
+is its few steps of Python (copy and parse the ~600-byte result, build the `Snapshot`, restore the
+signal state) run right after the thread slept in `syncfs`: on a loaded machine those start with
+cold caches and cost several times what the same steps cost after `history`.
 """
 
 
