@@ -28,18 +28,6 @@ namespace {
 
 constexpr int64_t kForeignTempGraceSec = 3600;  // a younger .jvs-tmp-* file we cannot attribute may be in flight
 
-std::vector<std::string> list_dir(const std::string &dir) {
-    std::vector<std::string> out;
-    DIR *d = ::opendir(dir.c_str());
-    if (!d) return out;
-    while (dirent *e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(out.begin(), out.end());
-    return out;
-}
 
 bool ends_with(const std::string &s, const std::string &suf) {
     return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
@@ -121,7 +109,7 @@ struct Doctor {
     void check_gc() {
         std::string dir = gc_tombstones_dir(repo);
         std::map<std::string, int> marked_by_plan;
-        for (const auto &n : list_dir(dir)) {
+        for (const auto &n : dir_entries(dir)) {
             if (!ends_with(n, ".json") || starts_with(n, ".")) continue;
             auto raw = read_file_if_exists(path_join(dir, n));
             auto j = raw ? nlohmann::json::parse(*raw, nullptr, false) : nlohmann::json();
@@ -151,7 +139,7 @@ struct Doctor {
 
     void check_worktrees() {
         std::string meta = path_join(repo.jvs_dir(), "worktrees");
-        for (const auto &name : list_dir(meta)) {
+        for (const auto &name : dir_entries(meta)) {
             std::string dir = path_join(meta, name);
             if (starts_with(name, ".jvs-tmp-") || !is_directory(dir)) continue;
             std::string cfg_path = path_join(dir, "config.json");
@@ -191,7 +179,7 @@ struct Doctor {
 
     std::set<std::string> descriptor_ids() const {
         std::set<std::string> ids;
-        for (const auto &n : list_dir(repo.descriptors_dir()))
+        for (const auto &n : dir_entries(repo.descriptors_dir()))
             if (ends_with(n, ".json") && !starts_with(n, ".")) ids.insert(n.substr(0, n.size() - 5));
         return ids;
     }
@@ -260,7 +248,7 @@ struct Doctor {
     std::set<std::string> intent_ids;
 
     void check_intents() {
-        for (const auto &n : list_dir(repo.intents_dir())) {
+        for (const auto &n : dir_entries(repo.intents_dir())) {
             if (!ends_with(n, ".json") || starts_with(n, ".")) continue;
             std::string id = n.substr(0, n.size() - 5);
             std::string path = path_join(repo.intents_dir(), n);
@@ -321,7 +309,7 @@ struct Doctor {
 
     void check_snapshot_leftovers() {
         std::set<std::string> descs = descriptor_ids();
-        for (const auto &n : list_dir(repo.snapshots_dir())) {
+        for (const auto &n : dir_entries(repo.snapshots_dir())) {
             std::string path = path_join(repo.snapshots_dir(), n);
             if (starts_with(n, ".jvs-tmp-")) continue;  // swept with the other temp files
             if (ends_with(n, ".tmp")) {
@@ -345,7 +333,7 @@ struct Doctor {
                     return "";
                 });
         }
-        for (const auto &n : list_dir(repo.manifests_dir())) {
+        for (const auto &n : dir_entries(repo.manifests_dir())) {
             if (starts_with(n, ".")) continue;
             std::string path = repo.manifest_path(n);
             if (descs.count(n) || intent_ids.count(n) || is_directory(repo.snapshot_dir(n))) continue;
@@ -364,7 +352,7 @@ struct Doctor {
     // stat caches of worktrees that do not exist.
     void check_worktree_leftovers() {
         std::string wroot = path_join(repo.root(), "worktrees");
-        for (const auto &n : list_dir(wroot)) {
+        for (const auto &n : dir_entries(wroot)) {
             std::string path = path_join(wroot, n);
             auto st = lstat_path(path);
             if (!st || !S_ISDIR(st->st_mode)) continue;
@@ -391,7 +379,7 @@ struct Doctor {
                     return "";
                 });
         }
-        for (const auto &n : list_dir(repo.cache_dir())) {
+        for (const auto &n : dir_entries(repo.cache_dir())) {
             if (!ends_with(n, ".stat") || starts_with(n, ".")) continue;
             std::string wt = n.substr(0, n.size() - 5);
             if (repo.worktree_exists(wt) || is_directory(repo.payload_path(wt))) continue;  // payload: reported above
@@ -411,7 +399,7 @@ struct Doctor {
     // Only names our own restore code creates are touched.
     void scan_restore_temps(const std::string &wt, const std::string &dir, std::vector<std::string> &out, int depth) {
         if (depth > 256) return;
-        for (const auto &n : list_dir(dir)) {
+        for (const auto &n : dir_entries(dir)) {
             std::string p = path_join(dir, n);
             auto st = lstat_path(p);
             if (!st) continue;
@@ -445,7 +433,7 @@ struct Doctor {
     // `.jvs-tmp-*` temp files of atomic writes anywhere under .jvs/ (never snapshot payloads or locks).
     void check_temp_files(const std::string &dir, int depth) {
         if (depth > 3) return;
-        for (const auto &n : list_dir(dir)) {
+        for (const auto &n : dir_entries(dir)) {
             std::string p = path_join(dir, n);
             auto st = lstat_path(p);
             if (!st) continue;
@@ -456,7 +444,7 @@ struct Doctor {
             if (!S_ISDIR(st->st_mode)) continue;
             if (depth == 0 && (n == "snapshots" || n == "locks")) {
                 if (n == "snapshots")  // only its own level: snapshot contents are user data
-                    for (const auto &m : list_dir(p))
+                    for (const auto &m : dir_entries(p))
                         if (starts_with(m, ".jvs-tmp-") && m.size() > 9) check_temp_file_at(path_join(p, m));
                 continue;
             }

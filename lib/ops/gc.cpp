@@ -65,18 +65,6 @@ Timestamp add_ns(Timestamp t, int64_t ns) {
     return r;
 }
 
-std::vector<std::string> dir_names(const std::string &dir) {
-    std::vector<std::string> out;
-    DIR *d = ::opendir(dir.c_str());
-    if (!d) return out;
-    while (dirent *e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(out.begin(), out.end());
-    return out;
-}
 
 bool ends_with(const std::string &s, std::string_view suf) {
     return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
@@ -97,7 +85,7 @@ struct Pin {
 std::vector<Pin> read_pins(const Repo &repo, const Timestamp &now) {
     std::vector<Pin> out;
     std::string dir = pins_dir(repo);
-    for (const auto &n : dir_names(dir)) {
+    for (const auto &n : dir_entries(dir)) {
         if (!ends_with(n, ".json")) continue;
         auto raw = read_file_if_exists(path_join(dir, n));
         if (!raw) continue;
@@ -198,7 +186,7 @@ Protection compute_protection(const Repo &repo, const std::vector<Descriptor> &s
         p.add(l.snapshot_id, "in_flight");
         p.in_flight.insert(l.snapshot_id);
     }
-    for (const auto &n : dir_names(repo.intents_dir())) {
+    for (const auto &n : dir_entries(repo.intents_dir())) {
         if (!ends_with(n, ".json")) continue;
         std::string id = n.substr(0, n.size() - 5);
         p.add(id, "in_flight");
@@ -244,7 +232,7 @@ Protection compute_protection(const Repo &repo, const std::vector<Descriptor> &s
 // Snapshot directories with no descriptor, no intent, older than an hour: leftovers of a crash.
 std::vector<std::string> orphan_dirs(const Repo &repo, const Protection &p, const Timestamp &now) {
     std::vector<std::string> out;
-    for (const auto &n : dir_names(repo.snapshots_dir())) {
+    for (const auto &n : dir_entries(repo.snapshots_dir())) {
         if (!is_snapshot_id(n) || p.has(n) || p.in_flight.count(n)) continue;  // never *.tmp
         std::string dir = repo.snapshot_dir(n);
         auto st = lstat_path(dir);
@@ -265,7 +253,7 @@ struct InodeUse {
 using InodeMap = std::map<std::pair<uint64_t, uint64_t>, InodeUse>;
 
 void walk_inodes(const std::string &dir, InodeMap &m) {
-    for (const auto &n : dir_names(dir)) {
+    for (const auto &n : dir_entries(dir)) {
         std::string p = path_join(dir, n);
         auto st = lstat_path(p);
         if (!st) continue;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -124,6 +125,19 @@ void write_all(int fd, std::string_view data, const std::string &path) {
     }
 }
 }  // namespace
+
+std::vector<std::string> dir_entries(const std::string &dir) {
+    std::vector<std::string> out;
+    DIR *d = ::opendir(dir.c_str());
+    if (!d) return out;
+    while (dirent *e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") out.push_back(std::move(n));
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
+}
 
 std::optional<bool> temp_file_writer_alive(std::string_view name) {
     std::string want = std::string(kTempPrefix) + "h" + host_tag() + "-p";

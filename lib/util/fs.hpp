@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace jvs {
 
@@ -49,6 +50,8 @@ std::string base_name(std::string_view p);
 std::optional<struct stat> lstat_path(const std::string &path);  // nullopt if absent (ENOENT/ENOTDIR)
 bool is_directory(const std::string &path);
 bool exists_nofollow(const std::string &path);
+// The names in a directory (no "." and ".."), sorted bytewise; empty when it cannot be read.
+std::vector<std::string> dir_entries(const std::string &dir);
 
 std::string read_file(const std::string &path);                  // throws E_IO
 std::optional<std::string> read_file_if_exists(const std::string &path);
