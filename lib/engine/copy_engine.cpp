@@ -114,7 +114,7 @@ std::vector<std::string> copy_fd_xattrs(int in, int out) {
 }  // namespace
 
 CopyOutcome copy_file(const std::string &src, const std::string &dst, const struct stat *meta, std::string *hash_out,
-                      CopyMethod method, int64_t trust_before_ns) {
+                      CopyMethod method) {
     // O_NONBLOCK: a FIFO swapped in after the scan must not hang the open.
     UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!in) fail_errno(errno, "open", src);
@@ -128,6 +128,7 @@ CopyOutcome copy_file(const std::string &src, const std::string &dst, const stru
     UniqueFd out(::open(dst.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 0777));
     if (!out) fail_errno(errno, "create", dst);
     CopyOutcome r;
+    r.started_ns = stamp_clock_ns();  // before any byte is taken
     bool hash_source = false;
     if (method == CopyMethod::Reflink) {
         if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
@@ -135,7 +136,7 @@ CopyOutcome copy_file(const std::string &src, const std::string &dst, const stru
             r.bytes = static_cast<uint64_t>(st.st_size);
             // The clone shares the source's blocks but not its page cache: hash the source (warm
             // after an edit) when the check below can prove both hold the same bytes.
-            hash_source = hash_out && mtime_ns(st) < trust_before_ns && ctime_ns(st) < trust_before_ns;
+            hash_source = hash_out && mtime_ns(st) < r.started_ns && ctime_ns(st) < r.started_ns;
             if (hash_out) *hash_out = sha256_fd(hash_source ? in.get() : out.get(), hash_source ? src : dst);
         } else if (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == ENOTTY || errno == EPERM) {
             r.fell_back = true;
@@ -151,8 +152,8 @@ CopyOutcome copy_file(const std::string &src, const std::string &dst, const stru
     if (r.cloned) r.bytes = static_cast<uint64_t>(created.st_size);
     if (::fstat(in.get(), &r.src_after) != 0) fail_errno(errno, "fstat", src);
     // A source hashed after the clone holds the clone's bytes only if it did not change from the
-    // scan (`st`, taken after trust_before_ns) to now: any write in between would have moved its
-    // ctime past st's, which predates trust_before_ns. Otherwise the clone itself is hashed.
+    // clone to now: any write in between would have moved its ctime to at least started_ns, past
+    // st's. Otherwise the clone itself is hashed.
     if (hash_source && !(StatKey::of(r.src_after) == StatKey::of(st) && r.bytes == static_cast<uint64_t>(st.st_size)))
         *hash_out = sha256_fd(out.get(), dst);
     set_fd_metadata(out.get(), st, dst, &created);

@@ -34,17 +34,18 @@ struct CopyOutcome {
     struct stat src_after {};  // fstat of the source once its data was taken (did it change meanwhile?)
     struct stat dst_after {};  // fstat of dst with its final metadata (for the stat cache)
     std::vector<std::string> dropped_xattrs;  // extended attributes that could not be kept
+    int64_t started_ns = 0;  // stamp_clock_ns() before the source was read or cloned
 };
 
 // Creates `dst` (must not exist) with `src`'s content and extended attributes, then applies exact
 // mode, owner (as root) and atime/mtime from `meta` (the source's own stat when null). With
 // `hash_out`, the hash describes exactly what `dst` holds: a copy is read once, hashed and written
-// from the same buffer; a clone is hashed by reading the source when its stat (`meta`, from a scan
-// begun at trust_before_ns) is older than trust_before_ns and unchanged afterwards (so the bytes
-// are the clone's; the source's page cache is usually warm), else by reading the clone. Without
+// from the same buffer; a clone is hashed by reading the source when `meta` (the caller's scan of
+// it) is older than the start of the clone and still its stat afterwards (so the bytes are the
+// clone's, and the source's page cache is usually warm), else by reading the clone. Without
 // `hash_out`, Kernel uses copy_file_range and Bytes a plain read/write loop.
 CopyOutcome copy_file(const std::string &src, const std::string &dst, const struct stat *meta, std::string *hash_out,
-                      CopyMethod method = CopyMethod::Kernel, int64_t trust_before_ns = 0);
+                      CopyMethod method = CopyMethod::Kernel);
 
 // link(2) for deduplication against an immutable snapshot copy; false when the filesystem refuses
 // (EMLINK link-count limit, EXDEV, EPERM...), in which case the caller copies.

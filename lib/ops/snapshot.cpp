@@ -92,7 +92,7 @@ void report_fallbacks(Built &b, const std::vector<std::string> &paths, const cha
 // Materialises the scanned entries into `tmp`, linking files unchanged since the parent snapshot.
 Built materialise(const std::vector<ScanEntry> &entries, const std::string &payload, const std::string &tmp,
                   const std::string &parent_dir, const Manifest *parent, StatCache &cache, CopyMethod method,
-                  int64_t scan_started_ns, OpContext &ctx) {
+                  OpContext &ctx) {
     Built b;
     auto parent_idx = parent ? index_manifest(*parent) : std::unordered_map<std::string, const ManifestEntry *>{};
     std::vector<size_t> files;
@@ -137,7 +137,7 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
         // A hash the stat cache vouches for is not computed again: the file is cloned (or copied)
         // without reading it, and the hash is kept only if the source's stat did not change
         // while its data was taken; otherwise what dst holds is hashed.
-        CopyOutcome out = copy_file(src, dst, &e.st, cached ? nullptr : &hashes[i], method, scan_started_ns);
+        CopyOutcome out = copy_file(src, dst, &e.st, cached ? nullptr : &hashes[i], method);
         bool unchanged = StatKey::of(out.src_after) == StatKey::of(e.st) &&
                          out.bytes == static_cast<uint64_t>(e.st.st_size);
         if (cached && !unchanged) hashes[i] = sha256_file(dst);
@@ -146,10 +146,10 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
         sizes[i] = out.bytes;
         how[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 'c';
         dropped_xattrs[i] = std::move(out.dropped_xattrs);
-        // Cached only if it provably did not change while read, and its ctime predates the scan: a
-        // later write then moves the ctime, even one within the same clock tick as this hash.
-        if (unchanged && !cached && ctime_ns(e.st) < scan_started_ns && mtime_ns(e.st) < scan_started_ns)
-            cache.put(e.rel, e.st, hashes[i]);
+        // Cached only if it provably did not change while read. A write after the read moves the
+        // ctime even within the same clock tick on kernels with multigrain timestamps (6.13+: a
+        // change after a stat gets a fine-grained stamp); older kernels rely on the racy-clean rule.
+        if (unchanged && !cached) cache.put(e.rel, e.st, hashes[i]);
         return sizes[i];
     });
     // Directory modes and mtimes last, deepest first.
@@ -199,14 +199,6 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
     return b;
 }
 
-// The clock file timestamps are taken from (a write stamps at least this), read before the scan:
-// a file whose ctime is older cannot change afterwards without its ctime moving.
-int64_t coarse_clock_ns() {
-    struct timespec ts {};
-    ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 // The hash of a settled worktree file (its stat `w` predates the clone), read from the worktree (its
 // page cache is usually warm; the clone's is cold). Valid for the clone only if the file still has
 // stat `w` once read; otherwise the clone itself is hashed.
@@ -233,7 +225,7 @@ std::string hash_unchanged_source(const std::string &src, const struct stat &w, 
 bool materialise_juicefs(const std::vector<std::string> &paths, const std::string &payload, const std::string &tmp,
                          StatCache &cache, OpContext &ctx, Built &b, std::string *why) {
     ctx.phase("clone", 0);
-    const int64_t clone_started_ns = coarse_clock_ns();
+    const int64_t clone_started_ns = stamp_clock_ns();
     bool ok = true;
     if (paths.empty()) {
         ::rmdir(tmp.c_str());  // juicefs clone creates the destination itself
@@ -347,7 +339,6 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     // other snapshot scans first, so a special file fails it before anything is written.
     const bool scan_after_clone = engine.kind == EngineKind::Juicefs && in.paths.empty();
     ctx.phase("scan", 0);
-    int64_t scan_started_ns = coarse_clock_ns();
     std::vector<ScanEntry> entries;
     if (!scan_after_clone) entries = scan_tree(payload, in.paths, &ctx);
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
@@ -377,12 +368,9 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         bool cloned = engine.kind == EngineKind::Juicefs &&
                       materialise_juicefs(in.paths, payload, tmp, cache, ctx, built, &why);
         if (!cloned) {
-            if (scan_after_clone) {
-                scan_started_ns = coarse_clock_ns();
-                entries = scan_tree(payload, in.paths, &ctx);
-            }
+            if (scan_after_clone) entries = scan_tree(payload, in.paths, &ctx);
             built = materialise(entries, payload, tmp, parent ? repo.snapshot_dir(parent_id) : std::string(),
-                                parent ? &*parent : nullptr, cache, copy_method(engine), scan_started_ns, ctx);
+                                parent ? &*parent : nullptr, cache, copy_method(engine), ctx);
             if (engine.kind == EngineKind::Juicefs)
                 built.degradations.push_back(Degradation{"clone_fallback", ".", why}.to_json());
         }

@@ -1,5 +1,7 @@
 #include "repo/stat_cache.hpp"
 
+#include <time.h>
+
 #include "util/fs.hpp"
 #include "util/records.hpp"
 
@@ -11,6 +13,12 @@ constexpr const char *kHeader = "jvs-stat-cache 1";
 
 int64_t mtime_ns(const struct stat &st) { return st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec; }
 int64_t ctime_ns(const struct stat &st) { return st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec; }
+
+int64_t stamp_clock_ns() {
+    struct timespec ts {};
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 StatKey StatKey::of(const struct stat &st) {
     return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
@@ -45,6 +53,12 @@ std::optional<std::string> StatCache::lookup(const std::string &rel, const struc
     auto it = entries_.find(rel);
     if (it == entries_.end()) return std::nullopt;
     const Entry &e = it->second;
+    if (e.key.dev == 0 && e.key.ino == 0) {  // put_unseen: ctime_ns holds the bound
+        bool same = e.key.size == static_cast<uint64_t>(st.st_size) && e.key.mtime_ns == jvs::mtime_ns(st) &&
+                    e.key.mode == static_cast<uint32_t>(st.st_mode);
+        bool untouched = jvs::ctime_ns(st) < e.key.ctime_ns && jvs::mtime_ns(st) < e.key.ctime_ns;
+        return same && untouched && e.key.ctime_ns <= written_ns_ ? std::optional<std::string>(e.hash) : std::nullopt;
+    }
     if (!(e.key == StatKey::of(st))) return std::nullopt;
     // Racily clean: changed within the same timestamp tick as (or after) the cache was written.
     if (e.key.mtime_ns >= written_ns_ || e.key.ctime_ns >= written_ns_) return std::nullopt;
@@ -54,6 +68,12 @@ std::optional<std::string> StatCache::lookup(const std::string &rel, const struc
 void StatCache::put(const std::string &rel, const struct stat &st, const std::string &hash) {
     std::lock_guard<std::mutex> g(*mu_);
     entries_[rel] = Entry{StatKey::of(st), hash};
+}
+
+void StatCache::put_unseen(const std::string &rel, uint64_t size, int64_t mtime, uint32_t mode,
+                           const std::string &hash, int64_t unchanged_before_ns) {
+    std::lock_guard<std::mutex> g(*mu_);
+    entries_[rel] = Entry{StatKey{0, 0, size, mtime, unchanged_before_ns, mode}, hash};
 }
 
 void StatCache::erase_missing(const std::unordered_map<std::string, bool> &keep) {

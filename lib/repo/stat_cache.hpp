@@ -25,6 +25,9 @@ struct StatKey {
 
 int64_t mtime_ns(const struct stat &st);
 int64_t ctime_ns(const struct stat &st);
+// The clock that stamps file times (CLOCK_REALTIME_COARSE; a write stamps at least this): a file
+// whose ctime is older than a reading of it cannot change afterwards without its ctime moving.
+int64_t stamp_clock_ns();
 
 class StatCache {
    public:
@@ -32,6 +35,12 @@ class StatCache {
     static StatCache load(const std::string &path);
     std::optional<std::string> lookup(const std::string &rel, const struct stat &st) const;
     void put(const std::string &rel, const struct stat &st, const std::string &hash);  // thread-safe
+    // A file jvs just created by a metadata clone, known by content but not yet by inode: trusted
+    // for a stat with this size, mtime and mode whose ctime and mtime are older than
+    // `unchanged_before_ns` (taken after the clone finished, before anyone else could write). Stored
+    // with dev = ino = 0, which no real file has; the next snapshot replaces it with a full entry.
+    void put_unseen(const std::string &rel, uint64_t size, int64_t mtime_ns, uint32_t mode, const std::string &hash,
+                    int64_t unchanged_before_ns);
     void erase_missing(const std::unordered_map<std::string, bool> &keep);
     void save(const std::string &path) const;  // atomic replace
     size_t size() const { return entries_.size(); }

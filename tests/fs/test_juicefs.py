@@ -101,6 +101,8 @@ def test_snapshot_after_change_restore_fork_create(jfs_repo, juicefs_mount, ref)
         f.write("fork\n")
     in_fork = repo.call("snapshot", worktree="jf", note="in fork")
     assert_engine(in_fork, JFS, "snapshot in the fork")
+    # the fork's stat cache came from the snapshot's manifest: only the new file is read
+    assert in_fork["stats"]["files_hashed"] <= 1, in_fork["stats"]
     assert in_fork["snapshot"]["parent_id"] == s2
 
     # the repository is consistent: every descriptor on disk keeps the Go checksum and verifies

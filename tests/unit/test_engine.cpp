@@ -127,6 +127,22 @@ TEST_CASE("stat cache: trusted only when the key matches and the entry is not ra
     racy.put("f", future, "hash2");
     racy.save(d + "/cache2");
     CHECK(!StatCache::load(d + "/cache2").lookup("f", future));
+    // put_unseen (a fresh metadata clone): trusted by size, mtime and mode while the ctime predates
+    // the bound; a later change (ctime at or past the bound) or another size is not.
+    StatCache seeded;
+    seeded.put_unseen("f", static_cast<uint64_t>(st2.st_size), mtime_ns(st2), static_cast<uint32_t>(st2.st_mode),
+                      "seeded", ctime_ns(st2) + 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    seeded.save(d + "/cache4");
+    StatCache s4 = StatCache::load(d + "/cache4");
+    CHECK(s4.lookup("f", st2) == std::optional<std::string>("seeded"));
+    struct stat touched = st2;
+    touched.st_ctim.tv_nsec += 1;
+    if (touched.st_ctim.tv_nsec >= 1000000000) touched.st_ctim.tv_sec++, touched.st_ctim.tv_nsec -= 1000000000;
+    CHECK(!s4.lookup("f", touched));
+    struct stat grown = st2;
+    grown.st_size += 1;
+    CHECK(!s4.lookup("f", grown));
     // A torn cache file loads as empty.
     write(d + "/cache3", "jvs-stat-cache 1\nf");
     CHECK(StatCache::load(d + "/cache3").size() == 0);
