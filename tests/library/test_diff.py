@@ -198,3 +198,21 @@ def test_go_written_snapshots_without_manifests(lib, upstream):
         assert ".READY" not in {c["path"] for k in ("added", "removed", "modified") for c in live[k]}
     finally:
         r.close()
+
+
+def test_snapshot_sides_come_from_stored_hashes_not_from_reading_files(repo):
+    """Proof that diff reads no snapshot file: change a stored copy behind the manifest's back (same
+    size) and diff still reports what the manifest vouches for -- verify is what reads files."""
+    r, root = repo
+    main = root / "main"
+    base_tree(main)
+    a = snap(r, note="a")
+    mutate(main)
+    b = snap(r, note="b")
+    stored = root / ".jvs" / "snapshots" / b / "b.txt"
+    os.chmod(stored, 0o644)
+    stored.write_text("XXXXX two\n")  # same size as "bravo two\n"
+    os.chmod(stored, 0o644)
+    doc = r.call("diff", **{"from": a, "to": b})
+    assert by_path(doc["modified"])["b.txt"]["new_hash"] == sha(b"bravo two\n")
+    assert r.call("verify", ref=b)["results"][0]["code"] == "E_PAYLOAD_HASH_MISMATCH"
