@@ -150,6 +150,7 @@ def test_kill_at_fault_point(lib, tmp_path, point):
             with pytest.raises(JvsError) as e:
                 r.call("restore", ref=sid, dry_run=True)
             assert e.value.code in ("E_REF_NOT_FOUND", "E_SNAPSHOT_INCOMPLETE")
+        assert not set(r.call("gc_plan")["candidates"]) & half  # gc neither counts nor deletes them
         if gc:
             # ... nor to gc: a new plan never names a half-deleted snapshot's remains as published
             # work, and the interrupted run resumes to exactly its plan (or is already complete).
