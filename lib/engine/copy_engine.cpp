@@ -57,17 +57,14 @@ uint64_t copy_bytes(int in, int out, const std::string &src, const std::string &
     return total;
 }
 
-// copy_file_range; *fell_back says the kernel had no such path here and the bytes were copied.
-uint64_t copy_kernel(int in, int out, const std::string &src, const std::string &dst, bool *fell_back) {
+uint64_t copy_kernel(int in, int out, const std::string &src, const std::string &dst) {
     uint64_t total = 0;
     for (;;) {
         ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
-            if ((errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && total == 0) {
-                *fell_back = true;
+            if ((errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && total == 0)
                 return copy_bytes(in, out, src, dst, nullptr);  // no kernel path here: plain copy
-            }
             fail_errno(errno, "copy_file_range", dst);
         }
         if (n == 0) break;
@@ -147,14 +144,9 @@ CopyOutcome copy_file(const std::string &src, const std::string &dst, const stru
             fail_errno(errno, "ioctl(FICLONE)", dst);
         }
     }
-    bool kernel = !hash_out && (method == CopyMethod::Kernel || method == CopyMethod::KernelClone);
-    if (!r.cloned && kernel) {
-        bool bytes_copied = false;
-        r.bytes = copy_kernel(in.get(), out.get(), src, dst, &bytes_copied);
-        if (method == CopyMethod::KernelClone) (bytes_copied ? r.fell_back : r.cloned) = true;
-    } else if (!r.cloned) {
-        r.bytes = copy_bytes(in.get(), out.get(), src, dst, hash_out);
-    }
+    if (!r.cloned)
+        r.bytes = hash_out || method != CopyMethod::Kernel ? copy_bytes(in.get(), out.get(), src, dst, hash_out)
+                                                           : copy_kernel(in.get(), out.get(), src, dst);
     struct stat created {};
     if (::fstat(out.get(), &created) != 0) fail_errno(errno, "fstat", dst);
     if (r.cloned) r.bytes = static_cast<uint64_t>(created.st_size);

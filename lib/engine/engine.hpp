@@ -25,9 +25,6 @@ enum class CopyMethod {
     Kernel,   // copy_file_range: the kernel's copy path, for filesystems that cannot clone
     Bytes,    // read + write: a real copy even where copy_file_range would share extents (XFS, btrfs)
     Reflink,  // FICLONE: share the extents; falls back to a copy when the filesystem refuses
-    // copy_file_range where the filesystem serves it as a metadata clone (JuiceFS references the
-    // same data slices and writes no block): counted as cloned, a byte-copy fallback as refused.
-    KernelClone,
 };
 
 struct CopyOutcome {

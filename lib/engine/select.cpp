@@ -221,11 +221,6 @@ EngineChoice choose_engine(const Repo &repo, bool may_probe) {
     return c;
 }
 
-CopyMethod file_method(const Repo &repo, const EngineChoice &c) {
-    if (c.kind == EngineKind::Juicefs && on_juicefs_mount(repo.root())) return CopyMethod::KernelClone;
-    return copy_method(c);
-}
-
 CopyMethod copy_method(const EngineChoice &c) {
     if (c.kind == EngineKind::Reflink) return CopyMethod::Reflink;
     return c.copy_bytes ? CopyMethod::Bytes : CopyMethod::Kernel;

@@ -36,9 +36,6 @@ EngineChoice choose_engine(const Repo &repo, bool may_probe);
 
 // The per-file method an engine choice implies (JuiceFS falls back to it when the clone fails).
 CopyMethod copy_method(const EngineChoice &c);
-// For rewriting single files (restore): on a JuiceFS mount, copy_file_range is JuiceFS's metadata
-// clone of one file, so the juicefs engine needs no `juicefs clone` process per file.
-CopyMethod file_method(const Repo &repo, const EngineChoice &c);
 
 // The juicefs executable on PATH (empty if none).
 std::string juicefs_binary();

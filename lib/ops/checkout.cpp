@@ -9,7 +9,6 @@
 
 #include "engine/engine.hpp"
 #include "engine/scan.hpp"
-#include "engine/select.hpp"
 #include "util/error.hpp"
 #include "util/fault.hpp"
 #include "util/fs.hpp"
@@ -244,23 +243,20 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
 }
 
 std::string checkout_engine(const CheckoutStats &s, CopyMethod method) {
-    bool cow = method == CopyMethod::Reflink || method == CopyMethod::KernelClone;
-    if (!cow || (s.cloned == 0 && !s.refused.empty())) return engine_name(EngineKind::Copy);
-    return engine_name(method == CopyMethod::Reflink ? EngineKind::Reflink : EngineKind::Juicefs);
+    bool reflinked = method == CopyMethod::Reflink && (s.cloned > 0 || s.refused.empty());
+    return reflinked ? "reflink-copy" : "copy";
 }
 
-nlohmann::ordered_json checkout_degradations(const CheckoutStats &s, CopyMethod method) {
+nlohmann::ordered_json checkout_degradations(const CheckoutStats &s) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto &[path, name] : s.dropped_xattrs) out.push_back(Degradation{"xattr_dropped", path, name}.to_json());
     if (s.refused.empty()) return out;
     std::string list;
     for (size_t i = 0; i < s.refused.size() && i < 10; i++) list += (i ? ", " : "") + s.refused[i];
     if (s.refused.size() > 10) list += ", ...";
-    bool reflink = method == CopyMethod::Reflink;
-    out.push_back(Degradation{reflink ? "reflink_fallback" : "clone_fallback", s.refused[0],
-                              std::to_string(s.refused.size()) + " file(s) copied instead of cloned (" +
-                                  (reflink ? "the filesystem refused FICLONE" : "no copy_file_range clone here") +
-                                  "): " + list}
+    out.push_back(Degradation{"reflink_fallback", s.refused[0],
+                              std::to_string(s.refused.size()) +
+                                  " file(s) copied instead of cloned (the filesystem refused FICLONE): " + list}
                       .to_json());
     return out;
 }

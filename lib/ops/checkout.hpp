@@ -44,7 +44,7 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
                              const char *fault_mid_write);
 // The engine that ran for a checkout, and its degradations (files that could not be cloned).
 std::string checkout_engine(const CheckoutStats &s, CopyMethod method);
-nlohmann::ordered_json checkout_degradations(const CheckoutStats &s, CopyMethod method);
+nlohmann::ordered_json checkout_degradations(const CheckoutStats &s);
 nlohmann::ordered_json plan_to_json(const CheckoutPlan &plan);
 
 }  // namespace jvs

@@ -62,7 +62,7 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
         return doc;  // nothing written, not even the stat cache
     }
     fault_point("restore.after_plan");
-    CopyMethod method = file_method(repo, choose_engine(repo, true));
+    CopyMethod method = copy_method(choose_engine(repo, true));
     CheckoutStats stats =
         apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, false, "restore.mid_write");
     fault_point("restore.after_write");
@@ -74,7 +74,7 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     doc["engine"] = checkout_engine(stats, method);
     doc["stats"] = stats.to_json();
     doc["changes"] = plan_to_json(plan);
-    doc["degradations"] = checkout_degradations(stats, method);
+    doc["degradations"] = checkout_degradations(stats);
     try {
         cache.save(repo.stat_cache_path(cfg.name));
     } catch (const Error &e) {

@@ -99,7 +99,7 @@ void populate(const Repo &repo, const std::string &name, const Descriptor &d, Op
     cache.save(repo.stat_cache_path(name));
     doc["engine"] = checkout_engine(stats, method);
     doc["stats"] = stats.to_json();
-    doc["degradations"] = checkout_degradations(stats, method);
+    doc["degradations"] = checkout_degradations(stats);
     if (engine.kind == EngineKind::Juicefs) doc["degradations"].push_back(Degradation{"clone_fallback", ".", why}.to_json());
 }
 
