@@ -17,6 +17,9 @@ TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz_options fuzz_descriptor fuzz_config fuzz_names fuzz_refs)
 B=build-fuzz
 
+# meson, pkg-config and the -dev libraries (idempotent, a few seconds when all is there), then clang.
+bash scripts/install-deps.sh || { echo "cannot install the build dependencies"; exit 1; }
+
 if ! command -v clang++ >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   echo "== installing clang + libFuzzer runtime (apt)"
   export DEBIAN_FRONTEND=noninteractive

@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 mode=${1:-}
 case "$mode" in asan|tsan) ;; *) echo "usage: $0 asan|tsan" >&2; exit 2;; esac
+# The compilers, libraries and pytest it needs (idempotent, a few seconds when all is there).
+bash scripts/install-deps.sh || { echo "cannot install the build and test dependencies"; exit 1; }
 
 # gojson's parser and normaliser recurse down to Go's nesting limit (10000 levels, exercised by the
 # unit tests); sanitizer stack frames are several times larger, so 8 MiB of main-thread stack is not
