@@ -463,3 +463,36 @@ def test_doctor_repairs_a_stale_lease_and_never_a_live_one(lib, repo):
         release.set()
         t.join()
     assert leases(root) == []
+
+
+def test_verify_reports_a_snapshot_gc_deleted_meanwhile_as_skipped_not_damaged(lib, repo):
+    r, root = repo
+    (root / "main" / "m.txt").write_text("main")
+    keep = snap(r)
+    x = orphaned_snapshot(r, root)
+    plan = r.call("gc_plan")
+    assert plan["candidates"] == [x]
+    paused, release, result = threading.Event(), threading.Event(), {}
+
+    def cb(ev, _):
+        if json.loads(ev).get("phase") == "verify" and not paused.is_set():  # the list is made
+            paused.set()
+            release.wait(20)
+        return 0
+
+    t = threading.Thread(target=lambda: result.setdefault("doc", call_with_callback(lib, r, "verify", {"all": True}, cb)))
+    t.start()
+    try:
+        assert paused.wait(20)
+        assert r.call("gc_run", plan_id=plan["plan_id"])["deleted"] == [x]
+    finally:
+        release.set()
+        t.join()
+    doc = result["doc"]
+    assert doc["ok"] is True, doc
+    assert [v["snapshot_id"] for v in doc["results"]] == [keep]
+    assert doc["skipped"] == [{"snapshot_id": x, "reason": "deleted by gc while verify ran"}]
+    # A snapshot whose descriptor vanished without gc is damage, not skipped.
+    os.unlink(root / ".jvs" / "descriptors" / f"{keep}.json")
+    doc = r.call("verify", all=True)
+    assert not doc["ok"] and "skipped" not in doc and doc["results"][0]["code"] == "E_DESCRIPTOR_CORRUPT"
