@@ -527,6 +527,8 @@ void render_verify(const json &doc, const Output &out, bool single) {
     const std::string summary = render_verify_results(doc, out, single);
     if (!flag(doc, "payload_checked") && doc.contains("payload_checked"))
         line(out.paint("(checksums and .READY markers only: payloads were not hashed)", Color::Dim));
+    if (const json &sk = member(doc, "skipped"); sk.is_array() && !sk.empty())
+        line(out.paint(plural(sk.size(), "snapshot", "snapshots") + " deleted by gc while verify ran (skipped)", Color::Dim));
     const json &a = member(doc, "audit");
     if (a.contains("ok") && !flag(a, "ok"))
         line("Audit log: " + out.paint("BROKEN", Color::Red) + " " + str(a, "error") + " [" + str(a, "code") + "]");
