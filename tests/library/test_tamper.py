@@ -211,3 +211,54 @@ def test_a_damaged_manifest_is_a_cache_problem_not_a_damaged_snapshot(repo):
     assert [x["done"] for x in rep["repairs"] if x["id"] == "rebuild_manifest"] == [True]
     assert m.read_bytes() == orig
     assert not [f for f in r.call("doctor", strict=True)["findings"] if f["severity"] != "info"]
+
+
+def test_every_mutating_operation_appends_exactly_one_record_and_readers_none(lib, tmp_path):
+    r, _ = lib.open(tmp_path / "a", init=True)
+    root = tmp_path / "a"
+    log = root / ".jvs" / "audit" / "audit.jsonl"
+
+    def events():
+        return [json.loads(l)["event_type"] for l in log.read_text().splitlines()] if log.exists() else []
+
+    try:
+        (root / "main" / "f.txt").write_text("1")
+        s1 = r.call("snapshot")["snapshot"]["snapshot_id"]
+        (root / "main" / "f.txt").write_text("2")
+        r.call("snapshot")
+        steps = [
+            ("restore", {"ref": s1}, "restore"),
+            ("restore", {"ref": "HEAD"}, "restore"),
+            ("worktree_create", {"name": "c"}, "worktree_create"),
+            ("worktree_fork", {"name": "f", "from": s1}, "worktree_create"),
+            ("worktree_rename", {"name": "c", "new_name": "c2"}, "worktree_rename"),
+            ("worktree_remove", {"name": "c2"}, "worktree_remove"),
+            ("gc_pin", {"ref": s1}, "gc_pin"),
+            ("gc_unpin", {"ref": s1}, "gc_unpin"),
+            ("gc_plan", {}, "gc_plan"),
+            ("config_set", {"key": "default_tags", "value": ["t"]}, "config_set"),
+            ("config_unset", {"key": "default_tags"}, "config_unset"),
+        ]
+        readers = [("history", {}), ("verify", {}), ("diff", {}), ("doctor", {"strict": True}), ("info", {}),
+                   ("resolve", {"ref": s1}), ("worktree_list", {}), ("gc_pins", {}), ("config_show", {})]
+        for method, opts, event in steps:
+            before = events()
+            doc = r.call(method, **opts)
+            assert events() == before + [event], method
+            if method == "gc_plan":
+                before = events()
+                r.call("gc_run", plan_id=doc["plan_id"])
+                assert events() == before + ["gc_run"]
+        (root / ".jvs" / "snapshots" / "1700000000000-deadbeef.tmp").mkdir()
+        before = events()
+        r.call("doctor", repair=True)
+        assert events() == before + ["repair"]
+        before = events()
+        for method, opts in readers:
+            r.call(method, **opts)
+        assert events() == before
+        assert events()[:2] == ["snapshot_create", "snapshot_create"]
+        v = r.call("verify", all=True)
+        assert v["ok"] and v["audit"]["records"] == len(events())
+    finally:
+        r.close()
