@@ -66,6 +66,8 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     CheckoutStats stats =
         apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, false, "restore.mid_write");
     fault_point("restore.after_write");
+    // The config below says the worktree holds this snapshot: the rewritten files are durable first.
+    if (!plan.changes.empty()) sync_filesystem(payload);
     cfg.head_snapshot_id = d.snapshot_id;
     if (cfg.latest_snapshot_id.empty()) cfg.latest_snapshot_id = d.snapshot_id;
     repo.save_worktree(cfg);

@@ -305,12 +305,6 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::strin
     return true;
 }
 
-void sync_filesystem(const std::string &dir) {
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd) fail_errno(errno, "open", dir);
-    if (::syncfs(fd.get()) != 0) fail_errno(errno, "syncfs", dir);
-}
-
 }  // namespace
 
 Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {

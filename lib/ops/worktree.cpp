@@ -127,6 +127,8 @@ Doc create_common(const Session &s, const std::string &raw_name, const std::stri
     try {
         if (snap) {
             populate(repo, name, *snap, ctx, doc);
+            // The config below publishes the worktree: its files are durable first (one barrier).
+            sync_filesystem(repo.payload_path(name));
             fault_point("fork.after_populate");
             cfg.base_snapshot_id = cfg.head_snapshot_id = snap->snapshot_id;
             if (fork) cfg.latest_snapshot_id = snap->snapshot_id;

@@ -174,6 +174,12 @@ void fsync_path(const std::string &path) {
     if (::fsync(fd.get()) != 0 && errno != EINVAL) fail_errno(errno, "fsync", path);
 }
 
+void sync_filesystem(const std::string &dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) fail_errno(errno, "open", dir);
+    if (::syncfs(fd.get()) != 0) fail_errno(errno, "syncfs", dir);
+}
+
 void mkdir_exact(const std::string &path, mode_t mode) {
     if (::mkdir(path.c_str(), 0700) != 0) {
         if (errno == EEXIST && is_directory(path)) return;

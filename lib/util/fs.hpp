@@ -63,6 +63,9 @@ void atomic_write(const std::string &path, std::string_view data, mode_t mode);
 std::optional<bool> temp_file_writer_alive(std::string_view name);
 
 void fsync_path(const std::string &path);  // fsync a file or directory by path
+// syncfs(2): writes back and waits for all dirty data and metadata of the filesystem holding `dir`;
+// one barrier instead of an fsync per file before something that refers to those files is published.
+void sync_filesystem(const std::string &dir);
 void mkdir_exact(const std::string &path, mode_t mode);  // mkdir + chmod (no umask); EEXIST ok
 void mkdirs(const std::string &path, mode_t mode);        // like mkdir -p, modes exact for created dirs
 void remove_tree(const std::string &path);                // rm -rf; absent is fine
