@@ -34,6 +34,15 @@ import warnings
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ._ffi import ffi, lib
+
+# The C module under `signal`: the wrappers' enum conversions cost ~8 µs per long call here. Same
+# functions and signatures (typeshed has no stub for it, hence Any).
+_sig: Any
+try:
+    import _signal as _sig  # type: ignore[import-not-found,no-redef]
+except ImportError:  # pragma: no cover - other Pythons
+    _sig = signal
+_SIGINT = int(signal.SIGINT)
 from .errors import InvalidArgument, JVSError, JVSWarning, error_from_document
 from .models import ProgressEvent
 
@@ -226,7 +235,7 @@ class SigintGuard:
         if not INTERRUPT_ON_SIGINT or threading.current_thread() is not threading.main_thread():
             return False
         try:
-            return callable(signal.getsignal(signal.SIGINT))
+            return callable(_sig.getsignal(_SIGINT))
         except (ValueError, AttributeError):  # pragma: no cover - exotic embeddings
             return False
 
@@ -237,8 +246,8 @@ class SigintGuard:
         global _watcher
         w = _watcher or _Watcher()
         _watcher = w
-        self.prev_handler = signal.signal(signal.SIGINT, self._record)
-        self.prev_fd = signal.set_wakeup_fd(w.write_fd, warn_on_full_buffer=False)
+        self.prev_handler = _sig.signal(_SIGINT, self._record)
+        self.prev_fd = _sig.set_wakeup_fd(w.write_fd, warn_on_full_buffer=False)
         with w.lock:
             w.forward_fd = self.prev_fd
             w.handles[id(self)] = self.handle
@@ -249,8 +258,8 @@ class SigintGuard:
             with w.lock:
                 w.handles.pop(id(self), None)
                 w.forward_fd = -1
-        signal.set_wakeup_fd(self.prev_fd)
-        signal.signal(signal.SIGINT, self.prev_handler)
+        _sig.set_wakeup_fd(self.prev_fd)
+        _sig.signal(_SIGINT, self.prev_handler)
         if self.hit and callable(self.prev_handler):
             self.prev_handler(signal.SIGINT, sys._getframe(1))
 
