@@ -368,14 +368,32 @@ struct Doctor {
                 continue;
             }
             if (repo.worktree_exists(n) || !sane_name(n)) continue;
+            Claims c = claims_of(n);
+            if (c.live) {
+                add("worktree_in_flight", "info", "worktree", "worktree '" + n + "' is being created or removed", path);
+                continue;
+            }
+            // Ours only if a dead claim proves a jvs operation made (or was removing) it; an empty
+            // directory holds nothing to lose. Anything else may be a user's: reported, never removed.
+            if (c.dead.empty() && !dir_entries(path).empty()) {
+                add("worktree_payload_unclaimed", "warning", "worktree",
+                    "directory under worktrees/ that is no worktree and that no jvs operation left behind: " + n +
+                        " (left alone: move it away if it is yours)",
+                    path);
+                continue;
+            }
             add("worktree_payload_orphan", "warning", "worktree",
                 "payload directory without a worktree (interrupted fork or remove): " + n, path,
                 "remove_orphan_payload", [&, n, path]() -> std::string {
                     auto lk = try_lock(n);
                     if (!lk) return "in flight: worktree '" + n + "' is locked";
                     if (repo.worktree_exists(n)) return "worktree exists";
+                    Claims now = claims_of(n);
+                    if (now.live) return "in flight: a jvs operation claims it";
+                    if (now.dead.empty() && !dir_entries(path).empty()) return "not left behind by jvs";
                     remove_tree(path);
                     ::unlink(repo.stat_cache_path(n).c_str());
+                    for (const auto &p : now.dead) ::unlink(p.c_str());
                     return "";
                 });
         }
@@ -389,6 +407,40 @@ struct Doctor {
                     auto lk = try_lock(wt);
                     if (!lk) return "in flight: worktree '" + wt + "' is locked";
                     if (repo.worktree_exists(wt)) return "worktree exists";
+                    ::unlink(path.c_str());
+                    return "";
+                });
+        }
+    }
+
+    struct Claims {
+        bool live = false;
+        std::vector<std::string> dead;  // paths of claims whose holder is gone
+    };
+    Claims claims_of(const std::string &wt) const {
+        Claims c;
+        for (const auto &cl : list_payload_claims(repo))
+            if (cl.worktree == wt) {
+                if (cl.live) c.live = true;
+                else c.dead.push_back(cl.path);
+            }
+        return c;
+    }
+
+    // Dead claims with nothing left to prove: the operation got past its config (or its payload is
+    // gone). The ones next to a payload without config are removed with that payload above.
+    void check_claims() {
+        for (const auto &cl : list_payload_claims(repo)) {
+            if (cl.live) continue;
+            bool orphan_payload = !repo.worktree_exists(cl.worktree) && is_directory(repo.payload_path(cl.worktree));
+            if (orphan_payload) continue;
+            add("claim_stale", "warning", "worktree",
+                "claim of an interrupted operation on worktree '" + cl.worktree + "'", cl.path, "remove_stale_claim",
+                [&, path = cl.path, wt = cl.worktree]() -> std::string {
+                    for (const auto &again : list_payload_claims(repo))
+                        if (again.path == path && again.live) return "in flight: its holder is running";
+                    if (!repo.worktree_exists(wt) && is_directory(repo.payload_path(wt)))
+                        return "its payload directory is still to be cleaned";
                     ::unlink(path.c_str());
                     return "";
                 });
@@ -564,6 +616,7 @@ Doc op_doctor(const Session &s, const DoctorOptions &o, OpContext &ctx) {
     d.check_restore_temps();
     d.check_temp_files(s.repo.jvs_dir(), 0);
     d.check_leases();
+    d.check_claims();
     d.check_manifests();
     d.check_gc();
     if (o.strict) d.check_integrity();

@@ -117,6 +117,9 @@ Doc create_common(const Session &s, const std::string &raw_name, const std::stri
     std::optional<SnapshotLease> lease;
     if (snap) lease = SnapshotLease::take(repo, snap->snapshot_id, fork ? "fork" : "worktree_create", timeout, &ctx);
     repo.ensure_private_dirs();
+    // Held until the config says what the directory is: a crash before that leaves a dead claim,
+    // which is how doctor knows the directory is jvs's leftover and not a user's.
+    PayloadClaim claim = PayloadClaim::take(repo, name, fork ? "fork" : "worktree_create");
     claim_payload(repo, name);
     fault_point("fork.after_claim");
     FileLock lock = lock_worktree(repo, name, timeout, fork ? "fork" : "worktree_create", &ctx);
@@ -251,7 +254,9 @@ Doc op_worktree_remove(const Session &s, const RemoveOptions &o) {
              "worktree '" + o.name + "' is detached: its files are not its latest snapshot",
              "pass force to remove it anyway (snapshots are kept)", {{"worktree", o.name}});
     // The config goes first: from then on the worktree no longer exists for anyone; the payload
-    // removal that follows is only cleanup (doctor finishes it after a crash).
+    // removal that follows is only cleanup (doctor finishes it after a crash, as the claim proves
+    // the directory was a worktree jvs was removing).
+    PayloadClaim claim = PayloadClaim::take(repo, o.name, "worktree_remove");
     remove_tree(parent_path(repo.worktree_config_path(o.name)));
     fault_point("remove.after_config");
     remove_tree(repo.payload_path(o.name));

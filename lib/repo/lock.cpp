@@ -1,6 +1,5 @@
 #include "repo/lock.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -110,56 +109,97 @@ std::string lease_snapshot_id(const std::string &name) {
     return second == std::string::npos ? std::string() : rest.substr(0, second);
 }
 
+constexpr const char *kClaimPrefix = "claim-";
+
+// "claim-<pid>-<n>-<worktree>.lock" -> the worktree ("" if the name is not a claim's).
+std::string claim_worktree(const std::string &name) {
+    const std::string pre = kClaimPrefix, suf = kLeaseSuffix;
+    if (name.size() <= pre.size() + suf.size() || name.rfind(pre, 0) != 0 ||
+        name.compare(name.size() - suf.size(), suf.size(), suf) != 0)
+        return {};
+    std::string rest = name.substr(pre.size(), name.size() - pre.size() - suf.size());
+    size_t first = rest.find('-');
+    size_t second = first == std::string::npos ? first : rest.find('-', first + 1);
+    return second == std::string::npos ? std::string() : rest.substr(second + 1);
+}
+
 std::vector<std::string> lease_names(const Repo &repo) {
     std::vector<std::string> out;
-    DIR *d = ::opendir(repo.locks_dir().c_str());
-    if (!d) return out;
-    while (dirent *e = ::readdir(d))
-        if (!lease_snapshot_id(e->d_name).empty()) out.push_back(e->d_name);
-    ::closedir(d);
+    for (auto &n : dir_entries(repo.locks_dir()))
+        if (!lease_snapshot_id(n).empty()) out.push_back(std::move(n));
     return out;
+}
+
+bool held_by_someone(const std::string &path, bool *exists) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    *exists = static_cast<bool>(fd);
+    return fd && ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0;
+}
+
+std::string unique_suffix() {
+    static std::atomic<uint64_t> counter{0};
+    return std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
 }
 }  // namespace
 
+HeldFile HeldFile::create(const std::string &path, const std::string &op) {
+    HeldFile h;
+    h.path_ = path;
+    h.fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!h.fd_) fail_errno(errno, "create", path);
+    // Blocking: a reader probing held files may hold a shared flock for an instant.
+    while (::flock(h.fd_.get(), LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        int err = errno;
+        ::unlink(path.c_str());
+        fail_errno(err, "flock", path);
+    }
+    std::string rec = owner_record(op);
+    ssize_t ignored = ::pwrite(h.fd_.get(), rec.data(), rec.size(), 0);
+    (void)ignored;  // informational: the name and the flock are what count
+    return h;
+}
+
+HeldFile::~HeldFile() {
+    if (fd_) ::unlink(path_.c_str());
+}
+
 SnapshotLease SnapshotLease::take(const Repo &repo, const std::string &snapshot_id, const std::string &op,
                                   int64_t timeout_ms, OpContext *ctx) {
-    static std::atomic<uint64_t> counter{0};
     FileLock repo_lock = lock_repo(repo, timeout_ms, op, ctx);
     if (!is_published(repo, snapshot_id))
         fail("E_REF_NOT_FOUND", "snapshot " + snapshot_id + " is no longer published (removed by gc?)",
              "list snapshots with `jvs history --all`", {{"snapshot_id", snapshot_id}});
-    SnapshotLease lease;
-    lease.path_ = path_join(repo.locks_dir(), kLeasePrefix + snapshot_id + "-" + std::to_string(::getpid()) + "-" +
-                                                  std::to_string(counter.fetch_add(1)) + kLeaseSuffix);
-    lease.fd_ = UniqueFd(::open(lease.path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!lease.fd_) fail_errno(errno, "create", lease.path_);
-    // Blocking: a gc plan probing lease files (without the repository lock) may hold it for an instant.
-    while (::flock(lease.fd_.get(), LOCK_EX) != 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::unlink(lease.path_.c_str());
-        fail_errno(err, "flock", lease.path_);
-    }
-    nlohmann::json j = nlohmann::json::parse(owner_record(op));
-    j["snapshot_id"] = snapshot_id;
-    std::string rec = j.dump() + "\n";
-    ssize_t ignored = ::pwrite(lease.fd_.get(), rec.data(), rec.size(), 0);
-    (void)ignored;  // informational: the name and the flock are what count
-    return lease;
+    return SnapshotLease(HeldFile::create(
+        path_join(repo.locks_dir(), kLeasePrefix + snapshot_id + "-" + unique_suffix() + kLeaseSuffix), op));
 }
 
-SnapshotLease::~SnapshotLease() {
-    if (fd_) ::unlink(path_.c_str());  // unlink first: a reader that opened it before sees it unlocked next
+PayloadClaim PayloadClaim::take(const Repo &repo, const std::string &worktree, const std::string &op) {
+    repo.ensure_private_dirs();
+    return PayloadClaim(HeldFile::create(
+        path_join(repo.locks_dir(), std::string(kClaimPrefix) + unique_suffix() + "-" + worktree + kLeaseSuffix), op));
+}
+
+std::vector<ClaimFile> list_payload_claims(const Repo &repo) {
+    std::vector<ClaimFile> out;
+    for (const auto &n : dir_entries(repo.locks_dir())) {
+        std::string wt = claim_worktree(n);
+        if (wt.empty()) continue;
+        ClaimFile c{path_join(repo.locks_dir(), n), wt, false};
+        bool exists = false;
+        c.live = held_by_someone(c.path, &exists);
+        if (exists) out.push_back(std::move(c));
+    }
+    return out;
 }
 
 std::vector<LeaseFile> list_leases(const Repo &repo) {
     std::vector<LeaseFile> out;
     for (const auto &n : lease_names(repo)) {
         LeaseFile l{path_join(repo.locks_dir(), n), lease_snapshot_id(n), false};
-        UniqueFd fd(::open(l.path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) continue;  // released meanwhile
-        l.live = ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0;
-        out.push_back(std::move(l));
+        bool exists = false;
+        l.live = held_by_someone(l.path, &exists);
+        if (exists) out.push_back(std::move(l));  // else released meanwhile
     }
     return out;
 }

@@ -148,3 +148,45 @@ def test_doctor_without_repair_changes_nothing(repo):
     doc = r.call("doctor", strict=True)
     assert {"snapshot_tmp_leftover", "intent_stale"} <= set(codes(doc)) and doc["repairs"] == []
     assert tree_listing(root) == before
+
+
+def test_a_directory_a_user_put_under_worktrees_is_never_removed(repo):
+    r, root = repo
+    (root / "main" / "a.txt").write_text("a")
+    r.call("snapshot")
+    mine = root / "worktrees" / "my-stuff"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("precious")
+    empty = root / "worktrees" / "empty"
+    empty.mkdir()
+    doc = r.call("doctor", repair=True)
+    f = {x["path"]: x for x in doc["findings"] if "path" in x}
+    assert f[str(mine)]["code"] == "worktree_payload_unclaimed" and "repair" not in f[str(mine)]
+    assert f[str(empty)]["code"] == "worktree_payload_orphan" and f[str(empty)]["repaired"] is True
+    assert (mine / "notes.txt").read_text() == "precious" and not empty.exists()
+
+
+def test_an_interrupted_remove_is_finished_because_its_claim_proves_it(lib, repo):
+    r, root = repo
+    (root / "main" / "a.txt").write_text("a")
+    r.call("snapshot")
+    r.call("worktree_create", name="w")
+    (root / "worktrees" / "w" / "x.txt").write_text("x")
+    code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
+            f"from libjvs_driver import Lib\nr, _ = Lib({lib_path()!r}).open({str(root)!r})\n"
+            f"r.call('worktree_remove', name='w')\n")
+    p = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, JVS_FAULT_KILL_AT="remove.after_config"),
+                       capture_output=True, text=True)
+    assert p.returncode == -9, p.stderr
+    claims = list((root / ".jvs" / "locks").glob("claim-*-w.lock"))
+    assert len(claims) == 1
+    doc = r.call("doctor", repair=True)
+    f = codes(doc)
+    assert f["worktree_payload_orphan"]["repaired"] is True
+    assert not (root / "worktrees" / "w").exists() and not claims[0].exists()
+    assert not [x for x in r.call("doctor", strict=True)["findings"] if x["severity"] != "info"]
+
+
+def lib_path():
+    from libjvs_driver import LIB_PATH
+    return os.path.abspath(LIB_PATH)
