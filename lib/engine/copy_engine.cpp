@@ -202,23 +202,10 @@ void apply_metadata(const std::string &dst, const struct stat &st) {
 }
 
 std::vector<std::string> copy_xattrs(const std::string &src, const std::string &dst) {
-    std::vector<std::string> dropped;
-    ssize_t len = ::llistxattr(src.c_str(), nullptr, 0);
-    if (len <= 0) return dropped;
-    std::string names(static_cast<size_t>(len), '\0');
-    len = ::llistxattr(src.c_str(), names.data(), names.size());
-    if (len <= 0) return dropped;
-    names.resize(static_cast<size_t>(len));
-    for (size_t i = 0; i < names.size();) {
-        std::string name = names.c_str() + i;
-        i += name.size() + 1;
-        ssize_t vlen = ::lgetxattr(src.c_str(), name.c_str(), nullptr, 0);
-        std::string value(vlen > 0 ? static_cast<size_t>(vlen) : 0, '\0');
-        if (vlen < 0 || ::lgetxattr(src.c_str(), name.c_str(), value.data(), value.size()) < 0 ||
-            ::lsetxattr(dst.c_str(), name.c_str(), value.data(), value.size(), 0) != 0)
-            dropped.push_back(name);
-    }
-    return dropped;
+    UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    UniqueFd out(::open(dst.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (!in || !out) return {};  // symlinks and vanished entries carry no xattrs jvs keeps
+    return copy_fd_xattrs(in.get(), out.get());
 }
 
 }  // namespace jvs

@@ -59,7 +59,7 @@ void finish_dir(const std::string &dst, const struct stat &st);
 // mode/owner/times of an existing file or symlink, without touching content.
 void apply_metadata(const std::string &dst, const struct stat &st);
 
-// Copies user-visible xattrs; returns the names that could not be kept.
+// Copies the extended attributes of a directory or regular file; returns the names that could not be kept.
 std::vector<std::string> copy_xattrs(const std::string &src, const std::string &dst);
 
 }  // namespace jvs
