@@ -395,7 +395,9 @@ def main_table(rows, floor_name):
         extra = ""
         if r["floor_parts"]:
             extra = f" ({r['floor_parts']['copy']:.3f} copy + {r['floor_parts']['hash']:.3f} hash)"
-        out.append(f"| {LABELS[r['metric']]} | {r['jvs']:.3f} s (+{r['flush']:.3f}) | {r['floor']:.3f} s{extra} "
+        spread = (f" [{min(r['jvs_runs']):.3f}-{max(r['jvs_runs']):.3f}]" if len(r["jvs_runs"]) > 1 else "")
+        fspread = (f" [{min(r['floor_runs']):.3f}-{max(r['floor_runs']):.3f}]" if len(r["floor_runs"]) > 1 else "")
+        out.append(f"| {LABELS[r['metric']]} | {r['jvs']:.3f} s{spread} (+{r['flush']:.3f}) | {r['floor']:.3f} s{fspread}{extra} "
                    f"| {r['ratio']:.3f}x | {fmt_target(r['target'])} | **{r['verdict']}** | {r['ratio_wall']:.3f}x "
                    f"| `{', '.join(r['engines'])}` |")
     return "\n".join(out)
@@ -409,7 +411,8 @@ def header_lines(res, args, what):
             f"- Caches: {'cold (page cache dropped before every timed run)' if res['cold'] else 'warm'}; "
             f"every timed run starts after syncfs(2) of the filesystem and ends with a timed syncfs\n"
             f"- Load average (1 min) when the run started / ended: {res['load'][0]:.2f} / {res['load'][1]:.2f} "
-            f"on {i['nproc']} CPUs (anything else running on the machine shows up in these numbers)\n"
+            f"on {i['nproc']} CPUs (anything else running on the machine shows up in these numbers; "
+            f"[min-max] of the runs in the tables shows how much)\n"
             f"- Reproduce: `{res['cmd']}` (needs root; makes and removes its own filesystems)")
 
 
@@ -513,8 +516,8 @@ def split_sections(doc):
 
 
 def write_sections(sections):
-    """Updates this benchmark's sections of docs/PERFORMANCE.md: the ones measured now are replaced, the
-    others of ours are kept as they were; ours stand after everybody else's in a fixed order, and every
+    """Updates this benchmark's sections of docs/PERFORMANCE.md: the ones measured now are replaced where
+    they stand, the others are kept as they were, and a section of ours not there yet is appended; every
     other section (e.g. `## Copy engine (ext4)`) is left exactly as it is, where it is."""
     os.makedirs(os.path.dirname(PERF_DOC), exist_ok=True)
     if os.path.exists(PERF_DOC):
@@ -523,10 +526,10 @@ def write_sections(sections):
     else:
         doc = "# Performance\n\nMeasured numbers for jvs, one section per area; each section says how to reproduce it.\n"
     pre, parts = split_sections(doc)
-    mine = {h: t for h, t in parts if h in MY_SECTIONS}
-    mine.update({h: t.rstrip("\n") + "\n" for h, t in sections})
-    others = [t for h, t in parts if h not in MY_SECTIONS]
-    body = [pre.rstrip("\n") + "\n"] + others + [mine[h] for h in MY_SECTIONS if h in mine]
+    new = {h: t.rstrip("\n") + "\n" for h, t in sections}
+    present = {h for h, _ in parts}
+    body = [pre.rstrip("\n") + "\n"] + [new.get(h, t) for h, t in parts]
+    body += [new[h] for h in MY_SECTIONS if h in new and h not in present]
     with open(PERF_DOC, "w") as f:
         f.write("\n".join(b.rstrip("\n") + "\n" for b in body))
 
