@@ -52,6 +52,17 @@ TEST_CASE("scan: pre-order, bytewise sorted, symlinks not followed, root .READY 
     remove_tree(d);
 }
 
+TEST_CASE("scan: the parallel listing of a deep tree comes out in pre-order") {
+    std::string d = tempdir();
+    for (const char *dir : {"b", "b/x", "b/x/deep", "a", "a/z", "c"}) mkdirs(d + "/" + dir, 0755);
+    for (const char *f : {"b/x/deep/f", "b/x/g", "b/h", "a/z/i", "a/j", "c/k", "top"}) write(d + "/" + f, "x");
+    std::vector<std::string> rels;
+    for (const auto &e : scan_tree(d, {}, nullptr)) rels.push_back(e.rel);
+    CHECK(rels == std::vector<std::string>{"a", "a/j", "a/z", "a/z/i", "b", "b/h", "b/x", "b/x/deep", "b/x/deep/f",
+                                           "b/x/g", "c", "c/k", "top"});
+    remove_tree(d);
+}
+
 TEST_CASE("scan: a FIFO is an error, not a hang") {
     std::string d = tempdir();
     REQUIRE(::mkfifo((d + "/pipe").c_str(), 0644) == 0);
