@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 import fsmounts
+from libjvs_driver import JvsError
 from cowtest import (assert_engine, assert_fallback_reported, assert_verified, descriptor_file, diff_states, fallbacks, fs_state, new_repo,
                      one_percent, populate, rewrite, snapshot_dir, tree)
 
@@ -137,6 +138,23 @@ def test_snapshot_while_the_tree_is_not_settled(jfs_repo, ref):
     for rel in files[:10]:  # the clone keeps file modes and mtimes, which the manifest records
         a, b = os.lstat(os.path.join(main, rel)), os.lstat(os.path.join(snap, rel))
         assert (a.st_mode, a.st_mtime_ns, a.st_size) == (b.st_mode, b.st_mtime_ns, b.st_size), rel
+    assert_verified(repo)
+
+
+def test_special_file_fails_the_snapshot_and_leaves_nothing(jfs_repo):
+    """The JuiceFS snapshot scans after its clone: a FIFO still fails it with E_SPECIAL_FILE, and no
+    staging directory, snapshot, descriptor or intent is left behind."""
+    repo, root, main, files = jfs_repo
+    os.mkfifo(os.path.join(main, "d0", "pipe"))
+    with pytest.raises(JvsError) as e:
+        repo.call("snapshot", note="fifo")
+    assert e.value.code == "E_SPECIAL_FILE", e.value
+    jvs = os.path.join(root, ".jvs")
+    for d in ("snapshots", "descriptors", "intents"):
+        left = os.listdir(os.path.join(jvs, d)) if os.path.isdir(os.path.join(jvs, d)) else []
+        assert not left, f"{d}: {left}"
+    os.remove(os.path.join(main, "d0", "pipe"))
+    assert_engine(repo.call("snapshot", note="after"), JFS, "snapshot once the FIFO is gone")
     assert_verified(repo)
 
 
