@@ -3,6 +3,7 @@ override, the fallback on a filesystem without reflink, and read-only commands t
 
 Behaviour, not just success: a snapshot/restore/fork file must share its data extents (FIEMAP
 `FIEMAP_EXTENT_SHARED`, same physical blocks) with the file it came from; `JVS_ENGINE=copy` must not."""
+import json
 import os
 
 import pytest
@@ -227,6 +228,31 @@ def test_info_reports_the_engine_the_next_snapshot_uses(lib, cow_mount):
         assert (info["engine"], info["engine_source"]) == (REFLINK, "detected"), \
             f"info before the first snapshot: {info['engine']}/{info['engine_source']}, snapshot ran {doc['engine']}"
         assert (after["engine"], after["engine_source"]) == (REFLINK, "detected"), after
+    finally:
+        repo.close()
+
+
+def test_detection_is_cached_and_recheckable(lib, xfs_mount):
+    """The first writer caches what it detected in .jvs/cache/engine.json (with device and filesystem
+    type); later operations use the cache; deleting it makes jvs detect again."""
+    repo, root, main = new_repo(lib, xfs_mount.path)
+    try:
+        populate(main, n_files=3)
+        assert repo.call("snapshot", note="one")["engine"] == REFLINK
+        cache = os.path.join(root, ".jvs", "cache", "engine.json")
+        with open(cache) as f:
+            c = json.load(f)
+        assert c["reflink"] is True and c["engine"] == REFLINK and c["device"] == os.stat(root).st_dev, c
+        c["reflink"] = False  # pretend an earlier detection found no reflink here: the cache is trusted
+        with open(cache, "w") as f:
+            json.dump(c, f)
+        assert repo.call("info")["engine"] == "copy"
+        assert repo.call("snapshot", note="two")["engine"] == "copy"
+        os.remove(cache)  # re-check
+        assert (repo.call("info")["engine"], repo.call("info")["engine_source"]) == (REFLINK, "detected")
+        assert repo.call("snapshot", note="three")["engine"] == REFLINK
+        assert os.path.exists(cache)
+        assert_verified(repo)
     finally:
         repo.close()
 
