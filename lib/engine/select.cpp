@@ -207,8 +207,10 @@ EngineChoice choose_engine(const Repo &repo, bool may_probe) {
         c = {*parse_engine(env, "JVS_ENGINE"), "env"};
     } else if (auto k = parse_engine(load_repo_config(repo).default_engine, "config.yaml default_engine")) {
         c = {*k, "config"};
-    } else if (on_juicefs_mount(repo.root()) && !juicefs_binary().empty()) {
-        return {EngineKind::Juicefs, "detected"};
+    } else if (on_juicefs_mount(repo.root())) {
+        if (!juicefs_binary().empty()) return {EngineKind::Juicefs, "detected"};
+        return {EngineKind::Copy, "detected", false,
+                "the repository is on JuiceFS but `juicefs` is not on PATH: files are copied, not cloned"};
     } else {
         auto r = reflink_supported(repo, may_probe);
         return {r.value_or(false) ? EngineKind::Reflink : EngineKind::Copy, r ? "detected" : "default"};

@@ -25,6 +25,9 @@ struct EngineChoice {
     // Copy forced (env/config) on a filesystem that can clone: copy_file_range would silently share
     // extents there, so the copy engine must move the bytes itself to be the copy it says it is.
     bool copy_bytes = false;
+    // Why detection settled for less than the filesystem offers (a JuiceFS mount without `juicefs`
+    // on PATH); every result that materialises files reports it as a clone_fallback degradation.
+    std::string shortfall;
 };
 
 // Detection never leaves anything in the repository when may_probe is false (read-only callers

@@ -62,7 +62,8 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
         return doc;  // nothing written, not even the stat cache
     }
     fault_point("restore.after_plan");
-    CopyMethod method = copy_method(choose_engine(repo, true));
+    EngineChoice engine = choose_engine(repo, true);
+    CopyMethod method = copy_method(engine);
     CheckoutStats stats =
         apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, false, "restore.mid_write");
     fault_point("restore.after_write");
@@ -77,6 +78,8 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     doc["stats"] = stats.to_json();
     doc["changes"] = plan_to_json(plan);
     doc["degradations"] = checkout_degradations(stats);
+    if (!engine.shortfall.empty() && !plan.changes.empty())
+        doc["degradations"].push_back(Degradation{"clone_fallback", ".", engine.shortfall}.to_json());
     try {
         cache.save(repo.stat_cache_path(cfg.name));
     } catch (const Error &e) {

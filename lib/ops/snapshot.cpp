@@ -367,6 +367,8 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
                                 parent ? &*parent : nullptr, cache, copy_method(engine), ctx);
             if (engine.kind == EngineKind::Juicefs)
                 built.degradations.push_back(Degradation{"clone_fallback", ".", why}.to_json());
+            if (!engine.shortfall.empty())
+                built.degradations.push_back(Degradation{"clone_fallback", ".", engine.shortfall}.to_json());
         }
         d.engine = built.engine;
         fault_point("snapshot.after_copy");

@@ -101,6 +101,8 @@ void populate(const Repo &repo, const std::string &name, const Descriptor &d, Op
     doc["stats"] = stats.to_json();
     doc["degradations"] = checkout_degradations(stats);
     if (engine.kind == EngineKind::Juicefs) doc["degradations"].push_back(Degradation{"clone_fallback", ".", why}.to_json());
+    if (!engine.shortfall.empty())
+        doc["degradations"].push_back(Degradation{"clone_fallback", ".", engine.shortfall}.to_json());
 }
 
 Doc create_common(const Session &s, const std::string &raw_name, const std::string &from, const std::string &source_wt,

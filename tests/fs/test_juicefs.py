@@ -158,6 +158,28 @@ def test_special_file_fails_the_snapshot_and_leaves_nothing(jfs_repo):
     assert_verified(repo)
 
 
+def test_juicefs_without_the_binary_copies_and_says_why(lib, juicefs_mount, monkeypatch):
+    """On JuiceFS with no `juicefs` on PATH, jvs copies, and every result that wrote files says why."""
+    monkeypatch.setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    repo, root, main = new_repo(lib, juicefs_mount.path)
+    try:
+        files = populate(main, n_files=5)
+        assert repo.call("info")["engine"] == "copy"
+        doc = repo.call("snapshot", note="no binary")
+        why = [d for d in doc["degradations"] if d["kind"] == "clone_fallback"]
+        assert doc["engine"] == "copy" and why and "not on PATH" in why[0]["detail"], doc
+        sid = doc["snapshot"]["snapshot_id"]
+        rewrite(main, files[:1], seed=4)
+        r = repo.call("restore", ref=sid)
+        assert r["engine"] == "copy" and [d for d in r["degradations"] if d["kind"] == "clone_fallback"], r
+        w = repo.call("worktree_fork", **{"from": sid, "name": "nb"})
+        assert w["engine"] == "copy" and [d for d in w["degradations"] if d["kind"] == "clone_fallback"], w
+        assert tree(w["worktree"]["path"]) == tree(snapshot_dir(root, sid))
+        assert_verified(repo)
+    finally:
+        repo.close()
+
+
 def test_read_only_commands_write_nothing_on_juicefs(lib, juicefs_mount):
     repo, root, main = new_repo(lib, juicefs_mount.path)
     scope = os.path.dirname(root)
