@@ -12,20 +12,13 @@
 #include "util/error.hpp"
 #include "util/fault.hpp"
 #include "util/fs.hpp"
+#include "util/names.hpp"
 #include "util/parallel.hpp"
 #include "util/sha256.hpp"
 
 namespace jvs {
 
 namespace {
-bool in_scope(const std::string &rel, const std::vector<std::string> &scope) {
-    if (scope.empty()) return true;
-    for (const auto &p : scope)
-        if (rel == p || (rel.size() > p.size() && rel.compare(0, p.size(), p) == 0 && rel[p.size()] == '/'))
-            return true;
-    return false;
-}
-
 // A `.READY` at the worktree root that holds a snapshot marker is a leftover of the Go tool's
 // restore/fork (it copied the marker into worktrees); it is control data, never user data.
 bool is_leaked_marker(const std::string &dir) {

@@ -17,19 +17,12 @@
 #include "repo/stat_cache.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/names.hpp"
 #include "util/sha256.hpp"
 
 namespace jvs {
 
 namespace {
-
-bool in_scope(const std::string &rel, const std::vector<std::string> &scope) {
-    if (scope.empty()) return true;
-    for (const auto &p : scope)
-        if (rel == p || (rel.size() > p.size() && rel.compare(0, p.size(), p) == 0 && rel[p.size()] == '/'))
-            return true;
-    return false;
-}
 
 // One side's view of a path.
 struct Ent {

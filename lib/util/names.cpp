@@ -110,4 +110,12 @@ std::string clean_relative_path(std::string_view path) {
     return out;
 }
 
+bool in_scope(const std::string &rel, const std::vector<std::string> &scope) {
+    if (scope.empty()) return true;
+    for (const auto &p : scope)
+        if (rel == p || (rel.size() > p.size() && rel.compare(0, p.size(), p) == 0 && rel[p.size()] == '/'))
+            return true;
+    return false;
+}
+
 }  // namespace jvs

@@ -3,6 +3,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace jvs {
 
@@ -21,6 +22,10 @@ void validate_note(std::string_view note);
 // characters, valid UTF-8 not required (filenames are bytes), no ".." component; cleaned lexically
 // ("a//b/./c/" -> "a/b/c"). "." alone means the whole worktree and is rejected. Throws E_PATH_INVALID.
 std::string clean_relative_path(std::string_view path);
+
+// Whether the cleaned relative path `rel` is one of `scope` (cleaned relative paths) or lies below
+// one, component-wise ("a/b" is inside "a", "ab" is not). An empty scope is the whole tree.
+bool in_scope(const std::string &rel, const std::vector<std::string> &scope);
 
 bool is_valid_utf8(std::string_view s);
 
