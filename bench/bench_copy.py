@@ -468,9 +468,9 @@ Measured by `bench/bench_copy.py` (see `bench/README.md` for what each number me
 {table(rows, res)}
 
 "Deferred flush" is a `sync` timed right after the jvs process exits: the dirty data jvs left for
-writeback. `snapshot` flushes with `syncfs` before publishing, so it is near zero there; `restore` and
-`worktree fork` do not flush, so their wall time alone excludes the disk writes that the floor's `sync`
-pays; "ratio incl. flush" puts both on the same durability footing.
+writeback. `snapshot`, `restore` and `worktree fork` each flush once with `syncfs` before they publish
+(the descriptor, or the worktree config), so it is near zero for all of them: their wall time already
+includes the disk writes that the floor's `sync` pays. "ratio incl. flush" would show any that did not.
 
 Space: {sp['snapshots']} snapshots of one lineage (first + 9 with 1% churn each), `du -s --block-size=1 .jvs`
 = {sp['jvs_bytes'] / 1e6:.1f} MB vs one copy of the worktree {sp['one_copy_bytes'] / 1e6:.1f} MB ({parts}).
