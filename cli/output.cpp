@@ -338,7 +338,13 @@ void render_info(const json &doc, const Output &out) {
     line("Repository: " + out.paint(str(doc, "repo_root"), Color::Bold));
     line("  Repo ID: " + str(doc, "repo_id"));
     line("  Format version: " + std::to_string(num(doc, "format_version")));
-    line("  Engine: " + str(doc, "engine"));
+    const std::string source = str(doc, "engine_source");
+    const std::string why = source == "env"      ? "JVS_ENGINE"
+                            : source == "config" ? "config.yaml default_engine"
+                            : source;
+    line("  Engine: " + str(doc, "engine") + (why.empty() ? "" : " (" + why + ")"));
+    if (std::string detail = str(doc, "engine_detail"); !detail.empty())
+        line("    " + out.paint(detail, Color::Yellow));
     line("  Worktrees: " + std::to_string(num(doc, "total_worktrees")));
     line("  Snapshots: " + std::to_string(num(doc, "total_snapshots")));
     if (std::string wt = str(doc, "worktree"); !wt.empty())

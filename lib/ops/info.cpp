@@ -28,6 +28,7 @@ Doc op_info(const Session &s, const std::optional<std::string> &worktree) {
     EngineChoice engine = choose_engine(s.repo, false);  // read-only: never probes by writing
     doc["engine"] = engine_name(engine.kind);
     doc["engine_source"] = engine.source;
+    if (!engine.shortfall.empty()) doc["engine_detail"] = engine.shortfall;  // why not the better engine
     doc["total_snapshots"] = list_snapshots(s.repo).size();
     doc["total_worktrees"] = s.repo.worktree_names().size();
     if (worktree) {

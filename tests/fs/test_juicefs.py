@@ -164,7 +164,8 @@ def test_juicefs_without_the_binary_copies_and_says_why(lib, juicefs_mount, monk
     repo, root, main = new_repo(lib, juicefs_mount.path)
     try:
         files = populate(main, n_files=5)
-        assert repo.call("info")["engine"] == "copy"
+        info = repo.call("info")
+        assert info["engine"] == "copy" and "not on PATH" in info["engine_detail"], info
         doc = repo.call("snapshot", note="no binary")
         why = [d for d in doc["degradations"] if d["kind"] == "clone_fallback"]
         assert doc["engine"] == "copy" and why and "not on PATH" in why[0]["detail"], doc
