@@ -127,7 +127,14 @@ def test_cancel_restore_with_ctrl_c(repo, jvs):
     small = repo.snapshot("small")
     proc = subprocess.Popen([jvs.binary, "--json", "restore", big], cwd=repo.main, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=base_env())
-    time.sleep(0.1)
+    # SIGINT as soon as the write phase is under way (the first restored file appears), so that
+    # the interruption lands mid-restore on a fast machine as on a slow one.
+    dirs = [repo.main / f"d{d}" for d in range(8)]
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(next(os.scandir(d), None) is not None for d in dirs):
+            break
+        time.sleep(0.0005)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     if proc.returncode == 0:
