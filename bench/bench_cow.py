@@ -44,6 +44,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fs"))
 import fsmounts  # noqa: E402
+from benchtree import Workspace  # noqa: E402
 
 DEFAULT_JVS = os.path.join(ROOT, "build", "jvs")
 PERF_DOC = os.path.join(ROOT, "docs", "PERFORMANCE.md")
@@ -61,58 +62,6 @@ def log(*a):
 
 
 # ---- workspace ------------------------------------------------------------------------------------
-
-class Workspace:
-    """Deterministic layout (the copy-engine benchmark's mix): 90% of files 1-16 KiB, 8% 16-256 KiB,
-    2% MB-sized files carrying the rest of the bytes, over a 3-level tree of 152 directories."""
-
-    def __init__(self, n_files, size_bytes, seed):
-        rng = random.Random(seed)
-        n_large = max(1, round(n_files * 0.02))
-        n_medium = round(n_files * 0.08)
-        n_small = n_files - n_large - n_medium
-        small = [rng.randint(1 << 10, 16 << 10) for _ in range(n_small)]
-        medium = [rng.randint(16 << 10, 256 << 10) for _ in range(n_medium)]
-        rest = max(size_bytes - sum(small) - sum(medium), n_large * (256 << 10))
-        large = [int(rest / n_large * rng.uniform(0.5, 1.5)) for _ in range(n_large)]
-        large[-1] = max(large[-1] + rest - sum(large), 256 << 10)
-        self.dirs = []
-        for a in range(8):
-            self.dirs.append(f"d{a:02d}")
-            for b in range(6):
-                self.dirs.append(f"d{a:02d}/s{b:02d}")
-                if b % 2 == 0:
-                    self.dirs += [f"d{a:02d}/s{b:02d}/t{c:02d}" for c in range(4)]
-        self.files, i = [], 0
-        for cls, sizes in (("small", small), ("medium", medium), ("large", large)):
-            for sz in sizes:
-                self.files.append((f"{rng.choice(self.dirs)}/{cls[0]}{i:05d}.bin", sz, cls))
-                i += 1
-        rng.shuffle(self.files)
-        self.total = sum(f[1] for f in self.files)
-
-    def generate(self, root, seed):
-        rng = random.Random(seed ^ 0x5EED)
-        for d in self.dirs:
-            os.makedirs(os.path.join(root, d), exist_ok=True)
-        for rel, size, _ in self.files:
-            with open(os.path.join(root, rel), "wb") as f:
-                f.write(rng.randbytes(size))
-
-    def churn(self, root, seed, fraction=0.01):
-        """Rewrites `fraction` of the files of each size class (same sizes, new bytes)."""
-        rng = random.Random(seed)
-        by_class = {}
-        for f in self.files:
-            by_class.setdefault(f[2], []).append(f)
-        picked = []
-        for _, files in sorted(by_class.items()):
-            picked += rng.sample(files, max(1, round(len(files) * fraction)))
-        for rel, size, _ in picked:
-            with open(os.path.join(root, rel), "wb") as f:
-                f.write(rng.randbytes(size))
-        return len(picked), sum(p[1] for p in picked)
-
 
 def small_tree(root, n, seed, size=4096, per_dir=100):
     """n files of `size` random bytes, `per_dir` to a directory."""
