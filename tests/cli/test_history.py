@@ -61,7 +61,7 @@ def test_limit(repo, jvs):
 
 def test_grep_and_tag_filters(repo, jvs):
     a = repo.snapshot("fix login", "--tag", "v1")
-    b = repo.snapshot("add feature", "--tag", "v1.1")
+    repo.snapshot("add feature", "--tag", "v1.1")
     c = repo.snapshot("Fix crash", "--tag", "v2")
     assert ids(jvs.json("history", "-g", "fix")) == [a]  # case-sensitive substring
     assert ids(jvs.json("history", "--grep", "x")) == [c, a]

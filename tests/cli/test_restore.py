@@ -1,7 +1,6 @@
 """restore: by id, prefix, tag, HEAD; dry-run; in-place semantics; errors; -i."""
 
 import os
-import select
 import subprocess
 import time
 

@@ -7,6 +7,7 @@ import pytest
 
 from libjvs_driver import FIXTURE, LIB_PATH, REF_PY, Lib
 
+
 @pytest.fixture(scope="session")
 def lib():
     if not os.path.exists(LIB_PATH):
@@ -30,3 +31,9 @@ def upstream(tmp_path):
     return tmp_path / "demo"
 
 
+@pytest.fixture
+def repo(lib, tmp_path):
+    """A fresh repository at <tmp>/r: (handle, root). test_tamper.py has its own, populated one."""
+    r, _ = lib.open(tmp_path / "r", init=True)
+    yield r, tmp_path / "r"
+    r.close()

@@ -86,3 +86,8 @@ def tree_listing(root):
                 with open(p, "rb") as f:
                     out.append((rel, "f", st.st_mode, f.read()))
     return out
+
+
+def snap(r, **kw):
+    """Takes a snapshot through the handle `r`; returns its id."""
+    return r.call("snapshot", **kw)["snapshot"]["snapshot_id"]

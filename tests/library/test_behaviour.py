@@ -14,13 +14,6 @@ from libjvs_driver import JvsError, tree_listing
 EVENT_CB = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_char_p, ctypes.c_void_p)
 
 
-@pytest.fixture
-def repo(lib, tmp_path):
-    r, _ = lib.open(tmp_path / "r", init=True)
-    yield r, tmp_path / "r"
-    r.close()
-
-
 def snapshot_with_callback(lib, repo, opts, cb):
     out = ctypes.c_void_p()
     fn = lib.c.jvs_snapshot

@@ -5,18 +5,7 @@ import time
 
 import pytest
 
-from libjvs_driver import JvsError, tree_listing
-
-
-@pytest.fixture
-def repo(lib, tmp_path):
-    r, _ = lib.open(tmp_path / "r", init=True)
-    yield r, tmp_path / "r"
-    r.close()
-
-
-def snap(r, **kw):
-    return r.call("snapshot", **kw)["snapshot"]["snapshot_id"]
+from libjvs_driver import JvsError, snap, tree_listing
 
 
 def sha(b):

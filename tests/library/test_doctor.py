@@ -9,18 +9,10 @@ import sys
 import threading
 import time
 
-import pytest
 
 from libjvs_driver import tree_listing
 
 EVENT_CB = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_char_p, ctypes.c_void_p)
-
-
-@pytest.fixture
-def repo(lib, tmp_path):
-    r, _ = lib.open(tmp_path / "r", init=True)
-    yield r, tmp_path / "r"
-    r.close()
 
 
 def call_with_callback(lib, r, method, opts, cb):

@@ -7,20 +7,9 @@ import time
 
 import pytest
 
-from libjvs_driver import LIB_PATH, JvsError, tree_listing
+from libjvs_driver import JvsError, LIB_PATH, snap, tree_listing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-@pytest.fixture
-def repo(lib, tmp_path):
-    r, _ = lib.open(tmp_path / "r", init=True)
-    yield r, tmp_path / "r"
-    r.close()
-
-
-def snap(r, **kw):
-    return r.call("snapshot", **kw)["snapshot"]["snapshot_id"]
 
 
 def published(root, sid):
