@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +17,16 @@ def _run(args: list, **env: str) -> subprocess.CompletedProcess:
                           text=True, env=subprocess_env(**env), timeout=120)
 
 
+# A sanitizer run (scripts/sanitizers.sh) preloads its runtime: children need it too.
+SANITIZER_ENV = {k: v for k, v in os.environ.items() if k in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+
+
 def test_ctypes_quickstart(tmp_path: Path) -> None:
     # plain ctypes: no cffi, no jvs package - only the library path
     r = subprocess.run([sys.executable, "-I", str(ROOT / "examples" / "ctypes_quickstart.py"),
                         str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       env={"JVS_LIBRARY": jvs.library_path(), "PATH": "/usr/bin:/bin"}, timeout=120)
+                       env={"JVS_LIBRARY": jvs.library_path(), "PATH": "/usr/bin:/bin", **SANITIZER_ENV},
+                       timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout
     assert "ABI 1" in out
@@ -41,6 +47,8 @@ def test_ctypes_quickstart_frees_every_buffer(tmp_path: Path) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         pytest.skip("valgrind not installed")
+    if SANITIZER_ENV.get("LD_PRELOAD"):
+        pytest.skip("a sanitizer runtime is preloaded: valgrind cannot run beside it")
     r = subprocess.run([valgrind, "--leak-check=full", "--show-leak-kinds=definite",
                         "--num-callers=40", sys.executable, "-S",
                         str(ROOT / "examples" / "ctypes_quickstart.py"), str(tmp_path)],
