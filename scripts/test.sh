@@ -3,7 +3,7 @@
 #   unit+c-abi  doctest unit tests and the C99 ABI test (meson test)
 #   pytest      CLI, ABI symbols, JSON schema, library (Go compatibility, crash, tamper, gc, diff,
 #               concurrency), Python SDK (cffi, ctypes, wheel), real XFS/btrfs/JuiceFS (tests/fs)
-#   asan        the unit, C and library suites under AddressSanitizer + UBSan
+#   asan        the unit, C, library, CLI, schema, filesystem and SDK suites under ASan + UBSan
 #   tsan        the concurrency tests under ThreadSanitizer
 #   fuzz        every libFuzzer target, replaying its regressions, then briefly fuzzing
 # Usage: bash scripts/test.sh [--quick]   (--quick: only the first two steps, for local iteration)
