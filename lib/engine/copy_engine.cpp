@@ -115,13 +115,8 @@ std::vector<std::string> copy_fd_xattrs(int in, int out) {
 
 CopyOutcome copy_file(const std::string &src, const std::string &dst, const struct stat *meta, std::string *hash_out,
                       CopyMethod method) {
-    // O_NONBLOCK: a FIFO swapped in after the scan must not hang the open.
-    UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-    if (!in) fail_errno(errno, "open", src);
     struct stat own {};
-    if (::fstat(in.get(), &own) != 0) fail_errno(errno, "fstat", src);
-    if (!S_ISREG(own.st_mode))
-        fail("E_SPECIAL_FILE", "not a regular file: " + src, "move special files out of the tree", {{"path", src}});
+    UniqueFd in = open_regular(src, &own);
     if (!meta) meta = &own;
     const struct stat &st = *meta;
     // Created with its final permission bits where the umask allows, so fchmod is usually not needed.

@@ -168,6 +168,17 @@ void atomic_write(const std::string &path, std::string_view data, mode_t mode) {
     fsync_path(parent_path(path));
 }
 
+UniqueFd open_regular(const std::string &path, struct stat *st_out) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (!fd) fail_errno(errno, "open", path);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) fail_errno(errno, "fstat", path);
+    if (!S_ISREG(st.st_mode))
+        fail("E_SPECIAL_FILE", "not a regular file: " + path, "move special files out of the tree", {{"path", path}});
+    if (st_out) *st_out = st;
+    return fd;
+}
+
 void fsync_path(const std::string &path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) fail_errno(errno, "open", path);

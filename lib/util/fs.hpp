@@ -53,6 +53,11 @@ bool exists_nofollow(const std::string &path);
 // The names in a directory (no "." and ".."), sorted bytewise; empty when it cannot be read.
 std::vector<std::string> dir_entries(const std::string &dir);
 
+// Opens a regular file for reading without following a final symlink; O_NONBLOCK, so a file swapped
+// for a FIFO after a scan cannot hang the open. `st_out` receives its fstat. Throws E_IO, or
+// E_SPECIAL_FILE for anything but a regular file.
+UniqueFd open_regular(const std::string &path, struct stat *st_out = nullptr);
+
 std::string read_file(const std::string &path);                  // throws E_IO
 std::optional<std::string> read_file_if_exists(const std::string &path);
 

@@ -65,13 +65,7 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string sha256_file(const std::string &path) {
-    // O_NONBLOCK: a file swapped for a FIFO after the scan must not hang the open.
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-    if (!fd) fail_errno(errno, "open", path);
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) fail_errno(errno, "fstat", path);
-    if (!S_ISREG(st.st_mode))
-        fail("E_SPECIAL_FILE", "not a regular file: " + path, "move special files out of the tree", {{"path", path}});
+    UniqueFd fd = open_regular(path);
     return sha256_fd(fd.get(), path);
 }
 
