@@ -605,8 +605,10 @@ void render_config(const json &doc, const Output &out) {
             std::printf("No settings (%s does not set any); defaults apply.\n", doc.value("path", "").c_str());
         for (const auto &[key, value] : settings.items())
             std::printf("%s = %s\n", key.c_str(), config_text(value).c_str());
-        std::printf("%s\n", out.paint("Keys: default_engine, default_tags, output_format, progress_enabled, "
-                                       "retention.keep, retention.within, retention.keep_tags", Color::Dim).c_str());
+        std::string keys;
+        for (const auto &k : member(doc, "keys"))
+            keys += (keys.empty() ? "" : ", ") + k.get<std::string>();
+        std::printf("%s\n", out.paint("Keys: " + keys, Color::Dim).c_str());
         return;
     }
     const std::string key = doc.value("key", "");

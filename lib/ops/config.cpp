@@ -108,7 +108,6 @@ Doc op_config_get(const Session &s, const ConfigOptions &o) {
 
 Doc op_config_set(const Session &s, const ConfigOptions &o) {
     ordered value = parse_config_value(o.key, o.value);
-    load_repo_config(s.repo);  // a corrupt file is reported, not silently rewritten
     write_repo_config_key(s.repo, o.key, value, o.lock_timeout_ms);
     Doc doc = value_doc(o.key, value);
     audit(s.repo, doc, "config_set", "", "", {{"key", o.key}, {"value", value}});
@@ -117,7 +116,6 @@ Doc op_config_set(const Session &s, const ConfigOptions &o) {
 
 Doc op_config_unset(const Session &s, const ConfigOptions &o) {
     check_config_key(o.key);
-    load_repo_config(s.repo);
     write_repo_config_key(s.repo, o.key, std::nullopt, o.lock_timeout_ms);
     Doc doc = value_doc(o.key, std::nullopt);
     audit(s.repo, doc, "config_unset", "", "", {{"key", o.key}});

@@ -108,9 +108,10 @@ void check_config_key(const std::string &key) {
     fail("E_OPTION_INVALID", "unknown config key '" + key + "'", "known keys: " + list, {{"key", key}});
 }
 
-RepoConfig load_repo_config(const Repo &repo) {
+namespace {
+// The typed settings of a parsed config.yaml (E_CONFIG_CORRUPT naming the key on a wrong one).
+RepoConfig parse_config(const Repo &repo, const YAML::Node &root) {
     RepoConfig c;
-    YAML::Node root = load_yaml(repo);
     c.default_engine = read<std::string>(repo, root["default_engine"], "default_engine").value_or("");
     if (c.default_engine == "auto") c.default_engine.clear();
     c.default_tags = read_tags(repo, root["default_tags"], "default_tags");
@@ -131,6 +132,9 @@ RepoConfig load_repo_config(const Repo &repo) {
     }
     return c;
 }
+}  // namespace
+
+RepoConfig load_repo_config(const Repo &repo) { return parse_config(repo, load_yaml(repo)); }
 
 ordered config_to_json(const RepoConfig &c) {
     ordered j = ordered::object();
@@ -156,6 +160,7 @@ void write_repo_config_key(const Repo &repo, const std::string &key, const std::
     check_config_key(key);
     FileLock lock = lock_repo(repo, lock_timeout_ms, "config_set");
     YAML::Node root = load_yaml(repo);
+    parse_config(repo, root);  // a corrupt file is reported, never silently rewritten
     set_yaml(root, key, value);
     std::string text;
     if (root.size() > 0) {

@@ -42,7 +42,7 @@ nlohmann::ordered_json config_to_json(const RepoConfig &c);
 std::optional<nlohmann::ordered_json> config_value(const RepoConfig &c, const std::string &key);
 
 // Read-modify-write of config.yaml under the repository lock, atomically (temp file, fsync,
-// rename), keeping every other key. `value` (already validated by the caller, lib/ops/config.cpp)
+// rename), keeping every other key; a corrupt file is E_CONFIG_CORRUPT and stays as it is. `value` (already validated by the caller, lib/ops/config.cpp)
 // nullopt removes the key.
 void write_repo_config_key(const Repo &repo, const std::string &key, const std::optional<nlohmann::ordered_json> &value,
                            int64_t lock_timeout_ms);
