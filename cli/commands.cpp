@@ -443,6 +443,12 @@ int cmd_doctor(Session &s, const DoctorArgs &a) {
         p["strict"] = true;
     if ((a.repair || a.repair_runtime) && !a.repair_list)
         p["repair"] = true;
+    if (a.dry_run) {  // the repair plan: what --repair would remove or rebuild, nothing done
+        p["repair"] = true;
+        p["dry_run"] = true;
+    }
+    if (a.cache_check)
+        p["cache_check"] = *a.cache_check;
     jvs_repo *repo = s.repo();
     const std::string o = Session::opts(p);
     json doc = s.call("doctor", [&](jvs_event_cb cb, void *ud, char **out) { return jvs_call(repo, "doctor", o.c_str(), cb, ud, out); });
@@ -459,6 +465,8 @@ int cmd_gc_plan(Session &s, const GcPlanArgs &a) {
         p["keep_within"] = *a.keep_within;
     if (!a.keep_tags.empty())
         p["keep_tags"] = a.keep_tags;
+    if (a.keep_min_age)
+        p["keep_min_age"] = *a.keep_min_age;
     return forward(s, "gc_plan", p, render_gc);
 }
 

@@ -104,13 +104,15 @@ struct DiffArgs {
     bool stat = false;
 };
 struct DoctorArgs {
-    bool strict = false, repair = false, repair_runtime = false, repair_list = false;
+    bool strict = false, repair = false, repair_runtime = false, repair_list = false, dry_run = false;
+    std::optional<std::string> cache_check;
 };
 
 struct GcPlanArgs {
     std::optional<int64_t> keep_last;
     std::optional<std::string> keep_within;
     std::vector<std::string> keep_tags;
+    std::optional<std::string> keep_min_age;
 };
 
 struct PinArgs {

@@ -308,6 +308,11 @@ private:
         doctor->add_flag("--repair", doctor_.repair, "Repair what is provably stale (never in-flight work or user files)");
         doctor->add_flag("--repair-runtime", doctor_.repair_runtime, "Same as --repair (the Go tool's name)");
         doctor->add_flag("--repair-list", doctor_.repair_list, "Only list findings and the repair each needs");
+        doctor->add_flag("--dry-run", doctor_.dry_run,
+                         "With --repair: list every repair and what it would remove or rebuild; change nothing");
+        doctor->add_option("--cache-check", doctor_.cache_check,
+                           "With --strict: check stat cache entries against their files: sample (default), all, none")
+            ->check(CLI::IsMember({"sample", "all", "none"}));
 
         CLI::App *gc = app.add_subcommand("gc", "Garbage-collect unreachable snapshots");
         gc->require_subcommand(1);
@@ -315,6 +320,8 @@ private:
         plan->add_option("--keep-last", gc_plan_.keep_last, "Also keep the N newest snapshots");
         plan->add_option("--keep-within", gc_plan_.keep_within, "Also keep snapshots newer than this (30m, 24h, 7d, 2w)");
         plan->add_option("--keep-tag", gc_plan_.keep_tags, "Also keep snapshots with a tag starting with this (repeatable)");
+        plan->add_option("--keep-min-age", gc_plan_.keep_min_age,
+                         "Never collect snapshots younger than this (default 24h, config retention.keep_min_age; 0 = no minimum)");
         CLI::App *pin = command(gc, "pin", "Protect a snapshot from collection", [this](Session &s) { return cmd_gc_pin(s, pin_); });
         pin->add_option("ref", pin_.ref, "Snapshot to pin")->required();
         pin->add_option("--reason", pin_.reason, "Why it is pinned");

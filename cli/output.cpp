@@ -690,9 +690,15 @@ void render_doctor(const json &doc, const Output &out) {
             line(l);
         }
     }
-    for (const json &r : member(doc, "repairs"))
-        if (!flag(r, "done"))
+    const bool dry_run = flag(doc, "dry_run");
+    if (dry_run && !member(doc, "repairs").empty())
+        line("Repair plan (nothing was changed; run without --dry-run to do it):");
+    for (const json &r : member(doc, "repairs")) {
+        if (dry_run)
+            line("  " + out.paint("would " + str(r, "action"), Color::Yellow) + " " + str(r, "path") + " [" + str(r, "id") + "]");
+        else if (!flag(r, "done"))
             line("  " + out.paint("left alone", Color::Yellow) + " " + str(r, "path") + ": " + str(r, "reason"));
+    }
     if (healthy)
         line(out.paint("Repository is healthy.", Color::Green));
     else

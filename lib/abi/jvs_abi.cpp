@@ -149,13 +149,14 @@ const std::vector<Operation> &operations() {
          [](Session &s, const Options &o, OpContext &c) {
              return op_diff(s, {worktree_of(s, o), o.str("from"), o.str("to"), o.boolean("stat", false)}, c);
          }},
-        {"gc_plan", {"keep_last", "keep_within", "keep_tags"},
+        {"gc_plan", {"keep_last", "keep_within", "keep_tags", "keep_min_age"},
          [](Session &s, const Options &o, OpContext &c) {
              GcPlanOptions g;
              if (o.has("keep_last")) g.keep_last = o.integer("keep_last", 0);
              g.keep_within = o.str("keep_within");
              g.keep_tags_set = o.has("keep_tags");
              g.keep_tags = o.strings("keep_tags");
+             if (o.has("keep_min_age")) g.keep_min_age = o.str("keep_min_age");
              return op_gc_plan(s, g, c);
          }},
         {"gc_run", {"plan_id", "lock_timeout_ms"},
@@ -184,10 +185,16 @@ const std::vector<Operation> &operations() {
          [](Session &s, const Options &o, OpContext &) {
              return op_config_unset(s, {o.required_str("key"), {}, o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)});
          }},
-        {"doctor", {"strict", "repair", "lock_timeout_ms"},
+        {"doctor", {"strict", "repair", "lock_timeout_ms", "dry_run", "cache_check"},
          [](Session &s, const Options &o, OpContext &c) {
+             std::string cache_check = o.str("cache_check", "sample");
+             if (cache_check != "sample" && cache_check != "all" && cache_check != "none")
+                 fail("E_OPTION_INVALID", "cache_check must be \"sample\", \"all\" or \"none\", not '" + cache_check + "'",
+                      "pass cache_check \"sample\" (default), \"all\" or \"none\"",
+                      {{"key", "cache_check"}, {"expected", "sample|all|none"}});
              return op_doctor(s, {o.boolean("strict", false), o.boolean("repair", false),
-                                  o.integer("lock_timeout_ms", kDefaultLockTimeoutMs)}, c);
+                                  o.integer("lock_timeout_ms", kDefaultLockTimeoutMs), o.boolean("dry_run", false),
+                                  cache_check}, c);
          }},
     };
     return ops;

@@ -152,7 +152,25 @@ std::optional<AuditRecord> parse_audit_line(std::string_view line) {
     return r;
 }
 
-AuditRecord append_audit(const std::string &audit_path, AuditRecord rec) {
+std::string serialize_audit_anchor(const AuditAnchor &a) {
+    gojson::ordered j = {{"offset", a.offset}, {"record_hash", a.record_hash}};
+    return gojson::compact(j) + "\n";
+}
+
+std::optional<AuditAnchor> parse_audit_anchor(std::string_view bytes) {
+    auto j = gojson::parse(bytes);
+    if (!j || !j->is_object() || j->size() != 2) return std::nullopt;
+    auto off = j->find("offset");
+    auto hash = j->find("record_hash");
+    if (off == j->end() || hash == j->end() || !off->is_number_integer() || !hash->is_string()) return std::nullopt;
+    if (off->is_number_unsigned() ? off->get<uint64_t>() == 0 : off->get<int64_t>() <= 0) return std::nullopt;
+    AuditAnchor a{off->get<uint64_t>(), hash->get<std::string>()};
+    if (a.record_hash.size() != 64) return std::nullopt;
+    return a;
+}
+
+AuditRecord append_audit(const std::string &audit_path, AuditRecord rec, const std::string &anchor_path,
+                         std::string *anchor_error) {
     UniqueFd fd = open_audit(audit_path);
     lock_exclusive(fd.get(), audit_path);  // released when fd closes, also on an exception
     const Tail tail = read_tail(fd.get(), audit_path);
@@ -164,6 +182,16 @@ AuditRecord append_audit(const std::string &audit_path, AuditRecord rec) {
     bytes += serialize_audit_line(rec);
     append_bytes(fd.get(), bytes, audit_path);
     if (::fsync(fd.get()) != 0) fail_errno(errno, "fsync", audit_path);
+    if (!anchor_path.empty()) {
+        // Under the same flock, so anchors move in the order records are appended.
+        try {
+            struct stat st {};
+            if (::fstat(fd.get(), &st) != 0) fail_errno(errno, "fstat", audit_path);
+            atomic_write(anchor_path, serialize_audit_anchor({static_cast<uint64_t>(st.st_size), rec.record_hash}), 0644);
+        } catch (const Error &e) {
+            if (anchor_error) *anchor_error = e.message;
+        }
+    }
     ::flock(fd.get(), LOCK_UN);
     return rec;
 }

@@ -1,7 +1,9 @@
 // model.Descriptor, model.ReadyMarker and model.IntentRecord as encoding/json writes and reads them.
 #include "format/descriptor.hpp"
 
+#include "format/ids.hpp"
 #include "util/error.hpp"
+#include "util/names.hpp"
 #include "util/sha256.hpp"
 
 namespace jvs {
@@ -69,6 +71,13 @@ Descriptor parse_descriptor(std::string_view bytes) {
     };
     if (auto err = gojson::decode_document(bytes, fields)) fail("E_DESCRIPTOR_CORRUPT", "descriptor: " + *err, kCorruptHint);
     return d;
+}
+
+void check_descriptor_paths(const Descriptor &d) {
+    check_stored_snapshot_id(d.snapshot_id, "descriptor snapshot_id");
+    check_stored_snapshot_id(d.parent_id, "descriptor parent_id", true);
+    check_stored_name(d.worktree_name, "descriptor worktree_name");
+    for (const auto &p : d.partial_paths) check_stored_path(p, "descriptor partial_paths");
 }
 
 std::string descriptor_checksum(const Descriptor &d) {

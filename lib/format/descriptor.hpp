@@ -35,6 +35,11 @@ std::string serialize_descriptor(const Descriptor &d);
 // Go json.Unmarshal semantics: case-insensitive keys, unknown keys ignored, null = zero value.
 // Throws Error E_DESCRIPTOR_CORRUPT on malformed input (bad JSON, wrong types, bad created_at).
 Descriptor parse_descriptor(std::string_view bytes);
+// The fields an operation joins to directories must name something inside them: snapshot_id and
+// parent_id are snapshot ids, worktree_name a stored worktree name, every partial path a safe
+// relative path (util/names). Throws E_PATH_UNSAFE. parse_descriptor stays the Go tool's decoder;
+// load_descriptor (lib/repo) applies this to everything read from the repository.
+void check_descriptor_paths(const Descriptor &d);
 // sha256 of CanonicalMarshal(descriptor with descriptor_checksum="" and integrity_state="").
 std::string descriptor_checksum(const Descriptor &d);
 // .READY bytes: compact {snapshot_id, completed_at, payload_root_hash, engine, descriptor_checksum}.

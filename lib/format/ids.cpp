@@ -10,6 +10,7 @@
 
 #include "format/gotime.hpp"
 #include "util/error.hpp"
+#include "util/names.hpp"
 
 namespace jvs {
 
@@ -46,6 +47,24 @@ bool is_snapshot_id(std::string_view s) {
         const char c = s[i];
         if (i < 13 && !(c >= '0' && c <= '9')) return false;
         if (i > 13 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
+
+void check_stored_snapshot_id(std::string_view id, std::string_view field, bool may_be_empty) {
+    if (id.empty() && may_be_empty) return;
+    if (!is_snapshot_id(id)) fail_unsafe(id, field, "is not a snapshot id");
+}
+
+bool is_uuid(std::string_view s) {
+    if (s.size() != 36) return false;
+    for (size_t i = 0; i < s.size(); i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') return false;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return false;
+        }
     }
     return true;
 }

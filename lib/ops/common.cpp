@@ -4,6 +4,7 @@
 #include "format/audit.hpp"
 #include "ops/ops.hpp"
 #include "util/error.hpp"
+#include "util/fault.hpp"
 
 namespace jvs {
 
@@ -20,7 +21,7 @@ Doc worktree_doc(const Repo &repo, const WorktreeConfig &cfg) {
 }
 
 void audit(const Repo &repo, Doc &result, const std::string &event, const std::string &snapshot_id,
-           const std::string &worktree, nlohmann::json details) {
+           const std::string &worktree, nlohmann::json details, const char *fault) {
     AuditRecord rec;
     rec.timestamp = now_utc();
     rec.event_type = event;
@@ -28,7 +29,11 @@ void audit(const Repo &repo, Doc &result, const std::string &event, const std::s
     rec.worktree_name = worktree;
     rec.details = std::move(details);
     try {
-        append_audit(repo.audit_path(), std::move(rec));
+        if (fault) fault_point(fault);
+        std::string anchor_error;
+        append_audit(repo.audit_path(), std::move(rec), repo.audit_anchor_path(), &anchor_error);
+        if (!anchor_error.empty())
+            result["warnings"].push_back({{"code", "E_IO"}, {"message", "audit anchor not updated: " + anchor_error}});
     } catch (const Error &e) {
         // The operation itself is already durable; a failed audit append is reported, not fatal.
         result["warnings"].push_back({{"code", e.code}, {"message", "audit log not updated: " + e.message}});

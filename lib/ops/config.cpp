@@ -80,7 +80,8 @@ ordered parse_config_value(const std::string &key, const nlohmann::json &v) {
         return kind ? engine_name(*kind) : "auto";  // the spelling the Go tool reads
     }
     if (key == "output_format" && s != "text" && s != "json") bad_value(key, "must be text or json");
-    if (key == "retention.within" && !parse_duration(s)) bad_value(key, "must be a duration such as 30m, 24h, 7d or 2w");
+    if ((key == "retention.within" || key == "retention.keep_min_age") && !parse_duration(s))
+        bad_value(key, "must be a duration such as 0, 30m, 24h, 7d or 2w");
     return s;
 }
 

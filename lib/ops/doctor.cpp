@@ -15,12 +15,14 @@
 #include <map>
 #include <set>
 
+#include "format/ids.hpp"
 #include "ops/integrity.hpp"
 #include "ops/ops.hpp"
 #include "repo/manifest.hpp"
 #include "repo/snapshots.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/names.hpp"
 
 namespace jvs {
 
@@ -34,9 +36,16 @@ bool ends_with(const std::string &s, const std::string &suf) {
 }
 bool starts_with(const std::string &s, const std::string &pre) { return s.rfind(pre, 0) == 0; }
 
-// A worktree name we may build a lock path from.
-bool sane_name(const std::string &n) {
-    return !n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos && n.find('\0') == std::string::npos;
+// A worktree name we may build a lock path from: one read back from the repository (util/names).
+bool sane_name(const std::string &n) { return is_stored_name(n); }
+
+// What each repair does, for the repair plan (`dry_run`) and the result.
+const char *repair_action(const std::string &id) {
+    static const std::map<std::string, const char *> actions = {
+        {"complete_snapshot", "update"},   {"rebuild_manifest", "rebuild"},   {"republish_snapshot", "republish"},
+    };
+    auto it = actions.find(id);
+    return it == actions.end() ? "remove" : it->second;
 }
 
 struct Doctor {
@@ -49,28 +58,32 @@ struct Doctor {
     Doc repairs = Doc::array();
     Doc repair_log = Doc::array();  // what the audit record lists
 
-    std::string lock_path(const std::string &wt) const { return path_join(repo.locks_dir(), "wt-" + wt + ".lock"); }
-
-    // Read-only probe: is some process holding the worktree's lock right now?
-    bool lock_held(const std::string &wt) const {
-        if (!sane_name(wt)) return true;  // cannot tell: treat as live
-        UniqueFd fd(::open(lock_path(wt).c_str(), O_RDONLY | O_CLOEXEC));
+    // Read-only probe: is some process holding the lock file at `path` right now?
+    static bool lock_file_held(const std::string &path) {
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         if (!fd) return false;
         if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) return true;
         ::flock(fd.get(), LOCK_UN);
         return false;
     }
+    bool lock_held(const std::string &wt) const {
+        if (!sane_name(wt)) return true;  // cannot tell: treat as live
+        return lock_file_held(repo.worktree_lock_path(wt));
+    }
 
-    // Takes the worktree lock without waiting; nullopt when a live owner holds it.
-    std::optional<FileLock> try_lock(const std::string &wt) const {
-        if (!sane_name(wt)) return std::nullopt;
+    // Takes the lock at `path` without waiting; nullopt when a live owner holds it.
+    std::optional<FileLock> try_lock_file(const std::string &path, const std::string &what) const {
         repo.ensure_private_dirs();
         try {
-            return FileLock::acquire(lock_path(wt), 0, "doctor", "worktree '" + wt + "'");
+            return FileLock::acquire(path, 0, "doctor", what);
         } catch (const Error &e) {
             if (e.code == "E_LOCKED") return std::nullopt;
             throw;
         }
+    }
+    std::optional<FileLock> try_lock(const std::string &wt) const {
+        if (!sane_name(wt)) return std::nullopt;
+        return try_lock_file(repo.worktree_lock_path(wt), "worktree '" + wt + "'");
     }
 
     // One finding; with repair requested and a fix given, runs it. The fix returns "" when done, or
@@ -81,7 +94,9 @@ struct Doctor {
         Doc f = {{"code", code}, {"severity", severity}, {"category", category}, {"message", message}};
         if (!path.empty()) f["path"] = path;
         if (!repair_id.empty()) f["repair"] = repair_id;
-        if (o.repair && fix) {
+        if (o.repair && o.dry_run && fix) {  // the plan: what would be done, nothing done
+            repairs.push_back({{"id", repair_id}, {"path", path}, {"done", false}, {"action", repair_action(repair_id)}});
+        } else if (o.repair && fix) {
             std::string why;
             try {
                 why = fix();
@@ -90,12 +105,20 @@ struct Doctor {
             }
             bool done = why.empty();
             f["repaired"] = done;
-            Doc r = {{"id", repair_id}, {"path", path}, {"done", done}};
+            Doc r = {{"id", repair_id}, {"path", path}, {"done", done}, {"action", repair_action(repair_id)}};
             if (!done) r["reason"] = why;
             repairs.push_back(r);
             if (done) repair_log.push_back({{"id", repair_id}, {"path", path}});
         }
         findings.push_back(std::move(f));
+    }
+
+    // Metadata naming a path, name or id that leads outside the repository (E_PATH_UNSAFE): crafted
+    // or damaged; nothing acts on it, and doctor never repairs it by guessing.
+    void add_unsafe(const std::string &what, const Error &e, const std::string &path, const std::string &repair_id = {},
+                    const std::function<std::string()> &fix = {}) {
+        add("path_unsafe", "critical", "integrity", what + ": " + e.message, path, repair_id, fix);
+        findings.back()["error_code"] = "E_PATH_UNSAFE";
     }
 
     bool published(const std::string &id) const { return is_published(repo, id); }
@@ -160,7 +183,8 @@ struct Doctor {
             try {
                 cfg = repo.load_worktree(name);
             } catch (const Error &e) {
-                add("worktree_config_corrupt", "error", "worktree", "worktree '" + name + "': " + e.message, cfg_path);
+                if (e.code == "E_PATH_UNSAFE") add_unsafe("worktree '" + name + "'", e, cfg_path);
+                else add("worktree_config_corrupt", "error", "worktree", "worktree '" + name + "': " + e.message, cfg_path);
                 continue;
             }
             std::string payload = repo.payload_path(name);
@@ -192,7 +216,8 @@ struct Doctor {
             try {
                 d = load_descriptor(repo, id);
             } catch (const Error &e) {
-                add("descriptor_corrupt", "critical", "integrity", "snapshot " + id + ": " + e.message, dp);
+                if (e.code == "E_PATH_UNSAFE") add_unsafe("snapshot " + id, e, dp);
+                else add("descriptor_corrupt", "critical", "integrity", "snapshot " + id + ": " + e.message, dp);
                 continue;
             }
             parent[id] = d.parent_id;
@@ -258,6 +283,13 @@ struct Doctor {
             std::string wt = j.is_object() && j.contains("worktree_name") && j["worktree_name"].is_string()
                                  ? j["worktree_name"].get<std::string>()
                                  : "";
+            try {  // what the repairs below would join to directories
+                check_stored_snapshot_id(id, "intent file name");
+                if (!wt.empty()) check_stored_name(wt, "intent worktree_name");
+            } catch (const Error &e) {
+                add_unsafe("intent " + n, e, path);
+                continue;
+            }
             if (!wt.empty() && lock_held(wt)) {
                 add("intent_in_flight", "info", "intent", "snapshot " + id + " is being written (worktree '" + wt + "')",
                     path);
@@ -307,6 +339,148 @@ struct Doctor {
         }
     }
 
+    // ---- snapshots that lost their descriptor ----
+
+    // What doctor can prove about a snapshot directory without a descriptor, and the descriptor it
+    // would publish it with.
+    struct Republish {
+        std::optional<Descriptor> d;
+        std::optional<std::string> new_ready;  // .READY rewritten when the checksum had to be recomputed
+        Manifest manifest;
+        std::string why_not;                   // set when it cannot be proven complete
+        std::string rebuilt;                   // which fields had no source and how they were filled
+    };
+
+    // The last `snapshot_create` audit record of `id`, if the log has one.
+    std::optional<AuditRecord> creation_record(const std::string &id) const {
+        auto raw = read_file_if_exists(repo.audit_path());
+        if (!raw) return std::nullopt;
+        std::optional<AuditRecord> found;
+        size_t pos = 0;
+        while (pos < raw->size()) {
+            size_t nl = raw->find('\n', pos);
+            if (nl == std::string::npos) nl = raw->size();
+            std::string_view line(raw->data() + pos, nl - pos);
+            pos = nl + 1;
+            if (line.find(id) == std::string_view::npos) continue;  // cheap filter before parsing
+            auto rec = parse_audit_line(line);
+            if (rec && rec->event_type == "snapshot_create" && rec->snapshot_id == id) found = std::move(rec);
+        }
+        return found;
+    }
+
+    // .READY's five fields, when it is a marker of snapshot `id`; else why not.
+    static std::optional<std::map<std::string, std::string>> read_ready(const std::string &dir, const std::string &id,
+                                                                        std::string *why) {
+        auto no = [why](const char *reason) {
+            *why = reason;
+            return std::nullopt;
+        };
+        auto raw = read_file_if_exists(path_join(dir, ".READY"));
+        if (!raw) return no("it has no .READY marker, so nothing says it was ever complete");
+        auto j = nlohmann::json::parse(*raw, nullptr, false);
+        std::map<std::string, std::string> ready;
+        for (const char *k : {"snapshot_id", "completed_at", "payload_root_hash", "engine", "descriptor_checksum"}) {
+            if (!j.is_object() || !j.contains(k) || !j[k].is_string()) return no(".READY is malformed");
+            ready[k] = j[k].get<std::string>();
+        }
+        if (ready["snapshot_id"] != id || !parse_rfc3339(ready["completed_at"])) return no(".READY describes another snapshot");
+        return ready;
+    }
+
+    // The descriptor's fields and their sources: snapshot_id, engine, payload_root_hash and (the target)
+    // descriptor_checksum from .READY; worktree_name, note and partial_paths from the audit record
+    // (both tools write them); created_at, parent_id and tags from the record's details (jvs writes
+    // them there; for the Go tool's snapshots created_at falls back to .READY's completed_at and the
+    // others stay empty); integrity_state "verified".
+    static Descriptor rebuild_descriptor(const std::string &id, std::map<std::string, std::string> &ready,
+                                         const AuditRecord &rec, std::vector<std::string> &guessed) {
+        Descriptor d;
+        d.snapshot_id = id;
+        d.worktree_name = rec.worktree_name;
+        d.engine = ready["engine"];
+        d.payload_root_hash = ready["payload_root_hash"];
+        d.integrity_state = "verified";
+        const nlohmann::json &det = rec.details;
+        auto str_of = [&](const char *k) { return det.contains(k) && det[k].is_string() ? det[k].get<std::string>() : std::string(); };
+        auto list_of = [&](const char *k) {
+            std::vector<std::string> v;
+            if (det.contains(k) && det[k].is_array())
+                for (const auto &x : det[k])
+                    if (x.is_string()) v.push_back(x.get<std::string>());
+            return v;
+        };
+        d.note = str_of("note");
+        d.partial_paths = list_of("partial_paths");
+        d.parent_id = str_of("parent_id");
+        d.tags = list_of("tags");
+        auto created = parse_rfc3339(str_of("created_at"));
+        d.created_at = created ? *created : *parse_rfc3339(ready["completed_at"]);
+        if (!created) guessed.push_back("created_at (from .READY's completed_at), parent_id and tags (not recorded)");
+        return d;
+    }
+
+    // Whether a snapshot directory without a descriptor is a complete snapshot, provably: its .READY
+    // names it, an audit record says where it came from, and its files hash to the marker's
+    // payload_root_hash. When the rebuilt fields reproduce the marker's checksum the descriptor is the
+    // original, byte for byte; otherwise the checksum is recomputed and .READY rewritten to match.
+    Republish plan_republish(const std::string &id, const std::string &dir) {
+        Republish p;
+        auto no = [&p](std::string why) {
+            p.why_not = std::move(why);
+            return p;
+        };
+        if (!is_snapshot_id(id)) return no("its name is not a snapshot id");
+        std::string why;
+        auto ready = read_ready(dir, id, &why);
+        if (!ready) return no(why);
+        auto rec = creation_record(id);
+        if (!rec) return no("no snapshot_create audit record names it, so its worktree is unknown");
+        std::vector<std::string> guessed;
+        Descriptor d = rebuild_descriptor(id, *ready, *rec, guessed);
+        try {
+            check_descriptor_paths(d);
+            p.manifest = build_manifest_from_dir(dir, &ctx);
+        } catch (const Error &e) {
+            return no(e.code == "E_PATH_UNSAFE" ? "the rebuilt descriptor would be unsafe: " + e.message
+                                                : "its files cannot be read: " + e.message);
+        }
+        if (manifest_root_hash(p.manifest) != d.payload_root_hash)
+            return no("its files do not hash to .READY's payload_root_hash (incomplete or changed)");
+        d.descriptor_checksum = descriptor_checksum(d);
+        if (d.descriptor_checksum == (*ready)["descriptor_checksum"] && !check_ready_marker(dir, d)) {
+            p.rebuilt = "the descriptor is rebuilt exactly (its checksum matches .READY)";
+        } else {
+            p.new_ready = ready_marker(d, *parse_rfc3339((*ready)["completed_at"]));
+            p.rebuilt = "the descriptor is rebuilt with a new checksum and .READY rewritten to match";
+            for (const auto &g : guessed) p.rebuilt += "; reconstructed: " + g;
+        }
+        p.d = std::move(d);
+        return p;
+    }
+
+    void check_unpublished(const std::string &id, const std::string &dir) {
+        Republish p = plan_republish(id, dir);
+        if (!p.d) {
+            add("snapshot_unpublished", "warning", "integrity",
+                "snapshot directory without a descriptor, kept (doctor cannot prove it is debris): " + id + ": " + p.why_not,
+                dir);
+            return;
+        }
+        add("snapshot_unpublished", "warning", "integrity",
+            "complete snapshot " + id + " (its .READY and files agree) has no descriptor: it can be published again; " +
+                p.rebuilt,
+            dir, "republish_snapshot", [this, id, dir, p]() -> std::string {
+                if (snapshot_in_flight(id) || exists_nofollow(repo.intent_path(id))) return "in flight";
+                if (exists_nofollow(repo.descriptor_path(id))) return "published meanwhile";
+                if (exists_nofollow(tombstone_path(id))) return "gc is deleting it";
+                if (p.new_ready) atomic_write(path_join(dir, ".READY"), *p.new_ready, 0644);
+                write_manifest(repo.manifest_path(id), p.manifest);
+                atomic_write(repo.descriptor_path(id), serialize_descriptor(*p.d), 0644);  // publish
+                return "";
+            });
+    }
+
     void check_snapshot_leftovers() {
         std::set<std::string> descs = descriptor_ids();
         for (const auto &n : dir_entries(repo.snapshots_dir())) {
@@ -324,14 +498,8 @@ struct Doctor {
                 continue;
             }
             if (!is_directory(path) || descs.count(n) || intent_ids.count(n)) continue;
-            add("snapshot_unpublished", "warning", "tmp", "snapshot directory without a descriptor: " + n, path,
-                "remove_unpublished_snapshot", [&, n, path]() -> std::string {
-                    if (snapshot_in_flight(n)) return "in flight";
-                    if (exists_nofollow(repo.descriptor_path(n))) return "published meanwhile";
-                    remove_tree(path);
-                    ::unlink(repo.manifest_path(n).c_str());
-                    return "";
-                });
+            if (exists_nofollow(tombstone_path(n))) continue;  // gc is deleting it: gc_unfinished says so
+            check_unpublished(n, path);
         }
         for (const auto &n : dir_entries(repo.manifests_dir())) {
             if (starts_with(n, ".")) continue;
@@ -357,11 +525,12 @@ struct Doctor {
             auto st = lstat_path(path);
             if (!st || !S_ISDIR(st->st_mode)) continue;
             if (ends_with(n, ".jvs-clone-tmp")) {
-                std::string wt = n.substr(0, n.size() - 14);
+                // Named by the new worktree's token (repo.hpp), as its lock file is.
+                std::string lock = path_join(repo.locks_dir(), "wt-" + n.substr(0, n.size() - 14) + ".lock");
                 add("fork_staging_leftover", "warning", "tmp", "unfinished fork staging directory " + n, path,
-                    "clean_fork_staging", [&, wt, path]() -> std::string {
-                        auto lk = try_lock(wt);
-                        if (!lk) return "in flight: worktree '" + wt + "' is locked";
+                    "clean_fork_staging", [&, lock, path]() -> std::string {
+                        auto lk = try_lock_file(lock, "the forked worktree");
+                        if (!lk) return "in flight: the forked worktree is locked";
                         remove_tree(path);
                         return "";
                     });
@@ -397,17 +566,35 @@ struct Doctor {
                     return "";
                 });
         }
+        // Caches and lock files are named by worktree tokens (repo.hpp): one of a name no worktree
+        // or payload directory has belongs to a worktree that is gone.
+        std::set<std::string> known;
+        for (const auto &n : repo.worktree_names()) known.insert(worktree_token(n));
+        for (const auto &n : dir_entries(wroot))
+            if (is_directory(path_join(wroot, n))) known.insert(worktree_token(n));  // payloads: reported above
         for (const auto &n : dir_entries(repo.cache_dir())) {
             if (!ends_with(n, ".stat") || starts_with(n, ".")) continue;
-            std::string wt = n.substr(0, n.size() - 5);
-            if (repo.worktree_exists(wt) || is_directory(repo.payload_path(wt))) continue;  // payload: reported above
+            std::string token = n.substr(0, n.size() - 5);
+            if (known.count(token)) continue;
             std::string path = path_join(repo.cache_dir(), n);
-            add("stat_cache_orphan", "warning", "cache", "stat cache of a worktree that does not exist: " + wt, path,
-                "remove_orphan_cache", [&, wt, path]() -> std::string {
-                    auto lk = try_lock(wt);
-                    if (!lk) return "in flight: worktree '" + wt + "' is locked";
-                    if (repo.worktree_exists(wt)) return "worktree exists";
+            std::string lock = path_join(repo.locks_dir(), "wt-" + token + ".lock");
+            add("stat_cache_orphan", "warning", "cache", "stat cache of a worktree that does not exist: " + token, path,
+                "remove_orphan_cache", [&, lock, path]() -> std::string {
+                    auto lk = try_lock_file(lock, "the cache's worktree");
+                    if (!lk) return "in flight: its worktree is locked";
                     ::unlink(path.c_str());
+                    return "";
+                });
+        }
+        for (const auto &n : dir_entries(repo.locks_dir())) {
+            if (!starts_with(n, "wt-") || !ends_with(n, ".lock") || n.size() <= 8) continue;
+            if (known.count(n.substr(3, n.size() - 8))) continue;
+            std::string path = path_join(repo.locks_dir(), n);
+            add("lock_orphan", "info", "worktree", "lock file of a worktree that does not exist: " + n, path,
+                "remove_orphan_lock", [&, path]() -> std::string {
+                    auto lk = try_lock_file(path, "a removed worktree");
+                    if (!lk) return "in flight: an operation holds it";
+                    lk->unlink_file();
                     return "";
                 });
         }
@@ -557,21 +744,30 @@ struct Doctor {
         for (const auto &id : descriptor_ids()) {
             std::string path = repo.manifest_path(id);
             if (!exists_nofollow(path) || !is_directory(repo.snapshot_dir(id))) continue;
-            if (read_trusted_manifest(repo, id)) continue;
-            if (!try_load_descriptor(repo, id)) continue;  // reported as descriptor_corrupt
+            if (!try_load_descriptor(repo, id)) continue;  // reported as descriptor_corrupt or path_unsafe
+            try {
+                if (read_trusted_manifest(repo, id)) continue;
+            } catch (const Error &e) {  // E_PATH_UNSAFE: restore, fork and diff refuse the snapshot until rebuilt
+                add_unsafe("manifest of snapshot " + id, e, path, "rebuild_manifest", rebuild_manifest(id, path));
+                continue;
+            }
             add("manifest_mismatch", "warning", "cache",
                 "manifest of snapshot " + id + " does not describe the snapshot its descriptor vouches for", path,
-                "rebuild_manifest", [&, id, path]() -> std::string {
-                    // Nothing else writes a published snapshot's manifest; repairs run under the
-                    // repository lock, and readers see the old or the new file (atomic replace).
-                    Descriptor d = load_descriptor(repo, id);
-                    Manifest m = build_manifest_from_dir(repo.snapshot_dir(id), &ctx);
-                    if (manifest_root_hash(m) != d.payload_root_hash)
-                        return "the snapshot's files do not match its descriptor either: run `jvs verify " + id + "`";
-                    write_manifest(path, m);
-                    return "";
-                });
+                "rebuild_manifest", rebuild_manifest(id, path));
         }
+    }
+
+    std::function<std::string()> rebuild_manifest(const std::string &id, const std::string &path) {
+        return [this, id, path]() -> std::string {
+            // Nothing else writes a published snapshot's manifest; repairs run under the repository
+            // lock, and readers see the old or the new file (atomic replace).
+            Descriptor d = load_descriptor(repo, id);
+            Manifest m = build_manifest_from_dir(repo.snapshot_dir(id), &ctx);
+            if (manifest_root_hash(m) != d.payload_root_hash)
+                return "the snapshot's files do not match its descriptor either: run `jvs verify " + id + "`";
+            write_manifest(path, m);
+            return "";
+        };
     }
 
     void check_integrity() {

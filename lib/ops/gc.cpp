@@ -43,19 +43,6 @@ std::string tombstone_path(const Repo &r, const std::string &id) { return gc_tom
 std::string pins_dir(const Repo &r) { return path_join(r.jvs_dir(), "pins"); }
 std::string plan_path(const Repo &r, const std::string &id) { return path_join(gc_dir(r), id + ".json"); }
 
-bool is_uuid(std::string_view s) {
-    if (s.size() != 36) return false;
-    for (size_t i = 0; i < s.size(); i++) {
-        char c = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-') return false;
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 Timestamp add_ns(Timestamp t, int64_t ns) {
     int64_t total = t.unix_ns() + ns;
     Timestamp r;
@@ -126,33 +113,44 @@ ordered pin_json(const Pin &p, bool with_expired) {
 
 // ---- retention -----------------------------------------------------------------------------------
 
+// The Go tool never collects an unprotected snapshot younger than this (DefaultRetentionPolicy).
+constexpr const char *kDefaultMinAge = "24h";
+
 struct Retention {
     int64_t keep_last = 0;
     std::string keep_within;
     int64_t within_ns = 0;
     std::vector<std::string> keep_tags;
+    std::string keep_min_age = "0";
+    int64_t min_age_ns = 0;
     ordered to_json() const {
-        return {{"keep_last", keep_last}, {"keep_within", keep_within}, {"keep_tags", keep_tags}};
+        return {{"keep_last", keep_last}, {"keep_within", keep_within}, {"keep_tags", keep_tags},
+                {"keep_min_age", keep_min_age}};
     }
 };
 
+std::string duration_option(const std::string &key, const std::string &value) {
+    if (!parse_duration(value))
+        fail("E_OPTION_INVALID", key + " is not a duration: " + value,
+             "use a duration such as \"0\", \"30m\", \"24h\", \"7d\" or \"2w\"", {{"key", key}});
+    return value;
+}
+
 // Options over .jvs/config.yaml `retention` (validated when loaded: E_CONFIG_CORRUPT names the key)
-// over the defaults (keep nothing extra).
+// over the defaults (keep nothing extra, except what is younger than 24 hours).
 Retention retention_for(const Repo &repo, const GcPlanOptions &o) {
     Retention r;
     const RetentionConfig rc = load_repo_config(repo).retention;
     if (rc.keep) r.keep_last = *rc.keep;
     r.keep_within = rc.within;
     if (rc.keep_tags) r.keep_tags = *rc.keep_tags;
+    r.keep_min_age = rc.keep_min_age.empty() ? kDefaultMinAge : rc.keep_min_age;
     if (o.keep_last) r.keep_last = *o.keep_last;
-    if (!o.keep_within.empty()) {
-        if (!parse_duration(o.keep_within))
-            fail("E_OPTION_INVALID", "keep_within is not a duration: " + o.keep_within,
-                 "use a duration such as \"30m\", \"24h\", \"7d\" or \"2w\"", {{"option", "keep_within"}});
-        r.keep_within = o.keep_within;
-    }
+    if (!o.keep_within.empty()) r.keep_within = duration_option("keep_within", o.keep_within);
     if (o.keep_tags_set) r.keep_tags = o.keep_tags;
+    if (o.keep_min_age) r.keep_min_age = duration_option("keep_min_age", *o.keep_min_age);
     r.within_ns = r.keep_within.empty() ? 0 : *parse_duration(r.keep_within);
+    r.min_age_ns = *parse_duration(r.keep_min_age);
     return r;
 }
 
@@ -220,7 +218,9 @@ Protection compute_protection(const Repo &repo, const std::vector<Descriptor> &s
     int64_t rank = 0;
     for (const auto &d : snaps) {  // newest first
         bool keep = rank++ < ret.keep_last;
-        if (ret.within_ns > 0 && now.unix_ns() - d.created_at.unix_ns() < ret.within_ns) keep = true;
+        const int64_t age_ns = now.unix_ns() - d.created_at.unix_ns();
+        if (ret.within_ns > 0 && age_ns < ret.within_ns) keep = true;
+        if (age_ns < ret.min_age_ns) keep = true;  // the Go tool's keep_min_age
         for (const auto &t : d.tags)
             for (const auto &pre : ret.keep_tags)
                 if (t.compare(0, pre.size(), pre) == 0) keep = true;
@@ -229,7 +229,10 @@ Protection compute_protection(const Repo &repo, const std::vector<Descriptor> &s
     return p;
 }
 
-// Snapshot directories with no descriptor, no intent, older than an hour: leftovers of a crash.
+// Snapshot directories with no descriptor, no intent, older than an hour, and no .READY marker:
+// leftovers of a crash. A directory with a marker may be a complete snapshot that lost its
+// descriptor, somebody's data: `doctor --repair` publishes it again (or reports why it cannot), gc
+// never deletes it.
 std::vector<std::string> orphan_dirs(const Repo &repo, const Protection &p, const Timestamp &now) {
     std::vector<std::string> out;
     for (const auto &n : dir_entries(repo.snapshots_dir())) {
@@ -238,6 +241,7 @@ std::vector<std::string> orphan_dirs(const Repo &repo, const Protection &p, cons
         auto st = lstat_path(dir);
         if (!st || !S_ISDIR(st->st_mode)) continue;
         if (exists_nofollow(repo.descriptor_path(n))) continue;
+        if (exists_nofollow(path_join(dir, ".READY")) || exists_nofollow(path_join(dir, ".READY.gz"))) continue;
         int64_t mt = st->st_mtim.tv_sec * kNs + st->st_mtim.tv_nsec;
         if (now.unix_ns() - mt < kOrphanMinAgeNs) continue;
         out.push_back(n);
@@ -364,7 +368,7 @@ Doc op_gc_plan(const Session &s, const GcPlanOptions &o, OpContext &ctx) {
     plan["candidate_count"] = candidates.size();
     plan["to_delete"] = candidates;
     plan["deletable_bytes_estimate"] = bytes;
-    plan["retention_policy"] = {{"keep_min_snapshots", ret.keep_last}, {"keep_min_age", ret.within_ns}};
+    plan["retention_policy"] = {{"keep_min_snapshots", ret.keep_last}, {"keep_min_age", ret.min_age_ns}};
     // jvs's own fields (the Go tool ignores unknown keys).
     plan["retention"] = ret.to_json();
     plan["orphans"] = orphans;
@@ -417,10 +421,14 @@ Doc op_gc_run(const Session &s, const GcRunOptions &o, OpContext &ctx) {
             ret.keep_within = it->value("keep_within", std::string());
             ret.keep_tags = it->value("keep_tags", std::vector<std::string>{});
             ret.within_ns = ret.keep_within.empty() ? 0 : parse_duration(ret.keep_within).value_or(0);
+            ret.keep_min_age = it->value("keep_min_age", std::string());
+            ret.min_age_ns = parse_duration(ret.keep_min_age).value_or(0);
         } else if (auto rp = plan.find("retention_policy"); rp != plan.end() && rp->is_object()) {
             ret.keep_last = rp->value("keep_min_snapshots", int64_t{0});
-            ret.within_ns = rp->value("keep_min_age", int64_t{0});
         }
+        // keep_min_age in nanoseconds: the Go tool's field, also in plans older jvs releases wrote.
+        if (auto rp = plan.find("retention_policy"); ret.keep_min_age.empty() && rp != plan.end() && rp->is_object())
+            ret.min_age_ns = std::max<int64_t>(0, rp->value("keep_min_age", int64_t{0}));
         if (auto fp = plan.find("fingerprint"); fp != plan.end()) {
             std::vector<std::string> prot_ids = string_list(plan, "protected_set", plan_id);
             if (!fp->is_string() || fp->get<std::string>() != fingerprint(prot_ids, candidates))
@@ -459,6 +467,8 @@ Doc op_gc_run(const Session &s, const GcRunOptions &o, OpContext &ctx) {
         if (!dir && !desc && st.empty()) refuse("snapshot " + id + " is gone", id);
         if (orphans.count(id) && desc && st.empty())
             refuse("snapshot " + id + " has been published since the plan", id);
+        if (!desc && st.empty() && exists_nofollow(path_join(repo.snapshot_dir(id), ".READY")))
+            refuse("snapshot directory " + id + " has a .READY marker: it may be a complete snapshot (run `jvs doctor`)", id);
         todo.push_back(id);
         ctx.advance(1);
     }

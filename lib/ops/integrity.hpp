@@ -34,51 +34,63 @@ struct AuditChainResult {
 
 // Recomputes every record's record_hash and checks each prev_hash against the previous record's hash
 // ("" for the first). A line that does not parse (including an unterminated final line) is a break.
-// A missing log is an empty, intact chain.
-inline AuditChainResult check_audit_chain(const std::string &path) {
+// With an anchor (format/audit.hpp) the record it names must end exactly where it says: a log that
+// is missing, shorter than the anchor or holding another record there was truncated or rewritten.
+// Without an anchor (the Go tool's repositories), a missing log is an empty, intact chain.
+inline AuditChainResult check_audit_chain(const std::string &path, const std::string &anchor_path) {
     AuditChainResult r;
-    auto raw = read_file_if_exists(path);
-    if (!raw) return r;
-    const std::string &s = *raw;
-    std::string prev;
-    size_t pos = 0;
     uint64_t lineno = 0;
     auto broken = [&](const std::string &msg) {
         r.ok = false;
         r.line = lineno;
         r.code = "E_AUDIT_CHAIN_BROKEN";
         r.error = "line " + std::to_string(lineno) + ": " + msg;
+        return r;
     };
+    std::optional<AuditAnchor> anchor;
+    if (auto raw_anchor = read_file_if_exists(anchor_path)) {
+        anchor = parse_audit_anchor(*raw_anchor);
+        lineno = 1;
+        if (!anchor) return broken("the audit anchor " + anchor_path + " is unreadable (edited?)");
+        lineno = 0;
+    }
+    auto raw = read_file_if_exists(path);
+    if (!raw) {
+        lineno = 1;
+        if (anchor) return broken("the audit log is missing, but jvs anchored a record ending at byte " +
+                                  std::to_string(anchor->offset) + " (deleted?)");
+        return r;
+    }
+    const std::string &s = *raw;
+    std::string prev;
+    size_t pos = 0;
+    bool anchored = !anchor;
     while (pos < s.size()) {
         size_t nl = s.find('\n', pos);
         lineno++;
-        if (nl == std::string::npos) {
-            broken("unterminated record (interrupted write)");
-            return r;
-        }
+        if (nl == std::string::npos) return broken("unterminated record (interrupted write)");
         std::string_view line(s.data() + pos, nl - pos);
         pos = nl + 1;
         auto rec = parse_audit_line(line);
-        if (!rec) {
-            broken("malformed record");
-            return r;
-        }
+        if (!rec) return broken("malformed record");
         // Both tools write each record in one exact encoding; other bytes (a renamed key, an
         // escaped character) may still hash the same fields, so they are a break too.
-        if (serialize_audit_line(*rec) != std::string(line) + "\n") {
-            broken("record bytes are not the encoding of its fields");
-            return r;
-        }
-        if (audit_record_hash(*rec) != rec->record_hash) {
-            broken("record_hash does not match the record's content");
-            return r;
-        }
-        if (rec->prev_hash != prev) {
-            broken("prev_hash does not link to the previous record");
-            return r;
+        if (serialize_audit_line(*rec) != std::string(line) + "\n")
+            return broken("record bytes are not the encoding of its fields");
+        if (audit_record_hash(*rec) != rec->record_hash) return broken("record_hash does not match the record's content");
+        if (rec->prev_hash != prev) return broken("prev_hash does not link to the previous record");
+        if (!anchored && pos >= anchor->offset) {
+            if (pos != anchor->offset || rec->record_hash != anchor->record_hash)
+                return broken("the log diverges from the anchored record (rewritten?)");
+            anchored = true;
         }
         prev = rec->record_hash;
         r.records++;
+    }
+    if (!anchored) {
+        lineno++;
+        return broken("the log ends at byte " + std::to_string(s.size()) + ", before the record jvs anchored at byte " +
+                      std::to_string(anchor->offset) + " (truncated, or records deleted)");
     }
     return r;
 }

@@ -40,10 +40,16 @@ struct PathOptions { std::string name; };
 
 // Integrity and upkeep (lib/ops/diff.cpp, gc.cpp, doctor.cpp).
 struct DiffOptions { std::string worktree, from, to; bool stat = false; };
-struct GcPlanOptions { std::optional<int64_t> keep_last; std::string keep_within; std::vector<std::string> keep_tags; bool keep_tags_set = false; };
+struct GcPlanOptions { std::optional<int64_t> keep_last; std::string keep_within; std::vector<std::string> keep_tags; bool keep_tags_set = false; std::optional<std::string> keep_min_age; };
 struct GcRunOptions { std::string plan_id; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
 struct PinOptions { std::string worktree, ref, reason, expires; };
-struct DoctorOptions { bool strict = false; bool repair = false; int64_t lock_timeout_ms = kDefaultLockTimeoutMs; };
+struct DoctorOptions {
+    bool strict = false;
+    bool repair = false;
+    int64_t lock_timeout_ms = kDefaultLockTimeoutMs;
+    bool dry_run = false;               // with repair: list the repairs (what each would remove or rebuild), run none
+    std::string cache_check = "sample";  // strict: stat cache entries checked against their files: sample | all | none
+};
 
 Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx);
 Doc op_gc_plan(const Session &s, const GcPlanOptions &o, OpContext &ctx);
@@ -77,7 +83,8 @@ Doc op_worktree_remove(const Session &s, const RemoveOptions &o);
 // Shared pieces used by several operations.
 Doc worktree_doc(const Repo &repo, const WorktreeConfig &cfg);
 // Appends an audit record; a failure becomes an entry in result["warnings"] (the operation is done).
+// `fault` names a test-only fault point (util/fault) passed just before the append.
 void audit(const Repo &repo, Doc &result, const std::string &event, const std::string &snapshot_id,
-           const std::string &worktree, nlohmann::json details);
+           const std::string &worktree, nlohmann::json details, const char *fault = nullptr);
 
 }  // namespace jvs

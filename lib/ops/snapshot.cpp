@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "engine/engine.hpp"
@@ -12,6 +13,7 @@
 #include "engine/scan.hpp"
 #include "engine/select.hpp"
 #include "format/descriptor.hpp"
+#include "format/worktree_config.hpp"
 #include "format/ids.hpp"
 #include "ops/ops.hpp"
 #include "repo/config.hpp"
@@ -305,6 +307,31 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::strin
     return true;
 }
 
+// Takes back a snapshot whose descriptor was committed but whose worktree config could not be:
+// descriptor first (as gc unpublishes), then its files and its intent. Under the repository lock, so
+// no lease can be taken meanwhile; a snapshot someone already leased (a restore or fork found it in
+// the instant it was visible) stays published. Returns whether it is gone.
+bool unpublish_failed_snapshot(const Repo &repo, const std::string &id, int64_t lock_timeout_ms) {
+    try {
+        FileLock lock = lock_repo(repo, lock_timeout_ms, "snapshot");
+        for (const auto &l : list_leases(repo))
+            if (l.live && l.snapshot_id == id) return false;
+        if (::unlink(repo.descriptor_path(id).c_str()) != 0 && errno != ENOENT) return false;
+        try {
+            fsync_path(repo.descriptors_dir());
+        } catch (const Error &) {
+            // Gone from the namespace already; a crash before the directory is flushed may bring the
+            // descriptor back, with its intent still there for doctor to roll the worktree forward.
+        }
+    } catch (const Error &) {
+        return false;
+    }
+    remove_tree(repo.snapshot_dir(id));
+    ::unlink(repo.manifest_path(id).c_str());
+    ::unlink(repo.intent_path(id).c_str());
+    return true;
+}
+
 }  // namespace
 
 Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
@@ -338,7 +365,15 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
     std::string parent_id = !cfg.head_snapshot_id.empty() ? cfg.head_snapshot_id : cfg.base_snapshot_id;
     std::optional<Manifest> parent;
-    if (!parent_id.empty() && is_published(repo, parent_id)) parent = read_manifest(repo.manifest_path(parent_id));
+    // Unchanged files are hard-linked to the parent's copies only through a manifest that describes
+    // the parent's tree; an unsafe or untrusted one just means every file is copied.
+    if (!parent_id.empty() && is_published(repo, parent_id)) {
+        try {
+            parent = read_trusted_manifest(repo, parent_id);
+        } catch (const Error &) {
+            parent.reset();
+        }
+    }
 
     repo.ensure_private_dirs();
     Descriptor d;
@@ -354,9 +389,11 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     std::string final_dir = repo.snapshot_dir(d.snapshot_id);
     atomic_write(repo.intent_path(d.snapshot_id),
                  intent_bytes(d.snapshot_id, cfg.name, now_utc(), engine_name(engine.kind)), 0644);
-    fault_point("snapshot.after_intent");
     Built built;
+    WorktreeConfig cfg_next = cfg;
+    std::optional<StagedWrite> staged_descriptor, staged_config;
     try {
+        fault_point("snapshot.after_intent");
         mkdir_exact(tmp, 0755);
         std::string why;
         bool cloned = engine.kind == EngineKind::Juicefs &&
@@ -386,39 +423,71 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         // One filesystem-wide flush instead of an fsync per file: everything written above is
         // durable before the rename below makes the directory reachable under its final name.
         sync_filesystem(tmp);
+        fault_point("snapshot.after_sync");
+        // Everything that can fail for want of space or permission happens before the publish
+        // point: the descriptor and the worktree's next config are written and flushed as temp
+        // files now, so publishing is two renames (see publish_snapshot).
+        cfg_next.head_snapshot_id = cfg_next.latest_snapshot_id = d.snapshot_id;
+        staged_descriptor.emplace(repo.descriptor_path(d.snapshot_id), serialize_descriptor(d), 0644);
+        staged_config.emplace(repo.worktree_config_path(cfg.name), serialize_worktree_config(cfg_next), 0644);
+        fault_point("snapshot.after_stage");
         ctx.check_cancelled();  // the last point at which cancelling leaves no trace
         if (::rename(tmp.c_str(), final_dir.c_str()) != 0) fail_errno(errno, "rename", final_dir);
         fsync_path(repo.snapshots_dir());
         fault_point("snapshot.after_rename");
-        atomic_write(repo.descriptor_path(d.snapshot_id), serialize_descriptor(d), 0644);  // publish
+        staged_descriptor->commit();  // publish
     } catch (...) {
         remove_tree(tmp);
-        if (!exists_nofollow(repo.descriptor_path(d.snapshot_id))) {
+        if (!staged_descriptor || !staged_descriptor->committed()) {
             remove_tree(final_dir);
             ::unlink(repo.manifest_path(d.snapshot_id).c_str());
         }
         ::unlink(repo.intent_path(d.snapshot_id).c_str());
         throw;
     }
-    fault_point("snapshot.after_descriptor");
-    cfg.head_snapshot_id = cfg.latest_snapshot_id = d.snapshot_id;
-    repo.save_worktree(cfg);
-    fault_point("snapshot.after_config");
     Doc doc = make_doc("snapshot");
+    try {
+        fault_point("snapshot.after_descriptor");
+        staged_config->commit();  // the worktree's head and latest name the new snapshot
+    } catch (const Error &e) {
+        // Published, but the worktree does not know it: unpublish, so an error means nothing is
+        // visible and a retry makes exactly one snapshot. Only if that is impossible (the
+        // snapshot is in use, or the descriptor cannot be removed) does the call succeed with a
+        // warning; its intent then stays for `doctor --repair` to complete the worktree.
+        if (!staged_config->committed() && unpublish_failed_snapshot(repo, d.snapshot_id, o.lock_timeout_ms)) throw;
+        if (!staged_config->committed())
+            doc["warnings"].push_back({{"code", e.code},
+                                       {"message", "snapshot published, but the worktree config was not updated (" +
+                                                       e.message + "): run `jvs doctor --repair`"}});
+    }
+    const bool config_updated = staged_config->committed();
     doc["snapshot"] = descriptor_to_json(d);
     doc["engine"] = built.engine;
     doc["stats"] = built.stats;
     doc["degradations"] = built.degradations;
     try {
+        fault_point("snapshot.after_config");
         cache.save(repo.stat_cache_path(cfg.name));
     } catch (const Error &e) {
         doc["warnings"].push_back({{"code", e.code}, {"message", "stat cache not saved: " + e.message}});
     }
-    nlohmann::json details = {{"checksum", d.descriptor_checksum}, {"engine", d.engine}, {"note", d.note}};
+    // Besides the Go tool's fields, the record keeps what a descriptor needs and no other file
+    // holds (created_at, parent, tags), so doctor can rebuild a lost descriptor exactly.
+    nlohmann::json details = {{"checksum", d.descriptor_checksum}, {"engine", d.engine}, {"note", d.note},
+                              {"created_at", format_rfc3339nano(d.created_at)}};
+    if (!d.parent_id.empty()) details["parent_id"] = d.parent_id;
+    if (!d.tags.empty()) details["tags"] = d.tags;
     if (!d.partial_paths.empty()) details["partial_paths"] = d.partial_paths;
-    audit(repo, doc, "snapshot_create", d.snapshot_id, cfg.name, details);
-    fault_point("snapshot.after_audit");
-    ::unlink(repo.intent_path(d.snapshot_id).c_str());
+    audit(repo, doc, "snapshot_create", d.snapshot_id, cfg.name, details, "snapshot.after_cache");
+    if (config_updated) {
+        try {
+            fault_point("snapshot.after_audit");
+            if (::unlink(repo.intent_path(d.snapshot_id).c_str()) != 0 && errno != ENOENT)
+                fail_errno(errno, "unlink", repo.intent_path(d.snapshot_id));
+        } catch (const Error &e) {
+            doc["warnings"].push_back({{"code", e.code}, {"message", "intent not removed (doctor removes it): " + e.message}});
+        }
+    }
     return doc;
 }
 

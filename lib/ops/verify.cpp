@@ -38,6 +38,10 @@ Doc verify_one(const Repo &repo, const std::string &id, bool payload, OpContext 
         auto raw = read_file_if_exists(repo.descriptor_path(id));
         if (raw && serialize_descriptor(d) != *raw)
             flag("E_DESCRIPTOR_CORRUPT", "descriptor bytes are not the encoding of its fields (edited?)", true);
+        // Both tools write "verified" and never change it; it is outside the checksum, so any other
+        // value was written by hand (and no decision of jvs reads it).
+        else if (d.integrity_state != "verified")
+            flag("E_DESCRIPTOR_CORRUPT", "integrity_state is '" + d.integrity_state + "', not 'verified' (edited?)", true);
     }
     std::string dir = repo.snapshot_dir(id);
     if (!is_directory(dir)) {
@@ -80,7 +84,9 @@ Doc verify_one(const Repo &repo, const std::string &id, bool payload, OpContext 
         r["payload_hash_valid"] = ok;
         if (!ok && !r.contains("code")) flag("E_PAYLOAD_HASH_MISMATCH", "payload hash mismatch" + diff, true);
     } catch (const Error &e) {
-        if (!r.contains("code")) flag(e.code, "payload: " + e.message, e.code == "E_SPECIAL_FILE");
+        if (!r.contains("code"))
+            flag(e.code, (e.code == "E_PATH_UNSAFE" ? "manifest: " : "payload: ") + e.message,
+                 e.code == "E_SPECIAL_FILE" || e.code == "E_PATH_UNSAFE");
     }
     return r;
 }
@@ -147,7 +153,7 @@ Doc op_verify(const Session &s, const VerifyOptions &o, OpContext &ctx) {
         results.push_back(std::move(r));
         ctx.advance(1);
     }
-    AuditChainResult chain = check_audit_chain(s.repo.audit_path());
+    AuditChainResult chain = check_audit_chain(s.repo.audit_path(), s.repo.audit_anchor_path());
     doc["ok"] = ok && chain.ok;
     doc["payload_checked"] = o.payload;
     doc["results"] = std::move(results);

@@ -51,7 +51,7 @@ void claim_payload(const Repo &repo, const std::string &name) {
 bool populate_by_clone(const Repo &repo, const std::string &name, const Descriptor &d, const Manifest &manifest,
                        Doc &doc, std::string *why) {
     std::string payload = repo.payload_path(name);
-    std::string staging = payload + ".jvs-clone-tmp";
+    std::string staging = repo.fork_staging_path(name);
     remove_tree(staging);
     if (!juicefs_clone(repo.snapshot_dir(d.snapshot_id), staging, why)) {
         remove_tree(staging);
@@ -144,7 +144,7 @@ Doc create_common(const Session &s, const std::string &raw_name, const std::stri
         fault_point("fork.after_config");
     } catch (...) {
         remove_tree(repo.payload_path(name));
-        remove_tree(repo.payload_path(name) + ".jvs-clone-tmp");
+        remove_tree(repo.fork_staging_path(name));
         remove_tree(parent_path(repo.worktree_config_path(name)));
         ::unlink(repo.stat_cache_path(name).c_str());
         throw;
@@ -238,6 +238,7 @@ Doc op_worktree_rename(const Session &s, const RenameOptions &o) {
     cfg.name = to;
     repo.save_worktree(cfg);
     ::rename(repo.stat_cache_path(o.name).c_str(), repo.stat_cache_path(to).c_str());  // inodes are unchanged
+    lock.unlink_file();  // the old name's lock file goes with the old name
     Doc doc = make_doc("worktree");
     doc["worktree"] = worktree_doc(repo, cfg);
     audit(repo, doc, "worktree_rename", "", to, {{"from", o.name}, {"to", to}});
@@ -261,10 +262,20 @@ Doc op_worktree_remove(const Session &s, const RemoveOptions &o) {
     PayloadClaim claim = PayloadClaim::take(repo, o.name, "worktree_remove");
     remove_tree(parent_path(repo.worktree_config_path(o.name)));
     fault_point("remove.after_config");
-    remove_tree(repo.payload_path(o.name));
+    Doc doc = make_doc("worktree_remove");
+    try {
+        remove_tree(repo.payload_path(o.name));
+    } catch (const Error &e) {
+        // The worktree is gone already (its config was the publish point); what is left of its files
+        // stays claimed by this dead claim, so `doctor --repair` may finish removing them.
+        claim.abandon();
+        doc["warnings"].push_back({{"code", e.code},
+                                   {"message", "worktree removed, but not all of its files: " + e.message +
+                                                   "; `jvs doctor --repair` removes the rest"}});
+    }
     fault_point("remove.after_payload");
     ::unlink(repo.stat_cache_path(o.name).c_str());
-    Doc doc = make_doc("worktree_remove");
+    lock.unlink_file();  // removed worktrees leave no lock files behind
     doc["name"] = o.name;
     doc["removed"] = true;
     audit(repo, doc, "worktree_remove", "", o.name, {{"head_snapshot_id", cfg.head_snapshot_id}});

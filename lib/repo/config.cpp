@@ -96,7 +96,7 @@ std::string repo_config_path(const Repo &repo) { return path_join(repo.jvs_dir()
 const std::vector<std::string> &config_keys() {
     static const std::vector<std::string> keys = {"default_engine",  "default_tags",     "output_format",
                                                   "progress_enabled", "retention.keep",   "retention.within",
-                                                  "retention.keep_tags"};
+                                                  "retention.keep_tags", "retention.keep_min_age"};
     return keys;
 }
 
@@ -127,6 +127,9 @@ RepoConfig parse_config(const Repo &repo, const YAML::Node &root) {
         c.retention.within = read<std::string>(repo, ret["within"], "retention.within").value_or("");
         if (!c.retention.within.empty() && !parse_duration(c.retention.within))
             corrupt(repo, "retention.within is not a duration: '" + c.retention.within + "' (use e.g. 24h or 7d)");
+        c.retention.keep_min_age = read<std::string>(repo, ret["keep_min_age"], "retention.keep_min_age").value_or("");
+        if (!c.retention.keep_min_age.empty() && !parse_duration(c.retention.keep_min_age))
+            corrupt(repo, "retention.keep_min_age is not a duration: '" + c.retention.keep_min_age + "' (use e.g. 0 or 24h)");
         if (ret["keep_tags"] && !ret["keep_tags"].IsNull())
             c.retention.keep_tags = read_tags(repo, ret["keep_tags"], "retention.keep_tags");
     }
@@ -152,6 +155,7 @@ std::optional<ordered> config_value(const RepoConfig &c, const std::string &key)
     if (key == "progress_enabled") return c.progress_enabled ? std::optional<ordered>(*c.progress_enabled) : std::nullopt;
     if (key == "retention.keep") return c.retention.keep ? std::optional<ordered>(*c.retention.keep) : std::nullopt;
     if (key == "retention.within") return str(c.retention.within);
+    if (key == "retention.keep_min_age") return str(c.retention.keep_min_age);
     return c.retention.keep_tags ? std::optional<ordered>(*c.retention.keep_tags) : std::nullopt;
 }
 

@@ -17,6 +17,7 @@ struct RetentionConfig {
     std::optional<int64_t> keep;                        // keep the N newest snapshots
     std::string within;                                 // keep snapshots newer than this ("" = unset)
     std::optional<std::vector<std::string>> keep_tags;  // keep snapshots with a tag starting with one
+    std::string keep_min_age;                           // never collect younger snapshots ("" = unset: 24h)
 };
 
 struct RepoConfig {

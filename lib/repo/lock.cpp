@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,15 +16,17 @@
 #include "repo/snapshots.hpp"
 #include "util/context.hpp"
 #include "util/error.hpp"
+#include "util/names.hpp"
 
 namespace jvs {
 
 namespace {
-std::string owner_record(const std::string &op) {
+std::string owner_record(const std::string &op, const std::string &worktree = {}) {
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
     nlohmann::json j = {{"pid", ::getpid()}, {"host", host}, {"op", op}, {"since", format_rfc3339nano(now_utc())}};
-    return j.dump() + "\n";
+    if (!worktree.empty()) j["worktree"] = worktree;  // a long name's file name holds only its token
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 nlohmann::json read_owner(int fd) {
@@ -33,17 +36,32 @@ nlohmann::json read_owner(int fd) {
     auto j = nlohmann::json::parse(std::string(buf, static_cast<size_t>(n)), nullptr, false);
     return j.is_object() ? j : nlohmann::json::object();
 }
+// Whether `fd` is still the file at `path` (same device and inode).
+bool still_linked(int fd, const std::string &path) {
+    struct stat a {}, b {};
+    return ::fstat(fd, &a) == 0 && ::lstat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
 }  // namespace
 
 FileLock FileLock::acquire(const std::string &path, int64_t timeout_ms, const std::string &op,
                            const std::string &what, OpContext *ctx) {
     FileLock lk;
-    lk.fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    if (!lk.fd_) fail_errno(errno, "open", path);
+    auto open_lock = [&] {
+        lk.fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+        if (!lk.fd_) fail_errno(errno, "open", path);
+    };
+    lk.path_ = path;
+    open_lock();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     auto backoff = std::chrono::milliseconds(1);
     for (;;) {
-        if (::flock(lk.fd_.get(), LOCK_EX | LOCK_NB) == 0) break;
+        if (::flock(lk.fd_.get(), LOCK_EX | LOCK_NB) == 0) {
+            // A holder may unlink a lock file it no longer needs (a removed worktree's): then the
+            // inode we locked is no longer the file at `path`, and a newcomer could lock another.
+            if (still_linked(lk.fd_.get(), path)) break;
+            open_lock();
+            continue;
+        }
         if (errno != EWOULDBLOCK && errno != EINTR) fail_errno(errno, "flock", path);
         if (std::chrono::steady_clock::now() >= deadline) {
             nlohmann::json holder = read_owner(lk.fd_.get());
@@ -67,12 +85,16 @@ FileLock FileLock::acquire(const std::string &path, int64_t timeout_ms, const st
 
 FileLock::~FileLock() {
     if (fd_) {
-        // Clear the owner record so a later holder is never misreported, but leave the file in
-        // place (unlinking would race with a waiter holding the old inode).
+        // Clear the owner record so a later holder is never misreported. The file stays (unless
+        // unlink_file() removed it): acquire() re-checks that the inode it locked is still linked.
         if (::ftruncate(fd_.get(), 0) != 0) {
         }
         ::flock(fd_.get(), LOCK_UN);
     }
+}
+
+void FileLock::unlink_file() {
+    if (fd_ && !path_.empty() && still_linked(fd_.get(), path_)) ::unlink(path_.c_str());
 }
 
 FileLock lock_worktree(const Repo &repo, const std::string &worktree, int64_t timeout_ms, const std::string &op,
@@ -82,8 +104,7 @@ FileLock lock_worktree(const Repo &repo, const std::string &worktree, int64_t ti
         fail("E_WORKTREE_NOT_FOUND", "worktree '" + worktree + "' not found", "list worktrees with `jvs worktree list`",
              {{"worktree", worktree}});
     repo.ensure_private_dirs();
-    return FileLock::acquire(path_join(repo.locks_dir(), "wt-" + worktree + ".lock"), timeout_ms, op,
-                             "worktree '" + worktree + "'", ctx);
+    return FileLock::acquire(repo.worktree_lock_path(worktree), timeout_ms, op, "worktree '" + worktree + "'", ctx);
 }
 
 FileLock lock_repo(const Repo &repo, int64_t timeout_ms, const std::string &op, OpContext *ctx) {
@@ -142,7 +163,7 @@ std::string unique_suffix() {
 }
 }  // namespace
 
-HeldFile HeldFile::create(const std::string &path, const std::string &op) {
+HeldFile HeldFile::create(const std::string &path, const std::string &op, const std::string &worktree) {
     HeldFile h;
     h.path_ = path;
     h.fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
@@ -154,14 +175,14 @@ HeldFile HeldFile::create(const std::string &path, const std::string &op) {
         ::unlink(path.c_str());
         fail_errno(err, "flock", path);
     }
-    std::string rec = owner_record(op);
+    std::string rec = owner_record(op, worktree);
     ssize_t ignored = ::pwrite(h.fd_.get(), rec.data(), rec.size(), 0);
-    (void)ignored;  // informational: the name and the flock are what count
+    (void)ignored;  // the name and the flock are what count; the record names a long worktree name
     return h;
 }
 
 HeldFile::~HeldFile() {
-    if (fd_) ::unlink(path_.c_str());
+    if (fd_ && !keep_) ::unlink(path_.c_str());
 }
 
 SnapshotLease SnapshotLease::take(const Repo &repo, const std::string &snapshot_id, const std::string &op,
@@ -177,18 +198,28 @@ SnapshotLease SnapshotLease::take(const Repo &repo, const std::string &snapshot_
 PayloadClaim PayloadClaim::take(const Repo &repo, const std::string &worktree, const std::string &op) {
     repo.ensure_private_dirs();
     return PayloadClaim(HeldFile::create(
-        path_join(repo.locks_dir(), std::string(kClaimPrefix) + unique_suffix() + "-" + worktree + kLeaseSuffix), op));
+        path_join(repo.locks_dir(), std::string(kClaimPrefix) + unique_suffix() + "-" + worktree_token(worktree) + kLeaseSuffix),
+        op, worktree));
 }
 
 std::vector<ClaimFile> list_payload_claims(const Repo &repo) {
     std::vector<ClaimFile> out;
     for (const auto &n : dir_entries(repo.locks_dir())) {
-        std::string wt = claim_worktree(n);
-        if (wt.empty()) continue;
-        ClaimFile c{path_join(repo.locks_dir(), n), wt, false};
+        std::string token = claim_worktree(n);
+        if (token.empty()) continue;
+        ClaimFile c{path_join(repo.locks_dir(), n), token, false};
         bool exists = false;
         c.live = held_by_someone(c.path, &exists);
-        if (exists) out.push_back(std::move(c));
+        if (!exists) continue;
+        // The file name holds the worktree's token; the owner record its whole name.
+        if (UniqueFd fd{::open(c.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)}) {
+            nlohmann::json owner = read_owner(fd.get());
+            if (owner.contains("worktree") && owner["worktree"].is_string()) {
+                std::string name = owner["worktree"].get<std::string>();
+                if (is_stored_name(name) && worktree_token(name) == token) c.worktree = name;
+            }
+        }
+        out.push_back(std::move(c));
     }
     return out;
 }

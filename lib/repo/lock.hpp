@@ -22,10 +22,14 @@ class FileLock {
     FileLock(FileLock &&) = default;
     FileLock &operator=(FileLock &&) = default;
     ~FileLock();
+    // Removes the lock file while holding it (a removed worktree's lock): safe, because acquire()
+    // retries when the inode it locked is no longer linked at the path.
+    void unlink_file();
 
    private:
     FileLock() = default;
     UniqueFd fd_;
+    std::string path_;
 };
 
 inline constexpr int64_t kDefaultLockTimeoutMs = 30000;
@@ -39,16 +43,20 @@ FileLock lock_repo(const Repo &repo, int64_t timeout_ms, const std::string &op, 
 // dies, so an unlocked one is provably stale. Snapshot leases and payload claims are held files.
 class HeldFile {
    public:
-    // Creates `path` (O_EXCL), holds its flock and writes the owner record (pid, host, op, since).
-    static HeldFile create(const std::string &path, const std::string &op);
+    // Creates `path` (O_EXCL), holds its flock and writes the owner record (pid, host, op, since,
+    // and `worktree` when given).
+    static HeldFile create(const std::string &path, const std::string &op, const std::string &worktree = {});
     HeldFile(HeldFile &&) = default;
     HeldFile &operator=(HeldFile &&) = default;
     ~HeldFile();  // unlinks first, then closes (a reader that opened it meanwhile sees it unlocked)
+    // Leave the file behind when released: unlocked, it proves the operation did not finish.
+    void keep() { keep_ = true; }
 
    private:
     HeldFile() = default;
     std::string path_;
     UniqueFd fd_;
+    bool keep_ = false;
 };
 
 // A lease on a published snapshot that an operation reads from while it runs (restore, fork,
@@ -76,6 +84,9 @@ class SnapshotLease {
 class PayloadClaim {
    public:
     static PayloadClaim take(const Repo &repo, const std::string &worktree, const std::string &op);
+    // The operation gives up half-way (its payload is left, partly removed): the claim stays as a
+    // dead claim, which tells doctor the directory is jvs's to clean.
+    void abandon() { file_.keep(); }
 
    private:
     explicit PayloadClaim(HeldFile f) : file_(std::move(f)) {}
@@ -84,7 +95,8 @@ class PayloadClaim {
 
 struct ClaimFile {
     std::string path;
-    std::string worktree;
+    std::string worktree;  // the whole name (from the owner record when the file name holds only a
+                           // token; a token with '~' when that record is missing)
     bool live = false;
 };
 std::vector<ClaimFile> list_payload_claims(const Repo &repo);

@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <unordered_set>
+
 #include "engine/scan.hpp"
 #include "repo/repo.hpp"
 #include "repo/snapshots.hpp"
@@ -9,6 +12,7 @@
 #include "util/error.hpp"
 #include "util/parallel.hpp"
 #include "util/fs.hpp"
+#include "util/names.hpp"
 #include "util/records.hpp"
 #include "util/sha256.hpp"
 
@@ -29,6 +33,31 @@ void write_manifest(const std::string &path, const Manifest &m) {
     atomic_write(path, encode_records(kHeader, recs), 0644);
 }
 
+namespace {
+bool is_hex64(const std::string &s) {
+    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// A manifest tells restore, fork and diff what to create where: every entry must be a safe relative
+// path lying in a directory the manifest itself lists (a symlink or file is never a parent), once.
+// Unsafe paths throw E_PATH_UNSAFE; any other malformation makes the manifest unusable (nullopt).
+bool check_entries(const Manifest &m) {
+    std::unordered_set<std::string_view> dirs, seen;
+    dirs.reserve(m.size() / 4 + 1);
+    seen.reserve(m.size());
+    for (const auto &e : m) {
+        check_stored_path(e.rel, "manifest entry");
+        if ((e.type != 'd' && e.type != 'f' && e.type != 'l') || !is_hex64(e.hash) || e.perm > 07777) return false;
+        auto slash = e.rel.rfind('/');
+        if (slash != std::string::npos && !dirs.count(std::string_view(e.rel).substr(0, slash)))
+            fail_unsafe(e.rel, "manifest entry", "lies under a path the manifest does not list as a directory");
+        if (!seen.insert(e.rel).second) return false;
+        if (e.type == 'd') dirs.insert(e.rel);
+    }
+    return true;
+}
+}  // namespace
+
 std::optional<Manifest> read_manifest(const std::string &path) {
     auto raw = read_file_if_exists(path);
     if (!raw) return std::nullopt;
@@ -42,9 +71,10 @@ std::optional<Manifest> read_manifest(const std::string &path) {
             m.push_back({r[0][0], std::move(r[5]), static_cast<uint32_t>(std::stoul(r[1])), std::stoull(r[2]),
                          std::stoll(r[3]), std::move(r[4])});
         }
-    } catch (...) {
+    } catch (const std::exception &) {  // std::stoul & co. on a damaged number
         return std::nullopt;
     }
+    if (!check_entries(m)) return std::nullopt;
     return m;
 }
 

@@ -28,11 +28,14 @@ struct ManifestEntry {
 using Manifest = std::vector<ManifestEntry>;  // pre-order, names sorted bytewise
 
 void write_manifest(const std::string &path, const Manifest &m);
+// nullopt when missing, torn or malformed; throws E_PATH_UNSAFE when an entry's path would lead
+// outside the snapshot (absolute, '..', empty or '.' components, too long, or under a non-directory).
 std::optional<Manifest> read_manifest(const std::string &path);
 // payload_root_hash of the tree a manifest describes (no file is read).
 std::string manifest_root_hash(const Manifest &m);
 // The stored manifest of snapshot `id` if it describes the tree its descriptor vouches for
-// (manifest_root_hash == payload_root_hash); nullopt when missing, unreadable or disagreeing.
+// (manifest_root_hash == payload_root_hash); nullopt when missing, unreadable or disagreeing;
+// E_PATH_UNSAFE as read_manifest.
 std::optional<Manifest> read_trusted_manifest(const Repo &repo, const std::string &id);
 // The manifest of a published snapshot; built by reading the snapshot directory when the stored one
 // is missing (e.g. written by the Go tool) or not trusted. Never writes.

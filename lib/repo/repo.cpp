@@ -8,6 +8,8 @@
 #include "format/ids.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/names.hpp"
+#include "util/sha256.hpp"
 
 namespace jvs {
 
@@ -118,6 +120,7 @@ std::string Repo::snapshots_dir() const { return path_join(jvs_dir(), "snapshots
 std::string Repo::descriptors_dir() const { return path_join(jvs_dir(), "descriptors"); }
 std::string Repo::intents_dir() const { return path_join(jvs_dir(), "intents"); }
 std::string Repo::audit_path() const { return path_join(jvs_dir(), "audit/audit.jsonl"); }
+std::string Repo::audit_anchor_path() const { return path_join(jvs_dir(), "audit_anchor.json"); }
 std::string Repo::manifests_dir() const { return path_join(jvs_dir(), "manifests"); }
 std::string Repo::cache_dir() const { return path_join(jvs_dir(), "cache"); }
 std::string Repo::locks_dir() const { return path_join(jvs_dir(), "locks"); }
@@ -125,7 +128,21 @@ std::string Repo::snapshot_dir(const std::string &id) const { return path_join(s
 std::string Repo::descriptor_path(const std::string &id) const { return path_join(descriptors_dir(), id + ".json"); }
 std::string Repo::manifest_path(const std::string &id) const { return path_join(manifests_dir(), id); }
 std::string Repo::intent_path(const std::string &id) const { return path_join(intents_dir(), id + ".json"); }
-std::string Repo::stat_cache_path(const std::string &wt) const { return path_join(cache_dir(), wt + ".stat"); }
+std::string Repo::stat_cache_path(const std::string &wt) const {
+    return path_join(cache_dir(), worktree_token(wt) + ".stat");
+}
+std::string Repo::worktree_lock_path(const std::string &wt) const {
+    return path_join(locks_dir(), "wt-" + worktree_token(wt) + ".lock");
+}
+std::string Repo::fork_staging_path(const std::string &wt) const {
+    return path_join(path_join(root_, "worktrees"), worktree_token(wt) + ".jvs-clone-tmp");
+}
+
+std::string worktree_token(const std::string &name) {
+    constexpr size_t kMax = 200, kKeep = 183;
+    if (name.size() <= kMax) return name;
+    return name.substr(0, kKeep) + "~" + sha256_hex(name).substr(0, 16);
+}
 
 std::string Repo::payload_path(const std::string &wt) const {
     return wt == "main" ? path_join(root_, "main") : path_join(path_join(root_, "worktrees"), wt);
@@ -144,6 +161,15 @@ WorktreeConfig Repo::load_worktree(const std::string &wt) const {
              {{"worktree", wt}});
     WorktreeConfig c = parse_worktree_config(*raw);
     if (c.name.empty()) c.name = wt;
+    // Every operation builds the payload path from `name` and reads and writes the snapshots the ids
+    // name: each must be what it claims before anyone uses it.
+    check_stored_name(c.name, "worktree config name");
+    if (c.name != wt)
+        fail("E_CONFIG_CORRUPT", "worktree config of '" + wt + "' names another worktree ('" + c.name + "')",
+             "fix `name` in .jvs/worktrees/" + wt + "/config.json, or run jvs doctor", {{"path", worktree_config_path(wt)}});
+    check_stored_snapshot_id(c.base_snapshot_id, "worktree config base_snapshot_id", true);
+    check_stored_snapshot_id(c.head_snapshot_id, "worktree config head_snapshot_id", true);
+    check_stored_snapshot_id(c.latest_snapshot_id, "worktree config latest_snapshot_id", true);
     return c;
 }
 

@@ -10,6 +10,12 @@ namespace jvs {
 
 inline constexpr int kFormatVersion = 1;
 
+// A worktree name as part of a file name beside a prefix or suffix (its lock, claims, stat cache,
+// fork staging directory): the name itself when it has at most 200 bytes, else its first 183 bytes,
+// '~' and 16 hex digits of its sha256. Names may have 255 bytes, and a file name no more than 255 in
+// all; '~' cannot occur in a name, so no other name has the same token.
+std::string worktree_token(const std::string &name);
+
 class Repo {
    public:
     // Walks up from `start` (which must exist) to the first directory holding `.jvs/`.
@@ -29,6 +35,7 @@ class Repo {
     std::string descriptors_dir() const;
     std::string intents_dir() const;
     std::string audit_path() const;
+    std::string audit_anchor_path() const;  // .jvs/audit_anchor.json (ours; see format/audit.hpp)
     std::string manifests_dir() const;
     std::string cache_dir() const;
     std::string locks_dir() const;
@@ -36,12 +43,16 @@ class Repo {
     std::string descriptor_path(const std::string &id) const;
     std::string manifest_path(const std::string &id) const;
     std::string intent_path(const std::string &id) const;
-    std::string stat_cache_path(const std::string &worktree) const;
+    std::string stat_cache_path(const std::string &worktree) const;  // .jvs/cache/<token>.stat
+    std::string worktree_lock_path(const std::string &worktree) const;  // .jvs/locks/wt-<token>.lock
+    // Where a JuiceFS fork stages its clone before renaming it over the payload directory.
+    std::string fork_staging_path(const std::string &worktree) const;  // worktrees/<token>.jvs-clone-tmp
 
     std::string payload_path(const std::string &worktree) const;  // main -> R/main, x -> R/worktrees/x
     std::string worktree_config_path(const std::string &worktree) const;
     bool worktree_exists(const std::string &worktree) const;
-    // Throws E_WORKTREE_NOT_FOUND or E_CONFIG_CORRUPT.
+    // Throws E_WORKTREE_NOT_FOUND, E_CONFIG_CORRUPT (unparseable, or naming another worktree) or
+    // E_PATH_UNSAFE (a name or snapshot id that would lead outside the repository).
     WorktreeConfig load_worktree(const std::string &worktree) const;
     void save_worktree(const WorktreeConfig &cfg) const;  // atomic, 0644
     std::vector<std::string> worktree_names() const;      // sorted

@@ -19,7 +19,14 @@ Descriptor load_descriptor(const Repo &repo, const std::string &id) {
     if (!raw)
         fail("E_REF_NOT_FOUND", "snapshot '" + id + "' not found", "list snapshots with `jvs history --all`",
              {{"ref", id}});
-    return parse_descriptor(*raw);
+    Descriptor d = parse_descriptor(*raw);
+    // What operations join to directories is checked before any of them sees it (E_PATH_UNSAFE),
+    // and a descriptor speaks only for the snapshot it is filed under.
+    check_descriptor_paths(d);
+    if (d.snapshot_id != id)
+        fail("E_DESCRIPTOR_CORRUPT", "descriptor " + id + ".json describes another snapshot (" + d.snapshot_id + ")",
+             "run `jvs doctor --strict`; restore another snapshot", {{"snapshot_id", id}});
+    return d;
 }
 
 std::optional<Descriptor> try_load_descriptor(const Repo &repo, const std::string &id) {

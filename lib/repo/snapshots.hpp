@@ -10,7 +10,8 @@ namespace jvs {
 
 class Repo;
 
-// Throws E_REF_NOT_FOUND (no descriptor), E_DESCRIPTOR_CORRUPT (unparseable).
+// Throws E_REF_NOT_FOUND (no descriptor), E_DESCRIPTOR_CORRUPT (unparseable, or filed under another
+// id), E_PATH_UNSAFE (an id, name or partial path that would lead outside the repository).
 Descriptor load_descriptor(const Repo &repo, const std::string &id);
 std::optional<Descriptor> try_load_descriptor(const Repo &repo, const std::string &id);
 bool is_published(const Repo &repo, const std::string &id);

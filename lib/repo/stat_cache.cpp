@@ -2,13 +2,17 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include "util/fs.hpp"
+#include "util/names.hpp"
 #include "util/records.hpp"
 
 namespace jvs {
 
 namespace {
-constexpr const char *kHeader = "jvs-stat-cache 1";
+// Version 2 carries a checksum (util/records); a version-1 file is dropped once, costing one re-hash.
+constexpr const char *kHeader = "jvs-stat-cache 2";
 }
 
 int64_t mtime_ns(const struct stat &st) { return st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec; }
@@ -25,27 +29,46 @@ StatKey StatKey::of(const struct stat &st) {
             jvs::mtime_ns(st), jvs::ctime_ns(st), static_cast<uint32_t>(st.st_mode)};
 }
 
-StatCache StatCache::load(const std::string &path) {
+StatCache StatCache::load(const std::string &path, std::string *problem) {
     StatCache c;
     auto st = lstat_path(path);
     auto raw = read_file_if_exists(path);
     if (!st || !raw) return c;
+    auto dropped = [&](const std::string &why) {
+        if (problem) *problem = why;
+        return StatCache();
+    };
+    // The whole file or nothing: a cache whose checksum fails, or with one entry that is not what jvs
+    // writes, was damaged or edited, and an edited entry could make a snapshot store stale content.
+    auto recs = decode_records(kHeader, *raw, true);
+    if (!recs) return dropped("the file is torn, of another format, or fails its checksum");
     c.written_ns_ = mtime_ns(*st);
-    auto recs = decode_records(kHeader, *raw);
-    if (!recs) return c;
+    c.entries_.reserve(recs->size());
     for (auto &r : *recs) {
-        if (r.size() != 8) continue;
+        if (r.size() != 8) return dropped("a record has " + std::to_string(r.size()) + " fields");
+        if (unsafe_path_reason(r[0])) return dropped("an entry names an unsafe path");
+        if (r[7].size() != 64 || r[7].find_first_not_of("0123456789abcdef") != std::string::npos)
+            return dropped("an entry's hash is not a sha256");
         try {
             Entry e;
             e.key = {std::stoull(r[1]), std::stoull(r[2]), std::stoull(r[3]), std::stoll(r[4]), std::stoll(r[5]),
                      static_cast<uint32_t>(std::stoul(r[6]))};
-            e.hash = r[7];
+            e.hash = std::move(r[7]);
             c.entries_.emplace(std::move(r[0]), std::move(e));
-        } catch (...) {
-            // A damaged entry is simply not trusted.
+        } catch (const std::exception &) {
+            return dropped("an entry's stat fields are not numbers");
         }
     }
     return c;
+}
+
+std::vector<StatCache::Item> StatCache::items() const {
+    std::lock_guard<std::mutex> g(*mu_);
+    std::vector<Item> out;
+    out.reserve(entries_.size());
+    for (const auto &[rel, e] : entries_) out.push_back({rel, e.key, e.hash});
+    std::sort(out.begin(), out.end(), [](const Item &a, const Item &b) { return a.rel < b.rel; });
+    return out;
 }
 
 std::optional<std::string> StatCache::lookup(const std::string &rel, const struct stat &st) const {

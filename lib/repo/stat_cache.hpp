@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace jvs {
 
@@ -31,8 +32,9 @@ int64_t stamp_clock_ns();
 
 class StatCache {
    public:
-    // A missing, stale-format or torn file loads as empty (the cache is only an accelerator).
-    static StatCache load(const std::string &path);
+    // A missing, stale-format, torn or tampered file (checksum, unsafe path, malformed entry) loads as
+    // empty: the cache is only an accelerator. `problem` (if given) says why an existing file was dropped.
+    static StatCache load(const std::string &path, std::string *problem = nullptr);
     std::optional<std::string> lookup(const std::string &rel, const struct stat &st) const;
     void put(const std::string &rel, const struct stat &st, const std::string &hash);  // thread-safe
     // A file jvs just created by a metadata clone, known by content but not yet by inode: trusted
@@ -44,6 +46,13 @@ class StatCache {
     void erase_missing(const std::unordered_map<std::string, bool> &keep);
     void save(const std::string &path) const;  // atomic replace
     size_t size() const { return entries_.size(); }
+    // Every entry, sorted by path (doctor checks them against the files they describe).
+    struct Item {
+        std::string rel;
+        StatKey key;
+        std::string hash;
+    };
+    std::vector<Item> items() const;
 
    private:
     struct Entry {

@@ -8,37 +8,57 @@
 #include <cstring>
 #include <string>
 
+#include "util/error.hpp"
+
 namespace jvs {
 
 namespace {
 struct Target {
     std::string name;
     long nth = 1;
+    std::string code;  // failures only
     bool active = false;
 };
 
-const Target &target() {
-    static const Target t = [] {
-        Target t;
-        const char *env = std::getenv("JVS_FAULT_KILL_AT");
-        if (!env || !*env) return t;
-        std::string s(env);
-        auto hash = s.find('#');
-        t.name = s.substr(0, hash);
-        if (hash != std::string::npos) t.nth = std::max(1L, std::atol(s.c_str() + hash + 1));
-        t.active = true;
-        return t;
-    }();
+// "<point>[#<n>][=<code>]"
+Target parse_target(const char *var, const char *default_code) {
+    Target t;
+    const char *env = std::getenv(var);
+    if (!env || !*env) return t;
+    std::string s(env);
+    t.code = default_code;
+    if (auto eq = s.find('='); eq != std::string::npos) {
+        t.code = s.substr(eq + 1);
+        s.resize(eq);
+    }
+    auto hash = s.find('#');
+    t.name = s.substr(0, hash);
+    if (hash != std::string::npos) t.nth = std::max(1L, std::atol(s.c_str() + hash + 1));
+    t.active = true;
     return t;
 }
 
-std::atomic<long> hits{0};
+const Target &kill_target() {
+    static const Target t = parse_target("JVS_FAULT_KILL_AT", "");
+    return t;
+}
 
-// In the order each operation passes them.
+const Target &fail_target() {
+    static const Target t = parse_target("JVS_FAULT_FAIL_AT", "E_IO");
+    return t;
+}
+
+std::atomic<long> kill_hits{0}, fail_hits{0};
+
+// In the order each operation passes them. A snapshot's points after its payload is complete each
+// precede one step that can fail: hash + manifest, .READY, syncfs, staging the descriptor and the
+// worktree config, renaming the directory into place, the descriptor (the publish point), the config,
+// the stat cache, the audit record, removing the intent.
 const char *const kPoints[] = {
     "snapshot.after_intent",   "snapshot.mid_copy",       "snapshot.after_copy",
-    "snapshot.after_manifest", "snapshot.after_ready",    "snapshot.after_rename",
-    "snapshot.after_descriptor", "snapshot.after_config", "snapshot.after_audit",
+    "snapshot.after_manifest", "snapshot.after_ready",    "snapshot.after_sync",
+    "snapshot.after_stage",    "snapshot.after_rename",   "snapshot.after_descriptor",
+    "snapshot.after_config",   "snapshot.after_cache",    "snapshot.after_audit",
     "restore.after_plan",      "restore.mid_write",       "restore.after_write",
     "restore.after_config",
     "fork.after_claim",        "fork.mid_write",          "fork.after_populate",
@@ -51,9 +71,12 @@ const char *const kPoints[] = {
 }  // namespace
 
 void fault_point(const char *name) {
-    const Target &t = target();
-    if (!t.active || t.name != name) return;
-    if (hits.fetch_add(1) + 1 == t.nth) ::kill(::getpid(), SIGKILL);
+    const Target &k = kill_target();
+    if (k.active && k.name == name && kill_hits.fetch_add(1) + 1 == k.nth) ::kill(::getpid(), SIGKILL);
+    const Target &f = fail_target();
+    if (f.active && f.name == name && fail_hits.fetch_add(1) + 1 == f.nth)
+        fail(f.code, std::string("injected failure at ") + name + " (JVS_FAULT_FAIL_AT)", "a test asked for this failure",
+             {{"fault_point", name}});
 }
 
 const char *const *fault_point_names() { return kPoints; }

@@ -151,21 +151,32 @@ std::optional<bool> temp_file_writer_alive(std::string_view name) {
     return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-void atomic_write(const std::string &path, std::string_view data, mode_t mode) {
-    std::string tmp = temp_sibling(path);
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd) fail_errno(errno, "create", tmp);
+StagedWrite::StagedWrite(const std::string &path, std::string_view data, mode_t mode)
+    : path_(path), tmp_(temp_sibling(path)) {
+    UniqueFd fd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) fail_errno(errno, "create", tmp_);
     try {
-        write_all(fd.get(), data, tmp);
-        if (::fchmod(fd.get(), mode) != 0) fail_errno(errno, "fchmod", tmp);
-        if (::fsync(fd.get()) != 0) fail_errno(errno, "fsync", tmp);
-        fd.reset();
-        if (::rename(tmp.c_str(), path.c_str()) != 0) fail_errno(errno, "rename", path);
+        write_all(fd.get(), data, tmp_);
+        if (::fchmod(fd.get(), mode) != 0) fail_errno(errno, "fchmod", tmp_);
+        if (::fsync(fd.get()) != 0) fail_errno(errno, "fsync", tmp_);
     } catch (...) {
-        ::unlink(tmp.c_str());
+        ::unlink(tmp_.c_str());
         throw;
     }
-    fsync_path(parent_path(path));
+}
+
+StagedWrite::~StagedWrite() {
+    if (!committed_) ::unlink(tmp_.c_str());
+}
+
+void StagedWrite::commit() {
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail_errno(errno, "rename", path_);
+    committed_ = true;
+    fsync_path(parent_path(path_));
+}
+
+void atomic_write(const std::string &path, std::string_view data, mode_t mode) {
+    StagedWrite(path, data, mode).commit();
 }
 
 UniqueFd open_regular(const std::string &path, struct stat *st_out) {

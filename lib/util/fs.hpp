@@ -63,6 +63,24 @@ std::optional<std::string> read_file_if_exists(const std::string &path);
 
 // Go's AtomicWrite: temp file in the same directory, write, fchmod(mode), fsync, rename, fsync dir.
 void atomic_write(const std::string &path, std::string_view data, mode_t mode);
+// atomic_write in two steps, for a caller that publishes something and must know beforehand that
+// every step that can run out of space or permission has succeeded: the constructor writes, chmods
+// and fsyncs the temp file (throws E_IO/E_NO_SPACE, leaving nothing); commit() renames it into place
+// and fsyncs the directory (throws after the rename only if that fsync fails: committed() says which).
+// An uncommitted temp file is removed when the object goes.
+class StagedWrite {
+   public:
+    StagedWrite(const std::string &path, std::string_view data, mode_t mode);
+    ~StagedWrite();
+    StagedWrite(const StagedWrite &) = delete;
+    StagedWrite &operator=(const StagedWrite &) = delete;
+    void commit();
+    bool committed() const { return committed_; }
+
+   private:
+    std::string path_, tmp_;
+    bool committed_ = false;
+};
 // For a temp file name atomic_write made on this host: whether its writer process is still alive.
 // nullopt when the name is not ours (the Go tool's, or another host's): nothing can be proven then.
 std::optional<bool> temp_file_writer_alive(std::string_view name);

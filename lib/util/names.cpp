@@ -110,6 +110,45 @@ std::string clean_relative_path(std::string_view path) {
     return out;
 }
 
+std::optional<std::string> unsafe_path_reason(std::string_view rel) {
+    if (rel.empty()) return std::string("is empty");
+    if (rel[0] == '/') return std::string("is absolute");
+    if (rel.find('\0') != std::string_view::npos) return std::string("contains a NUL byte");
+    if (rel.size() > kPathMax) return "is longer than " + std::to_string(kPathMax) + " bytes";
+    size_t i = 0;
+    while (i <= rel.size()) {
+        size_t j = rel.find('/', i);
+        if (j == std::string_view::npos) j = rel.size();
+        std::string_view c = rel.substr(i, j - i);
+        if (c.empty()) return std::string("has an empty component");
+        if (c == ".") return std::string("has a '.' component");
+        if (c == "..") return std::string("has a '..' component");
+        if (c.size() > kNameMax) return "has a component longer than " + std::to_string(kNameMax) + " bytes";
+        i = j + 1;
+    }
+    return std::nullopt;
+}
+
+void fail_unsafe(std::string_view value, std::string_view field, const std::string &why) {
+    std::string shown = is_valid_utf8(value) && value.size() <= 512 ? std::string(value) : "<" + std::to_string(value.size()) + " bytes>";
+    fail("E_PATH_UNSAFE", std::string(field) + " '" + shown + "' " + why,
+         "the repository's metadata was damaged or crafted to reach outside it; nothing acted on it: run "
+         "`jvs verify --all` and `jvs doctor --strict`, and restore another snapshot",
+         {{"field", std::string(field)}, {"value", value_detail(value)["value"]}});
+}
+
+void check_stored_path(std::string_view rel, std::string_view field) {
+    if (auto why = unsafe_path_reason(rel)) fail_unsafe(rel, field, *why);
+}
+
+bool is_stored_name(std::string_view name) {
+    return portable_chars(name) && name.size() <= kNameMax && name.find("..") == std::string_view::npos && name != ".";
+}
+
+void check_stored_name(std::string_view name, std::string_view field) {
+    if (!is_stored_name(name)) fail_unsafe(name, field, "is not a worktree name");
+}
+
 bool in_scope(const std::string &rel, const std::vector<std::string> &scope) {
     if (scope.empty()) return true;
     for (const auto &p : scope)

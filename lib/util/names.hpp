@@ -1,6 +1,7 @@
 // Validation of user-supplied names, tags, notes and relative paths. One rule each, used by every
 // operation and (through the ABI) by every binding.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,5 +29,30 @@ std::string clean_relative_path(std::string_view path);
 bool in_scope(const std::string &rel, const std::vector<std::string> &scope);
 
 bool is_valid_utf8(std::string_view s);
+
+// ---- what is read back from the repository -----------------------------------------------------
+// Every path, name and id jvs reads from its own files (descriptors, manifests, stat caches, worktree
+// configs, intents, gc plans, tombstones, pins, lock file names) was written by someone who may not
+// be jvs: an agent can edit anything under .jvs. Before any of it is joined to a directory it must
+// name something inside that directory. These are the rules, one place for all of them.
+
+inline constexpr size_t kNameMax = 255;   // bytes per path component (NAME_MAX)
+inline constexpr size_t kPathMax = 4095;  // bytes per relative path (PATH_MAX without its NUL)
+
+// Why `rel` is not a safe relative path, or nullopt when it is: non-empty, relative, every
+// '/'-separated component non-empty and neither "." nor "..", no NUL byte, components of at most
+// kNameMax bytes and the whole at most kPathMax. Any other byte is allowed (file names are bytes).
+std::optional<std::string> unsafe_path_reason(std::string_view rel);
+// Throws E_PATH_UNSAFE (status CORRUPT) naming `field` ("manifest entry", "descriptor partial_paths",
+// ...) unless `rel` is safe.
+void check_stored_path(std::string_view rel, std::string_view field);
+// A worktree name read back (a config's `name`, a directory under .jvs/worktrees): the Go tool's
+// name rule, which is ours without the leading '.'/'-' restriction (the Go tool accepted those):
+// [A-Za-z0-9._-], 1..255 bytes, no "..", not ".".
+bool is_stored_name(std::string_view name);
+// Throws E_PATH_UNSAFE naming `field` unless `name` is a stored name.
+void check_stored_name(std::string_view name, std::string_view field);
+// Throws E_PATH_UNSAFE: `field` holds `value`, which is unsafe because `why`.
+[[noreturn]] void fail_unsafe(std::string_view value, std::string_view field, const std::string &why);
 
 }  // namespace jvs

@@ -92,7 +92,7 @@ def test_gc_commands_in_text(repo, jvs):
     write(repo.wt("t") / "t.txt", "t\n")
     t = repo.snapshot("t", cwd=repo.wt("t"))
     jvs.ok("worktree", "remove", "t")
-    out = jvs.ok("gc", "plan").stdout.splitlines()
+    out = jvs.ok("gc", "plan", "--keep-min-age", "0").stdout.splitlines()
     assert out[0].startswith("GC plan ") and "1 snapshot to delete" in out[0] and f"  - {t}" in out
     plan_id = out[-1].split()[-1]
     assert out[-1] == f"Run it with: jvs gc run --plan-id {plan_id}"
@@ -102,7 +102,7 @@ def test_gc_commands_in_text(repo, jvs):
     assert doc["error"]["code"] == "E_GC_PLAN_MISMATCH"
     assert jvs.ok("gc", "unpin", t).stdout.strip() == f"Unpinned {t}"
     assert jvs.ok("gc", "pins").stdout.strip() == "No pins."
-    plan_id = jvs.json("gc", "plan")["plan_id"]
+    plan_id = jvs.json("gc", "plan", "--keep-min-age", "0")["plan_id"]
     out = jvs.ok("gc", "run", "--plan-id", plan_id).stdout.strip()
     assert out.startswith("GC completed successfully: deleted 1 snapshot, freed ")
     assert json.loads(jvs.run("--json", "history", "--all").stdout)["snapshots"][0]["note"] == "a"

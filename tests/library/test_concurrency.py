@@ -90,7 +90,7 @@ wait_for_go(root)
 rep = {"audited": 0, "runs": 0, "mismatches": 0, "deleted": [], "errors": []}
 while not os.path.exists(os.path.join(root, "done")):
     try:
-        plan = r.call("gc_plan", keep_last=0)
+        plan = r.call("gc_plan", keep_min_age="0", keep_last=0)
         rep["audited"] += 1
         try:
             res = r.call("gc_run", plan_id=plan["plan_id"], lock_timeout_ms=120000)
@@ -188,7 +188,7 @@ def test_8_processes_x_4_threads_with_gc_and_verify_running(lib, tmp_path, capsy
             lineage = [s["snapshot_id"] for s in r.call("history", worktree=rep["wt"])["snapshots"]]
             assert lineage[:ROUNDS] == rep["snapshots"][::-1]
         # A final collection takes whatever the loop left of the forks, and nothing else.
-        plan = r.call("gc_plan", keep_last=0)
+        plan = r.call("gc_plan", keep_min_age="0", keep_last=0)
         assert set(plan["candidates"]) <= fork_snaps
         r.call("gc_run", plan_id=plan["plan_id"])
         assert fork_snaps.isdisjoint({s["snapshot_id"] for s in r.call("history", all=True)["snapshots"]})

@@ -109,7 +109,7 @@ def scenario(lib, root, point):
                 r.call("snapshot", worktree="tmpwt", note=f"t{i}")
             r.call("worktree_remove", name="tmpwt")
             try:
-                plan = r.call("gc_plan", keep_last=0)
+                plan = r.call("gc_plan", keep_min_age="0", keep_last=0)
             except JvsError as e:
                 pytest.skip(f"gc not available: {e.code}")
             plan_id = plan["plan_id"]
@@ -150,12 +150,12 @@ def test_kill_at_fault_point(lib, tmp_path, point):
             with pytest.raises(JvsError) as e:
                 r.call("restore", ref=sid, dry_run=True)
             assert e.value.code in ("E_REF_NOT_FOUND", "E_SNAPSHOT_INCOMPLETE")
-        assert not set(r.call("gc_plan")["candidates"]) & half  # gc neither counts nor deletes them
+        assert not set(r.call("gc_plan", keep_min_age="0")["candidates"]) & half  # gc neither counts nor deletes them
         if gc:
             # ... nor to gc: a new plan never names a half-deleted snapshot's remains as published
             # work, and the interrupted run resumes to exactly its plan (or is already complete).
             cands = GC_CANDIDATES[point]
-            assert not set(r.call("gc_plan")["candidates"]) & (set(prior) - set(cands))
+            assert not set(r.call("gc_plan", keep_min_age="0")["candidates"]) & (set(prior) - set(cands))
             plan_id = calls[0][1]["plan_id"]
             if (root / ".jvs" / "gc" / f"{plan_id}.json").exists():
                 r.call("gc_run", plan_id=plan_id)

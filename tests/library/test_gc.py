@@ -43,12 +43,12 @@ def build_history(r, root):
 def test_plan_protects_every_worktree_lineage_including_detached_latest(repo):
     r, root = repo
     ids = build_history(r, root)
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     assert plan["kind"] == "gc_plan" and plan["candidates"] == [ids["w2"]]
     why = reasons(plan)
     for k in ("a", "b", "c", "w1"):
         assert "lineage" in why[ids[k]], k
-    assert plan["retention"] == {"keep_last": 0, "keep_within": "", "keep_tags": []}
+    assert plan["retention"] == {"keep_last": 0, "keep_within": "", "keep_tags": [], "keep_min_age": "0"}
     path = root / ".jvs" / "gc" / f"{plan['plan_id']}.json"
     assert oct(os.stat(path).st_mode & 0o777) == "0o644"
     on_disk = json.loads(path.read_text())
@@ -64,7 +64,7 @@ def test_run_deletes_exactly_the_candidates_and_the_rest_verifies(repo):
     r, root = repo
     ids = build_history(r, root)
     hist_before = r.call("history", all=True)["snapshots"]
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     res = r.call("gc_run", plan_id=plan["plan_id"])
     assert res["kind"] == "gc_run" and res["deleted"] == [ids["w2"]]
     assert res["bytes_freed"] == plan["bytes_reclaimable"]
@@ -98,7 +98,7 @@ def test_pins(repo):
     pin_file = root / ".jvs" / "pins" / f"{ids['w2']}.json"
     on_disk = json.loads(pin_file.read_text())  # where and how the Go tool reads pins
     assert on_disk["snapshot_id"] == ids["w2"] and "pinned_at" in on_disk and on_disk["reason"] == "keep for the demo"
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     assert plan["candidates"] == [] and reasons(plan)[ids["w2"]] == ["pin"]
     pins = r.call("gc_pins")["pins"]
     assert [(p["snapshot_id"], p["expired"]) for p in pins] == [(ids["w2"], False)]
@@ -110,12 +110,12 @@ def test_pins(repo):
     # an expired pin (written as the Go tool would) protects nothing
     pin_file.write_text(json.dumps({"snapshot_id": ids["w2"], "pinned_at": "2020-01-01T00:00:00Z",
                                     "expires_at": "2020-02-01T00:00:00Z"}))
-    assert r.call("gc_plan")["candidates"] == [ids["w2"]]
+    assert r.call("gc_plan", keep_min_age="0")["candidates"] == [ids["w2"]]
     assert r.call("gc_pins")["pins"][0]["expired"] is True
     # expiry as a duration
     doc = r.call("gc_pin", ref=ids["w2"], expires="7d")
     assert doc["pin"]["expires_at"] > doc["pin"]["pinned_at"]
-    assert r.call("gc_plan")["candidates"] == []
+    assert r.call("gc_plan", keep_min_age="0")["candidates"] == []
     with pytest.raises(JvsError) as e:
         r.call("gc_pin", ref=ids["w2"], expires="soon")
     assert e.value.code == "E_OPTION_INVALID"
@@ -137,7 +137,7 @@ def test_in_flight_intents_and_orphans(repo):
     os.utime(old_orphan, (time.time() - 7200, time.time() - 7200))
     young_orphan = jvs / "snapshots" / "1600000000001-0badf00d"
     young_orphan.mkdir()
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     assert "in_flight" in reasons(plan)[ids["w2"]]
     assert plan["candidates"] == ["1600000000000-0badf00d"]
     res = r.call("gc_run", plan_id=plan["plan_id"])
@@ -151,13 +151,13 @@ def test_retention(repo):
     ids = build_history(r, root)
     (root / "worktrees" / "f" / "h.txt").write_text("h")
     snap(r, worktree="f", note="newest")
-    assert r.call("gc_plan", keep_last=1)["candidates"] == [ids["w2"]]  # newest is f's snapshot
-    plan = r.call("gc_plan", keep_last=2)
+    assert r.call("gc_plan", keep_min_age="0", keep_last=1)["candidates"] == [ids["w2"]]  # newest is f's snapshot
+    plan = r.call("gc_plan", keep_min_age="0", keep_last=2)
     assert plan["candidates"] == [] and "retention" in reasons(plan)[ids["w2"]]
-    assert r.call("gc_plan", keep_within="1h")["candidates"] == []
-    assert r.call("gc_plan", keep_within="30m")["retention"]["keep_within"] == "30m"
+    assert r.call("gc_plan", keep_min_age="0", keep_within="1h")["candidates"] == []
+    assert r.call("gc_plan", keep_min_age="0", keep_within="30m")["retention"]["keep_within"] == "30m"
     with pytest.raises(JvsError) as e:
-        r.call("gc_plan", keep_within="7 days")
+        r.call("gc_plan", keep_min_age="0", keep_within="7 days")
     assert e.value.code == "E_OPTION_INVALID"
     # tag prefixes
     r.call("worktree_create", name="t")
@@ -165,21 +165,21 @@ def test_retention(repo):
     t1 = snap(r, worktree="t", tags=["release-1"])
     t2 = snap(r, worktree="t", note="untagged")
     r.call("worktree_remove", name="t", force=True)
-    assert r.call("gc_plan")["candidates"] == sorted([ids["w2"], t1, t2])
-    plan = r.call("gc_plan", keep_tags=["rel"])
+    assert r.call("gc_plan", keep_min_age="0")["candidates"] == sorted([ids["w2"], t1, t2])
+    plan = r.call("gc_plan", keep_min_age="0", keep_tags=["rel"])
     assert plan["candidates"] == sorted([ids["w2"], t2]) and reasons(plan)[t1] == ["retention"]
     # configuration defaults
     (root / ".jvs" / "config.yaml").write_text("retention:\n  keep: 3\n  within: 24h\n")
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     assert plan["retention"]["keep_last"] == 3 and plan["retention"]["keep_within"] == "24h"
     assert plan["candidates"] == []
-    assert r.call("gc_plan", keep_last=0, keep_within="1s")["retention"]["keep_last"] == 0
+    assert r.call("gc_plan", keep_min_age="0", keep_last=0, keep_within="1s")["retention"]["keep_last"] == 0
 
 
 def test_plan_mismatch_after_new_pin_deletes_nothing(repo):
     r, root = repo
     ids = build_history(r, root)
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     r.call("gc_pin", ref=ids["w2"])
     before = tree_listing(root / ".jvs" / "snapshots")
     with pytest.raises(JvsError) as e:
@@ -193,7 +193,7 @@ def test_plan_mismatch_after_new_pin_deletes_nothing(repo):
 def test_plan_mismatch_when_candidate_vanished_or_plan_edited(repo):
     r, root = repo
     ids = build_history(r, root)
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     path = root / ".jvs" / "gc" / f"{plan['plan_id']}.json"
     doc = json.loads(path.read_text())
     doc["to_delete"] = [ids["c"]]
@@ -235,7 +235,7 @@ def test_interrupted_run_resumes(repo):
     (root / "worktrees" / "t" / "x").write_text("xx")
     t2 = snap(r, worktree="t")
     r.call("worktree_remove", name="t", force=True)
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     cands = plan["candidates"]
     assert cands == sorted([ids["w2"], t1, t2])
     code = CHILD.format(here=HERE, lib=os.path.abspath(LIB_PATH), root=str(root), plan=plan["plan_id"])
@@ -258,7 +258,7 @@ def test_interrupted_run_resumes(repo):
 def test_interrupted_after_tombstones_resumes(repo):
     r, root = repo
     ids = build_history(r, root)
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     code = CHILD.format(here=HERE, lib=os.path.abspath(LIB_PATH), root=str(root), plan=plan["plan_id"])
     env = dict(os.environ, JVS_FAULT_KILL_AT="gc.after_tombstones")
     p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
@@ -293,12 +293,12 @@ def test_bytes_reclaimable_counts_shared_hard_links_once(repo):
     snaps = root / ".jvs" / "snapshots"
     assert os.stat(snaps / s1 / "shared.bin").st_ino == os.stat(snaps / s2 / "shared.bin").st_ino
     # both go: every block counted once
-    both = r.call("gc_plan")
+    both = r.call("gc_plan", keep_min_age="0")
     assert both["candidates"] == sorted([s1, s2])
     shared = os.stat(snaps / s1 / "shared.bin").st_blocks * 512
     assert both["bytes_reclaimable"] == unique_bytes(snaps / s1) + unique_bytes(snaps / s2) + shared
     # only s1 goes: the shared file stays with s2, so only s1's unique files are freed
-    one = r.call("gc_plan", keep_last=1)
+    one = r.call("gc_plan", keep_min_age="0", keep_last=1)
     assert one["candidates"] == [s1]
     expected = unique_bytes(snaps / s1)
     assert one["bytes_reclaimable"] == expected
@@ -313,7 +313,7 @@ def test_go_written_repository(lib, upstream):
     r, _ = lib.open(upstream)
     try:
         before = {s["snapshot_id"] for s in r.call("history", all=True)["snapshots"]}
-        plan = r.call("gc_plan")
+        plan = r.call("gc_plan", keep_min_age="0")
         assert set(plan["candidates"]) <= before
         assert set(plan["candidates"]) | {p["snapshot_id"] for p in plan["protected"]} >= before
         r.call("gc_run", plan_id=plan["plan_id"])
@@ -361,7 +361,7 @@ def test_a_snapshot_being_read_is_protected_until_the_worktree_names_it(lib, rep
     (root / "main" / "m.txt").write_text("main")
     snap(r)
     x = orphaned_snapshot(r, root)
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     assert plan["candidates"] == [x]
     paused, release, result = threading.Event(), threading.Event(), {}
 
@@ -378,7 +378,7 @@ def test_a_snapshot_being_read_is_protected_until_the_worktree_names_it(lib, rep
     try:
         assert paused.wait(20), "the operation never reached its write phase"
         assert len(leases(root)) == 1 and x in leases(root)[0]
-        assert "in_flight" in reasons(r.call("gc_plan"))[x]
+        assert "in_flight" in reasons(r.call("gc_plan", keep_min_age="0"))[x]
         with pytest.raises(JvsError) as e:
             r.call("gc_run", plan_id=plan["plan_id"])
         assert e.value.code == "E_GC_PLAN_MISMATCH" and e.value.doc["error"]["details"]["snapshot_id"] == x
@@ -389,7 +389,7 @@ def test_a_snapshot_being_read_is_protected_until_the_worktree_names_it(lib, rep
         t.join()
     assert "doc" in result and leases(root) == []
     # Now a worktree names it: protected by lineage, not by the (released) lease.
-    why = reasons(r.call("gc_plan"))[x]
+    why = reasons(r.call("gc_plan", keep_min_age="0"))[x]
     assert "lineage" in why and "in_flight" not in why
     assert r.call("verify", ref=x)["ok"]
 
@@ -417,7 +417,7 @@ def test_a_crashed_readers_lease_protects_nothing_and_is_cleaned(lib, repo):
     doc = r.call("doctor")
     stale = [f for f in doc["findings"] if f["code"] == "lease_stale"]
     assert len(stale) == 1 and stale[0]["repair"] == "remove_stale_lease" and stale[0]["severity"] == "warning"
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     assert plan["candidates"] == [x]  # a dead holder protects nothing
     res = r.call("gc_run", plan_id=plan["plan_id"])
     assert res["deleted"] == [x] and leases(root) == []  # gc run also sweeps stale leases
@@ -459,7 +459,7 @@ def test_verify_reports_a_snapshot_gc_deleted_meanwhile_as_skipped_not_damaged(l
     (root / "main" / "m.txt").write_text("main")
     keep = snap(r)
     x = orphaned_snapshot(r, root)
-    plan = r.call("gc_plan")
+    plan = r.call("gc_plan", keep_min_age="0")
     assert plan["candidates"] == [x]
     paused, release, result = threading.Event(), threading.Event(), {}
 

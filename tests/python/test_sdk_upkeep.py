@@ -132,7 +132,7 @@ def test_verify_reports_a_broken_audit_chain(ws: jvs.Workspace) -> None:
 def test_gc_plan_then_run(ws: jvs.Workspace) -> None:
     kept = ws.snapshot("kept")
     orphan = _orphan_snapshot(ws)
-    plan = ws.gc_plan()
+    plan = ws.gc_plan(keep_min_age="0")
     assert isinstance(plan, jvs.GcPlan) and plan.plan_id
     assert plan.candidates == [orphan.id]
     assert {p.snapshot_id: p.reasons for p in plan.protected}[kept.id] == ["lineage"]
@@ -154,22 +154,22 @@ def test_gc_plan_then_run(ws: jvs.Workspace) -> None:
 def test_gc_in_one_call_with_retention(ws: jvs.Workspace) -> None:
     ws.snapshot("kept")
     tagged = _orphan_snapshot(ws, "tagged", tags=["release-1"])
-    assert tagged.id not in ws.gc_plan(keep_tags=["release"]).candidates
-    assert tagged.id not in ws.gc_plan(keep_last=5).candidates
-    assert tagged.id not in ws.gc_plan(keep_within=timedelta(hours=1)).candidates
-    assert tagged.id not in ws.gc_plan(keep_within="1h").candidates
+    assert tagged.id not in ws.gc_plan(keep_min_age="0", keep_tags=["release"]).candidates
+    assert tagged.id not in ws.gc_plan(keep_min_age="0", keep_last=5).candidates
+    assert tagged.id not in ws.gc_plan(keep_min_age="0", keep_within=timedelta(hours=1)).candidates
+    assert tagged.id not in ws.gc_plan(keep_min_age="0", keep_within="1h").candidates
     with pytest.raises(jvs.InvalidArgument) as ei:
-        ws.gc_plan(keep_within="a fortnight")
+        ws.gc_plan(keep_min_age="0", keep_within="a fortnight")
     assert ei.value.code == "E_OPTION_INVALID"
-    res = ws.gc(keep_tags=[], progress=EventLog())
+    res = ws.gc(keep_tags=[], keep_min_age="0", progress=EventLog())
     assert res.deleted == [tagged.id]
-    assert ws.gc().deleted == []
+    assert ws.gc(keep_min_age="0").deleted == []
 
 
 def test_gc_run_refuses_a_stale_plan(ws: jvs.Workspace) -> None:
     ws.snapshot("kept")
     orphan = _orphan_snapshot(ws)
-    plan = ws.gc_plan()
+    plan = ws.gc_plan(keep_min_age="0")
     ws.pin(orphan, reason="needed after all")
     with pytest.raises(jvs.Conflict) as ei:
         ws.gc_run(plan)
@@ -180,7 +180,7 @@ def test_gc_run_refuses_a_stale_plan(ws: jvs.Workspace) -> None:
 def test_gc_run_cancelled_by_progress(ws: jvs.Workspace) -> None:
     ws.snapshot("kept")
     orphan = _orphan_snapshot(ws)
-    plan = ws.gc_plan()
+    plan = ws.gc_plan(keep_min_age="0")
     with pytest.raises(Stop):
         ws.gc_run(plan, progress=cancel_after(1, Stop()))
     assert _exists(ws, orphan)  # cancelled while checking: nothing deleted
@@ -204,9 +204,9 @@ def test_pins(ws: jvs.Workspace) -> None:
     pins = {p.snapshot_id: p for p in ws.pins()}
     assert set(pins) == {orphan.id, s.id} and len(ws.pins()) == 2
     assert pins[s.id].expires_at == again.expires_at
-    reasons = {p.snapshot_id: p.reasons for p in ws.gc_plan().protected}
+    reasons = {p.snapshot_id: p.reasons for p in ws.gc_plan(keep_min_age="0").protected}
     assert "pin" in reasons[orphan.id]
-    assert ws.gc().deleted == []
+    assert ws.gc(keep_min_age="0").deleted == []
 
     ws.unpin(orphan)
     with pytest.raises(jvs.NotFound):

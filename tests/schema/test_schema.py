@@ -54,6 +54,7 @@ STATUS_OF_CODE = {
     "E_SNAPSHOT_INCOMPLETE": JVS_E_CORRUPT, "E_IO": JVS_E_IO, "E_NO_SPACE": JVS_E_IO,
     "E_CANCELLED": JVS_E_CANCELLED, "E_NOMEM": JVS_E_NOMEM, "E_INTERNAL": JVS_E_INTERNAL,
     "E_READY_MISMATCH": JVS_E_CORRUPT, "E_AUDIT_CHAIN_BROKEN": JVS_E_CORRUPT, "E_GC_PLAN_MISMATCH": JVS_E_CONFLICT,
+    "E_PATH_UNSAFE": JVS_E_CORRUPT,
 }
 
 # docs/ARCHITECTURE.md "Options": documented keys per operation.
@@ -78,8 +79,8 @@ DOCUMENTED_OPTIONS = {
     "config_set": {"key", "value", "lock_timeout_ms"},
     "config_unset": {"key", "lock_timeout_ms"},
     "diff": {"from", "to", "stat"},
-    "doctor": {"strict", "repair", "lock_timeout_ms"},
-    "gc_plan": {"keep_last", "keep_within", "keep_tags"},
+    "doctor": {"strict", "repair", "lock_timeout_ms", "dry_run", "cache_check"},
+    "gc_plan": {"keep_last", "keep_within", "keep_tags", "keep_min_age"},
     "gc_run": {"plan_id", "lock_timeout_ms"},
     "gc_pin": {"ref", "reason", "expires"},
     "gc_unpin": {"ref"},
@@ -873,7 +874,7 @@ def test_upkeep_documents(jvs, tmp_path):
         (r.root / "worktrees" / "t" / "t.txt").write_text("t\n")
         t = r.ok("snapshot", {"worktree": "t"})["snapshot"]["snapshot_id"]
         r.ok("worktree_remove", {"name": "t"})
-        plan = r.ok("gc_plan", {"keep_tags": ["rel"]})
+        plan = r.ok("gc_plan", {"keep_tags": ["rel"], "keep_min_age": "0"})
         assert plan["candidates"] == [t] and plan["bytes_reclaimable"] > 0
         pin = r.ok("gc_pin", {"ref": t, "reason": "r", "expires": "1h"})
         assert pin["pin"]["expired"] is False and pin["matched_by"] == "id"
@@ -882,7 +883,7 @@ def test_upkeep_documents(jvs, tmp_path):
         assert r.ok("gc_unpin", {"ref": t})["removed"] is True
         r.err("gc_unpin", {"ref": t}, JVS_E_NOT_FOUND, "E_REF_NOT_FOUND")
         r.err("gc_run", {"plan_id": "../x"}, JVS_E_INVALID_ARG, "E_OPTION_INVALID")
-        plan = r.ok("gc_plan")
+        plan = r.ok("gc_plan", {"keep_min_age": "0"})
         assert r.ok("gc_run", {"plan_id": plan["plan_id"]})["deleted"] == [t]
         # doctor: healthy, then leftovers found and repaired, then a broken audit chain.
         assert r.ok("doctor", {"strict": True})["healthy"] is True

@@ -34,6 +34,15 @@ TEST_CASE("records round-trip any path byte and detect torn files") {
     CHECK(*dec == recs);
     CHECK(!decode_records("hdr 2", enc));
     CHECK(!decode_records("hdr 1", enc.substr(0, enc.size() - 3)));
+    // The trailer's checksum covers every byte before it: one changed byte drops the file.
+    std::string edited = enc;
+    edited[edited.find("\xff")] = 'x';
+    CHECK(!decode_records("hdr 1", edited));
+    // Files written before the checksum existed end in a bare "END\n": accepted unless required.
+    std::string legacy = enc.substr(0, enc.rfind("END ")) + "END\n";
+    CHECK(decode_records("hdr 1", legacy) == dec);
+    CHECK(!decode_records("hdr 1", legacy, true));
+    CHECK(decode_records("hdr 1", enc, true) == dec);
 }
 
 TEST_CASE("scan: pre-order, bytewise sorted, symlinks not followed, root .READY skipped") {
@@ -112,19 +121,22 @@ TEST_CASE("copy_file keeps exact mode and mtime and hashes what it wrote") {
     remove_tree(d);
 }
 
+// Cache entries hold sha256 hex digests; the loader drops a cache holding anything else.
+const std::string kHash1(64, '1'), kHash2(64, '2'), kSeeded(64, '5');
+
 TEST_CASE("stat cache: trusted only when the key matches and the entry is not racily clean") {
     std::string d = tempdir();
     write(d + "/f", "v1");
     struct stat st {};
     ::lstat((d + "/f").c_str(), &st);
     StatCache c;
-    c.put("f", st, "hash1");
+    c.put("f", st, kHash1);
     // Written in the same instant as the file's own change: racily clean, must not be trusted...
     // unless the cache file is provably younger. Wait a tick so the cache file is strictly newer.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     c.save(d + "/cache");
     StatCache loaded = StatCache::load(d + "/cache");
-    CHECK(loaded.lookup("f", st) == std::optional<std::string>("hash1"));
+    CHECK(loaded.lookup("f", st) == std::optional<std::string>(kHash1));
     // Any change of size/mtime/ctime/inode invalidates the entry.
     write(d + "/f", "v22");
     struct stat st2 {};
@@ -135,22 +147,36 @@ TEST_CASE("stat cache: trusted only when the key matches and the entry is not ra
     struct stat future = st2;
     future.st_ctim.tv_sec += 3600;
     StatCache racy;
-    racy.put("f", future, "hash2");
+    racy.put("f", future, kHash2);
     racy.save(d + "/cache2");
     CHECK(!StatCache::load(d + "/cache2").lookup("f", future));
     // put_unseen (a fresh metadata clone): trusted by size, mtime and mode while the ctime predates
     // the bound; a later change (ctime at or past the bound) or another size is not.
     StatCache seeded;
     seeded.put_unseen("f", static_cast<uint64_t>(st2.st_size), mtime_ns(st2), static_cast<uint32_t>(st2.st_mode),
-                      "seeded", ctime_ns(st2) + 1);
+                      kSeeded, ctime_ns(st2) + 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     seeded.save(d + "/cache4");
     StatCache s4 = StatCache::load(d + "/cache4");
-    CHECK(s4.lookup("f", st2) == std::optional<std::string>("seeded"));
+    CHECK(s4.lookup("f", st2) == std::optional<std::string>(kSeeded));
     struct stat touched = st2;
     touched.st_ctim.tv_nsec += 1;
     if (touched.st_ctim.tv_nsec >= 1000000000) touched.st_ctim.tv_sec++, touched.st_ctim.tv_nsec -= 1000000000;
     CHECK(!s4.lookup("f", touched));
+    // A cache edited by hand (checksum no longer matching), or naming an unsafe path, is dropped whole.
+    std::string raw = read_file(d + "/cache");
+    std::string problem;
+    std::string tampered = raw;
+    tampered[tampered.find(kHash1)] = '0';
+    write(d + "/cache5", tampered);
+    CHECK(StatCache::load(d + "/cache5", &problem).size() == 0);
+    CHECK(problem.find("checksum") != std::string::npos);
+    StatCache unsafe;
+    unsafe.put("../f", st, kHash1);
+    unsafe.save(d + "/cache6");
+    problem.clear();
+    CHECK(StatCache::load(d + "/cache6", &problem).size() == 0);
+    CHECK(problem.find("unsafe") != std::string::npos);
     struct stat grown = st2;
     grown.st_size += 1;
     CHECK(!s4.lookup("f", grown));

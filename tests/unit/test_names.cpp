@@ -66,3 +66,35 @@ TEST_CASE("relative paths are cleaned or rejected") {
         }
     }
 }
+
+TEST_CASE("paths read back from the repository: safe relative paths only") {
+    for (std::string ok : std::vector<std::string>{"a", "a/b/c", ".hidden/x", "a..b", "...", "new\nline", "\xff\xfe",
+                                                   std::string(255, 'n')}) {
+        CAPTURE(ok);
+        CHECK_FALSE(unsafe_path_reason(ok));
+        check_stored_path(ok, "test");
+    }
+    std::string deep;
+    while (deep.size() < kPathMax) deep += "d/";
+    deep.resize(kPathMax + 1);
+    for (std::string bad : {std::string(), std::string("/abs"), std::string("../x"), std::string("a/../b"),
+                            std::string(".."), std::string("."), std::string("a/./b"), std::string("a//b"),
+                            std::string("a/"), std::string("/"), std::string("a\0b", 3), std::string(256, 'n'),
+                            deep}) {
+        CAPTURE(bad);
+        CHECK(unsafe_path_reason(bad));
+        try {
+            check_stored_path(bad, "test");
+            FAIL("accepted");
+        } catch (const Error &e) {
+            CHECK(e.code == "E_PATH_UNSAFE");
+        }
+    }
+    CHECK(is_stored_name("main"));
+    CHECK(is_stored_name(".go-hidden"));  // the Go tool accepted a leading '.' or '-'
+    CHECK(is_stored_name("-x"));
+    CHECK(is_stored_name(std::string(255, 'w')));
+    for (std::string bad : {std::string(), std::string("."), std::string(".."), std::string("a/b"),
+                            std::string("a..b"), std::string(256, 'w'), std::string("a b")})
+        CHECK_FALSE(is_stored_name(bad));
+}

@@ -27,7 +27,7 @@ family                    codes
 :class:`Locked`           E_LOCKED (the holder is in ``details``)
 :class:`Corrupt`          E_CONFIG_CORRUPT, E_DESCRIPTOR_CORRUPT, E_CHECKSUM_MISMATCH,
                           E_PAYLOAD_HASH_MISMATCH, E_SNAPSHOT_INCOMPLETE, E_READY_MISMATCH,
-                          E_AUDIT_CHAIN_BROKEN
+                          E_AUDIT_CHAIN_BROKEN, E_PATH_UNSAFE
 :class:`IOFailure`        E_IO, E_NO_SPACE (``details`` carries errno)
 :class:`Cancelled`        E_CANCELLED (another thread called ``Workspace.interrupt()``)
 :class:`InternalError`    E_INTERNAL
@@ -254,6 +254,7 @@ CODE_TO_ERROR: Dict[str, Type[JVSError]] = {
     "E_SNAPSHOT_INCOMPLETE": Corrupt,
     "E_READY_MISMATCH": Corrupt,
     "E_AUDIT_CHAIN_BROKEN": Corrupt,
+    "E_PATH_UNSAFE": Corrupt,
     "E_GC_PLAN_MISMATCH": Conflict,
     "E_IO": IOFailure,
     "E_NO_SPACE": IOFailure,

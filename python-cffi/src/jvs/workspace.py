@@ -480,6 +480,7 @@ class Workspace:
     def gc_plan(self, *, keep_last: Optional[int] = None,
                 keep_within: Optional[Duration] = None,
                 keep_tags: Optional[Iterable[str]] = None,
+                keep_min_age: Optional[Duration] = None,
                 progress: Optional[ProgressCallback] = None) -> GcPlan:
         """Plan a garbage collection: which snapshots nothing protects any more.
 
@@ -493,6 +494,8 @@ class Workspace:
                 such as ``"30m"``, ``"24h"``, ``"7d"``, ``"2w"``).
             keep_tags: also keep snapshots with a tag starting with one of these
                 (an empty list overrides ``retention`` in ``.jvs/config.yaml``).
+            keep_min_age: never collect a snapshot younger than this (default ``"24h"``, as the
+                Go tool; ``0`` collects young snapshots too).
             progress: progress callable; raising from it cancels.
 
         Omitted options fall back to the repository's ``.jvs/config.yaml`` retention policy.
@@ -504,6 +507,8 @@ class Workspace:
             opts["keep_within"] = _duration(keep_within)
         if keep_tags is not None:
             opts["keep_tags"] = [keep_tags] if isinstance(keep_tags, str) else [str(t) for t in keep_tags]
+        if keep_min_age is not None:
+            opts["keep_min_age"] = _duration(keep_min_age)
         return GcPlan.from_dict(self.call("gc_plan", opts, progress=progress))
 
     def gc_run(self, plan: Union[GcPlan, str], *, progress: Optional[ProgressCallback] = None,
@@ -521,12 +526,13 @@ class Workspace:
 
     def gc(self, *, keep_last: Optional[int] = None, keep_within: Optional[Duration] = None,
            keep_tags: Optional[Iterable[str]] = None,
+           keep_min_age: Optional[Duration] = None,
            progress: Optional[ProgressCallback] = None,
            lock_timeout_ms: Optional[int] = None) -> GcResult:
         """Plan and run a garbage collection in one call (:meth:`gc_plan` then :meth:`gc_run`;
         same options). ``progress`` sees the events of both steps."""
         plan = self.gc_plan(keep_last=keep_last, keep_within=keep_within, keep_tags=keep_tags,
-                            progress=progress)
+                            keep_min_age=keep_min_age, progress=progress)
         return self.gc_run(plan, progress=progress, lock_timeout_ms=lock_timeout_ms)
 
     def pin(self, ref: Ref, *, reason: Optional[str] = None,
