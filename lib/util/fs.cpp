@@ -15,6 +15,7 @@
 #include <random>
 #include <vector>
 
+#include "util/beneath.hpp"
 #include "util/error.hpp"
 
 namespace jvs {
@@ -217,31 +218,13 @@ void mkdirs(const std::string &path, mode_t mode) {
     mkdir_exact(path, mode);
 }
 
-namespace {
-void remove_tree_at(int dirfd, const char *name, const std::string &display) {
-    if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
-    if (errno != EISDIR && errno != EPERM) fail_errno(errno, "unlink", display);
-    int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) fail_errno(errno, "open", display);
-    DIR *d = ::fdopendir(fd);
-    if (!d) {
-        ::close(fd);
-        fail_errno(errno, "opendir", display);
-    }
-    std::vector<std::string> names;
-    while (dirent *e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(n);
-    }
-    for (const auto &n : names) remove_tree_at(::dirfd(d), n.c_str(), display + "/" + n);
-    ::closedir(d);
-    if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) fail_errno(errno, "rmdir", display);
-}
-}  // namespace
-
 void remove_tree(const std::string &path) {
     if (!exists_nofollow(path)) return;
-    remove_tree_at(AT_FDCWD, path.c_str(), path);
+    // The path's parents are the caller's; from the leaf down, the beneath layer's removal (never
+    // follows a link, checks each directory is the one it listed).
+    UniqueFd parent(::open(parent_path(path).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!parent) fail_errno(errno, "open", parent_path(path));
+    entry_remove_tree(Entry{nullptr, parent.get(), base_name(path), path});
 }
 
 std::string absolute_path(const std::string &path) {
