@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <sstream>
 
 namespace jvs_cli {
@@ -113,6 +114,25 @@ std::string Session::opts(const json &o) {
     try {
         return o.dump();
     } catch (const json::type_error &) {
+        // Bytes that are not UTF-8 cannot reach the library (its options are JSON): the error is
+        // the one the library documents for that option (a note -> E_NOTE_INVALID, ...).
+        static const std::map<std::string, std::pair<const char *, const char *>> by_key = {
+            {"note", {"E_NOTE_INVALID", "note"}},        {"tags", {"E_TAG_INVALID", "tag"}},
+            {"paths", {"E_PATH_INVALID", "path"}},       {"name", {"E_NAME_INVALID", "name"}},
+            {"new_name", {"E_NAME_INVALID", "name"}},    {"worktree", {"E_NAME_INVALID", "worktree name"}},
+        };
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            try {
+                (void)it.value().dump();
+            } catch (const json::type_error &) {
+                auto known = by_key.find(it.key());
+                if (known != by_key.end())
+                    throw Failed{make_error(JVS_E_INVALID_ARG, known->second.first,
+                                            std::string(known->second.second) + " is not valid UTF-8",
+                                            "jvs takes text as UTF-8")};
+                break;
+            }
+        }
         throw Failed{make_error(JVS_E_INVALID_ARG, "E_OPTION_INVALID", "an argument is not valid UTF-8",
                                 "libjvs takes its arguments as JSON, which must be UTF-8")};
     }

@@ -228,9 +228,12 @@ private:
             return cmd_snapshot(s, snap_);
         });
         snapshot->add_option("note", snap_.note, "Note ('-' reads it from stdin)");
-        snapshot->add_option("--tag", snap_.tags, "Tag (repeatable, comma-separated)")->delimiter(',');
+        // One value per flag, as the Go tool's string slices take them (`--paths a,b` or `--paths a
+        // --paths b`): a positional note after the flag stays the note.
+        snapshot->add_option("--tag", snap_.tags, "Tag (repeatable, comma-separated)")->delimiter(',')->allow_extra_args(false);
         snapshot->add_option("--paths", snap_.paths, "Snapshot only these paths (repeatable, comma-separated)")
-            ->delimiter(',');
+            ->delimiter(',')
+            ->allow_extra_args(false);
         snapshot->add_option("-F,--file", snap_.file, "Read the note from a file ('-' = stdin)");
         snapshot->add_option("--compress", snap_.compress,
                              "Compression: none|fast|default|max|0|1|6|9 (only none is supported)");

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "engine/engine.hpp"
 #include "engine/scan.hpp"
+#include "util/beneath.hpp"
 #include "util/error.hpp"
 #include "util/fault.hpp"
 #include "util/fs.hpp"
@@ -68,6 +70,50 @@ bool same_metadata(const ScanEntry &w, const ManifestEntry &m) {
     int64_t mt = w.st.st_mtim.tv_sec * 1000000000LL + w.st.st_mtim.tv_nsec;
     return (w.st.st_mode & 07777) == m.perm && mt == m.mtime_ns;
 }
+
+// The directories a checkout adds entries to or removes entries from must be writable by their owner
+// while it runs: a user may have made one read-only (0555), and without root that refuses every
+// temp file and rename in it. Each such directory gets u+wx for the duration; the snapshot's own
+// modes are set at the end anyway (finish_dir), and any other keeps the mode it had. Directories are
+// reached beneath the worktree (util/beneath), so a symlink swapped in is never followed.
+class WritableDirs {
+   public:
+    WritableDirs(const std::string &dir, const CheckoutPlan &plan) {
+        std::set<std::string> parents;
+        for (const auto &c : plan.changes)
+            if (c.action != "metadata") parents.insert(c.rel.find('/') == std::string::npos ? "" : parent_path(c.rel));
+        if (parents.empty()) return;
+        Dir root = Dir::open_root(dir);
+        for (const auto &rel : parents) {
+            std::optional<Dir> d = rel.empty() ? std::optional<Dir>(root.dir("")) : root.dir_if_exists(rel);
+            if (!d) continue;  // made by this checkout (mode 0700 until finished)
+            struct stat st = d->stat_self();
+            if ((st.st_mode & (S_IWUSR | S_IXUSR)) == (S_IWUSR | S_IXUSR)) continue;
+            if (::fchmod(d->fd(), (st.st_mode & 07777) | S_IWUSR | S_IXUSR) != 0) continue;  // not ours: EACCES later
+            relaxed_.push_back({std::move(*d), static_cast<mode_t>(st.st_mode & 07777), rel});
+        }
+    }
+    // Directories the checkout finishes (their snapshot mode) need not be put back.
+    void finished(const std::vector<const ManifestEntry *> &dirs) {
+        std::set<std::string> done;
+        for (const auto *m : dirs) done.insert(m->rel);
+        relaxed_.erase(std::remove_if(relaxed_.begin(), relaxed_.end(), [&](const Relaxed &r) { return done.count(r.rel); }),
+                       relaxed_.end());
+    }
+    ~WritableDirs() {
+        for (const auto &r : relaxed_)
+            if (::fchmod(r.dir.fd(), r.mode) != 0) {
+            }  // best effort: the directory was ours to chmod a moment ago
+    }
+
+   private:
+    struct Relaxed {
+        Dir dir;
+        mode_t mode;
+        std::string rel;
+    };
+    std::vector<Relaxed> relaxed_;
+};
 
 std::string temp_name(const std::string &final_path) {
     static std::atomic<uint64_t> n{0};
@@ -142,6 +188,7 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
                              const char *fault_mid_write) {
     CheckoutStats stats;
     stats.unchanged = plan.unchanged;
+    WritableDirs writable(dir, plan);
     std::vector<const Change *> writes, metas;
     // 1. deletions (they also clear the way for type changes), 2. directories, in plan order.
     for (const auto &c : plan.changes) {
@@ -225,6 +272,7 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
         stats.metadata++;
     }
     // 5. directory modes and mtimes last, deepest first (children changed their mtimes meanwhile).
+    writable.finished(plan.dirs_in_scope);
     for (auto it = plan.dirs_in_scope.rbegin(); it != plan.dirs_in_scope.rend(); ++it) {
         std::string src = path_join(snapshot_dir, (*it)->rel), dst = path_join(dir, (*it)->rel);
         auto st = lstat_path(src);

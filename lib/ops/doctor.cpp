@@ -12,17 +12,22 @@
 #include <algorithm>
 #include <ctime>
 #include <functional>
+#include <iterator>
 #include <map>
+#include <random>
 #include <set>
 
 #include "format/ids.hpp"
 #include "ops/integrity.hpp"
 #include "ops/ops.hpp"
 #include "repo/manifest.hpp"
+#include "repo/stat_cache.hpp"
 #include "repo/snapshots.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/beneath.hpp"
 #include "util/names.hpp"
+#include "util/sha256.hpp"
 
 namespace jvs {
 
@@ -634,36 +639,61 @@ struct Doctor {
         }
     }
 
-    // `.jvs-tmp-restore-*` files inside worktrees (restore/fork writes that died before their rename).
-    // Only names our own restore code creates are touched.
-    void scan_restore_temps(const std::string &wt, const std::string &dir, std::vector<std::string> &out, int depth) {
-        if (depth > 256) return;
-        for (const auto &n : dir_entries(dir)) {
-            std::string p = path_join(dir, n);
-            auto st = lstat_path(p);
-            if (!st) continue;
-            if (starts_with(n, ".jvs-tmp-restore-") && !S_ISDIR(st->st_mode)) out.push_back(p);
-            else if (S_ISDIR(st->st_mode)) scan_restore_temps(wt, p, out, depth + 1);
+    // `.jvs-tmp-restore-*` files inside worktrees (restore/fork writes that died before their rename),
+    // found by walking each worktree from directory descriptors (any depth: a path too long for the
+    // kernel to resolve in one go is walked one component at a time, and reported, since jvs cannot
+    // store it). Only names our own restore code creates are touched.
+    struct WorktreeWalk {
+        std::vector<std::string> temps;  // relative paths
+        std::string too_long;            // the first path longer than kPathMax
+        uint64_t too_long_count = 0;
+    };
+
+    static void walk_worktree(const Dir &dir, const std::string &rel, WorktreeWalk &w) {
+        for (const auto &n : dir.list()) {
+            std::string child = rel.empty() ? n : rel + "/" + n;
+            if (child.size() > kPathMax) {
+                if (w.too_long_count++ == 0) w.too_long = child;
+                continue;
+            }
+            struct stat st {};
+            if (::fstatat(dir.fd(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+            if (starts_with(n, ".jvs-tmp-restore-") && !S_ISDIR(st.st_mode)) w.temps.push_back(child);
+            else if (S_ISDIR(st.st_mode))
+                if (auto sub = dir.dir_if_exists(n)) walk_worktree(*sub, child, w);
         }
     }
 
     void check_restore_temps() {
         for (const auto &wt : repo.worktree_names()) {
             std::string payload = repo.payload_path(wt);
-            if (!is_directory(payload)) continue;
-            std::vector<std::string> temps;
-            scan_restore_temps(wt, payload, temps, 0);
-            if (temps.empty()) continue;
+            WorktreeWalk w;
+            try {
+                auto root = Dir::open_root_if_exists(payload);
+                if (!root) continue;
+                walk_worktree(*root, "", w);
+            } catch (const Error &e) {  // a directory swapped meanwhile, unreadable: report, go on
+                add("worktree_unreadable", "warning", "worktree", "worktree '" + wt + "' could not be walked: " + e.message,
+                    payload);
+                continue;
+            }
+            if (w.too_long_count)
+                add("path_too_long", "warning", "worktree",
+                    "worktree '" + wt + "' holds " + std::to_string(w.too_long_count) + " path(s) longer than " +
+                        std::to_string(kPathMax) + " bytes, which no snapshot can store (first: " +
+                        w.too_long.substr(0, 200) + "...)",
+                    payload);
+            if (w.temps.empty()) continue;
             if (lock_held(wt)) {
                 add("restore_in_flight", "info", "tmp", "worktree '" + wt + "' is being written", payload);
                 continue;
             }
-            for (const auto &p : temps)
-                add("restore_tmp_leftover", "warning", "tmp", "temporary file of an interrupted restore", p,
-                    "clean_restore_tmp", [&, wt, p]() -> std::string {
+            for (const auto &rel : w.temps)
+                add("restore_tmp_leftover", "warning", "tmp", "temporary file of an interrupted restore",
+                    path_join(payload, rel), "clean_restore_tmp", [&, wt, payload, rel]() -> std::string {
                         auto lk = try_lock(wt);
                         if (!lk) return "in flight: worktree '" + wt + "' is locked";
-                        ::unlink(p.c_str());
+                        Dir::open_root(payload).unlink(rel);
                         return "";
                     });
         }
@@ -770,6 +800,79 @@ struct Doctor {
         };
     }
 
+    // The stat cache decides which files a snapshot reads: an entry that still matches its file's
+    // stat but holds another hash (edited by hand, or a bug) would make the next snapshot store, or
+    // link, stale content. Strict mode checks the entries that would be trusted right now against the
+    // files themselves: a random sample of kCacheSample per worktree, or all (cache_check).
+    static constexpr size_t kCacheSample = 64;
+
+    std::function<std::string()> drop_stat_cache(const std::string &wt, const std::string &path) {
+        return [this, wt, path]() -> std::string {
+            auto lk = try_lock(wt);
+            if (!lk) return "in flight: worktree '" + wt + "' is locked";
+            if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail_errno(errno, "unlink", path);
+            return "";
+        };
+    }
+
+    // Paths of the entries in `items` that `cache` trusts for the file beneath `root` but whose
+    // content hashes differ (files changing while read are skipped: they prove nothing).
+    static std::vector<std::string> poisoned_entries(const Dir &root, const StatCache &cache,
+                                                     const std::vector<StatCache::Item> &items) {
+        std::vector<std::string> bad;
+        for (const auto &it : items) {
+            try {
+                auto st = root.lstat(it.rel);
+                if (!st || !S_ISREG(st->st_mode) || !cache.lookup(it.rel, *st)) continue;
+                struct stat opened {};
+                UniqueFd fd = root.open_regular(it.rel, &opened);
+                std::string hash = sha256_fd(fd.get(), root.display(it.rel));
+                struct stat after {};
+                if (::fstat(fd.get(), &after) != 0 || !(StatKey::of(after) == StatKey::of(*st))) continue;
+                if (hash != it.hash) bad.push_back(it.rel);
+            } catch (const Error &) {
+                // Unreadable, replaced by a symlink, a special file: not an entry any snapshot trusts.
+            }
+        }
+        return bad;
+    }
+
+    void check_stat_caches() {
+        if (o.cache_check == "none") return;
+        for (const auto &wt : repo.worktree_names()) {
+            std::string path = repo.stat_cache_path(wt);
+            if (!sane_name(wt) || !exists_nofollow(path)) continue;
+            std::string problem;
+            StatCache cache = StatCache::load(path, &problem);
+            if (!problem.empty()) {
+                add("stat_cache_invalid", "warning", "cache",
+                    "stat cache of worktree '" + wt + "' is ignored by every operation: " + problem, path,
+                    "remove_stat_cache", drop_stat_cache(wt, path));
+                continue;
+            }
+            std::optional<Dir> root;
+            try {
+                root = Dir::open_root_if_exists(repo.payload_path(wt));
+            } catch (const Error &) {
+            }
+            if (!root) continue;
+            std::vector<StatCache::Item> items = cache.items();
+            if (o.cache_check == "sample" && items.size() > kCacheSample) {
+                std::vector<StatCache::Item> picked;
+                std::sample(items.begin(), items.end(), std::back_inserter(picked), kCacheSample,
+                            std::mt19937_64{std::random_device{}()});
+                items = std::move(picked);
+            }
+            std::vector<std::string> bad = poisoned_entries(*root, cache, items);
+            if (bad.empty()) continue;
+            add("stat_cache_poisoned", "error", "cache",
+                std::to_string(bad.size()) + " entr" + (bad.size() == 1 ? "y" : "ies") + " of worktree '" + wt +
+                    "''s stat cache vouch for content its files do not have (e.g. " + bad[0] +
+                    "): the next snapshot would store stale content",
+                path, "remove_stat_cache", drop_stat_cache(wt, path));
+        }
+    }
+
     void check_integrity() {
         VerifyOptions vo;
         vo.all = true;
@@ -798,7 +901,7 @@ struct Doctor {
 Doc op_doctor(const Session &s, const DoctorOptions &o, OpContext &ctx) {
     Doctor d(s, o, ctx);
     std::optional<FileLock> repo_lock;
-    if (o.repair) {
+    if (o.repair && !o.dry_run) {  // a repair plan changes nothing: no lock, works on a read-only mount
         s.repo.ensure_private_dirs();
         repo_lock = lock_repo(s.repo, o.lock_timeout_ms, "doctor");
     }
@@ -815,7 +918,10 @@ Doc op_doctor(const Session &s, const DoctorOptions &o, OpContext &ctx) {
     d.check_claims();
     d.check_manifests();
     d.check_gc();
-    if (o.strict) d.check_integrity();
+    if (o.strict) {
+        d.check_integrity();
+        d.check_stat_caches();
+    }
 
     bool healthy = true;
     for (const auto &f : d.findings) {
@@ -825,6 +931,7 @@ Doc op_doctor(const Session &s, const DoctorOptions &o, OpContext &ctx) {
     Doc doc = make_doc("doctor");
     doc["healthy"] = healthy;
     doc["strict"] = o.strict;
+    doc["dry_run"] = o.repair && o.dry_run;
     doc["findings"] = std::move(d.findings);
     doc["repairs"] = std::move(d.repairs);
     if (!d.repair_log.empty()) audit(s.repo, doc, "repair", "", "", {{"repairs", d.repair_log}});

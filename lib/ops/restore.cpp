@@ -8,6 +8,8 @@
 #include "util/fault.hpp"
 #include "util/fs.hpp"
 
+#include <optional>
+
 namespace jvs {
 
 namespace {
@@ -24,7 +26,10 @@ void check_restorable(const Repo &repo, const Descriptor &d) {
 
 Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     const Repo &repo = s.repo;
-    FileLock lock = lock_worktree(repo, o.worktree, o.lock_timeout_ms, "restore", &ctx);
+    // A dry run writes nothing, so it takes no lock either: it works on a read-only mount, and
+    // beside a running writer it plans against whatever the worktree holds at that moment.
+    std::optional<FileLock> lock;
+    if (!o.dry_run) lock = lock_worktree(repo, o.worktree, o.lock_timeout_ms, "restore", &ctx);
     WorktreeConfig cfg = repo.load_worktree(o.worktree);
     ResolvedRef r = resolve_ref(repo, cfg, o.ref, HeadMeans::Latest);
     const Descriptor &d = r.descriptor;
@@ -33,7 +38,7 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     std::optional<SnapshotLease> lease;
     if (!o.dry_run) lease = SnapshotLease::take(repo, d.snapshot_id, "restore", o.lock_timeout_ms, &ctx);
     std::string payload = repo.payload_path(cfg.name);
-    if (!is_directory(payload)) mkdirs(payload, 0755);
+    if (!is_directory(payload) && !o.dry_run) mkdirs(payload, 0755);
 
     Manifest manifest = load_or_build_manifest(repo, d.snapshot_id);
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));

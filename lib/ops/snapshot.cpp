@@ -408,6 +408,13 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
                 built.degradations.push_back(Degradation{"clone_fallback", ".", engine.shortfall}.to_json());
         }
         d.engine = built.engine;
+        // What a manifest may hold is what every reader accepts (util/names): a path longer than
+        // PATH_MAX is refused here rather than stored in a snapshot nothing could restore.
+        for (const auto &m : built.manifest)
+            if (auto why = unsafe_path_reason(m.rel))
+                fail("E_PATH_INVALID", "the worktree holds a path jvs cannot store: '" + m.rel.substr(0, 120) + "...' " + *why,
+                     "shorten or move it (the Go tool and most programs cannot open it either)",
+                     {{"path", m.rel.substr(0, 4096)}});
         fault_point("snapshot.after_copy");
         std::vector<PayloadEntry> pe;
         pe.reserve(built.manifest.size());

@@ -155,9 +155,21 @@ std::vector<std::string> read_names(int fd) {
     return names;
 }
 
+// Gives the owner full access to the directory `name` in `dirfd` (the inode `seen`, never a link: it
+// is reached by an O_PATH descriptor, then chmod'ed through /proc/self/fd), so a tree a user made
+// unreadable or read-only can be removed without root. False when it cannot (not the owner).
+bool grant_owner_access(int dirfd, const std::string &name, const struct stat &seen) {
+    UniqueFd p(::openat(dirfd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!p || ::fstat(p.get(), &st) != 0 || st.st_dev != seen.st_dev || st.st_ino != seen.st_ino) return false;
+    std::string proc = "/proc/self/fd/" + std::to_string(p.get());
+    return ::chmod(proc.c_str(), (st.st_mode & 07777) | S_IRWXU) == 0;
+}
+
 // rm -rf of `name` in `dirfd`. A directory is opened O_NOFOLLOW | O_DIRECTORY from `dirfd` and must
-// be the inode fstatat saw an instant before; its children are removed through that fd. An entry
-// that changes type between the two calls is looked at again (a few times), never followed.
+// be the inode fstatat saw an instant before; its children are removed through that fd (a directory
+// without owner write or search permission gets it first: it is going anyway). An entry that changes
+// type between the two calls is looked at again (a few times), never followed.
 void remove_at(int dirfd, const std::string &name, const std::string &display, int depth) {
     if (depth > 4096) fail("E_IO", "directory tree too deep to remove: " + display, "remove it by hand");
     for (int attempt = 0;; attempt++) {
@@ -172,6 +184,8 @@ void remove_at(int dirfd, const std::string &name, const std::string &display, i
             fail_errno(errno, "unlink", display);
         }
         UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd && errno == EACCES && grant_owner_access(dirfd, name, st))
+            fd = UniqueFd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!fd) {
             if (errno == ENOENT) return;
             if ((errno == ELOOP || errno == ENOTDIR) && attempt < 3) continue;  // no longer a directory
@@ -182,6 +196,8 @@ void remove_at(int dirfd, const std::string &name, const std::string &display, i
         if (now.st_dev != st.st_dev || now.st_ino != st.st_ino)
             fail("E_IO", "directory replaced while it was being removed: " + display,
                  "retry once nothing moves files in the tree", {{"path", display}});
+        if ((now.st_mode & S_IRWXU) != S_IRWXU && ::fchmod(fd.get(), (now.st_mode & 07777) | S_IRWXU) != 0) {
+        }  // not the owner: removing its entries reports EACCES
         for (const auto &n : read_names(fd.get())) remove_at(fd.get(), n, display + "/" + n, depth + 1);
         if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return;
         if (errno == ENOTEMPTY && attempt < 3) continue;  // something was added meanwhile
