@@ -88,7 +88,7 @@ std::vector<Pin> read_pins(const Repo &repo, const Timestamp &now) {
         } catch (const gojson::DecodeError &) {
             continue;
         }
-        if (p.snapshot_id.empty()) continue;
+        if (!is_snapshot_id(p.snapshot_id)) continue;  // protects nothing; never joined to a path
         if (!p.pinned_at.empty() && !parse_rfc3339(p.pinned_at)) continue;
         if (!p.expires_raw.empty()) {
             p.expires_at = parse_rfc3339(p.expires_raw);

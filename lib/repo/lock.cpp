@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "format/gotime.hpp"
+#include "format/ids.hpp"
 #include "repo/repo.hpp"
 #include "repo/snapshots.hpp"
 #include "util/context.hpp"
@@ -127,7 +128,8 @@ std::string lease_snapshot_id(const std::string &name) {
     std::string rest = name.substr(pre.size());
     size_t first = rest.find('-');
     size_t second = first == std::string::npos ? first : rest.find('-', first + 1);
-    return second == std::string::npos ? std::string() : rest.substr(0, second);
+    std::string id = second == std::string::npos ? std::string() : rest.substr(0, second);
+    return is_snapshot_id(id) ? id : std::string();  // a name that is not ours protects nothing
 }
 
 constexpr const char *kClaimPrefix = "claim-";
@@ -141,7 +143,11 @@ std::string claim_worktree(const std::string &name) {
     std::string rest = name.substr(pre.size(), name.size() - pre.size() - suf.size());
     size_t first = rest.find('-');
     size_t second = first == std::string::npos ? first : rest.find('-', first + 1);
-    return second == std::string::npos ? std::string() : rest.substr(second + 1);
+    std::string token = second == std::string::npos ? std::string() : rest.substr(second + 1);
+    // A worktree name, or a long name's token (repo.hpp): anything else proves nothing.
+    bool ok = is_stored_name(token) ||
+              (token.size() == 200 && token[183] == '~' && is_stored_name(token.substr(0, 183)));
+    return ok ? token : std::string();
 }
 
 std::vector<std::string> lease_names(const Repo &repo) {
