@@ -20,6 +20,7 @@
 #include "repo/manifest.hpp"
 #include "repo/snapshots.hpp"
 #include "util/error.hpp"
+#include "util/beneath.hpp"
 #include "util/fs.hpp"
 
 namespace jvs {
@@ -449,34 +450,49 @@ struct Doctor {
 
     // `.jvs-tmp-restore-*` files inside worktrees (restore/fork writes that died before their rename).
     // Only names our own restore code creates are touched.
-    void scan_restore_temps(const std::string &wt, const std::string &dir, std::vector<std::string> &out, int depth) {
+    // Relative paths of the temp files below `dir` (`rel` inside the worktree), listed beneath the
+    // worktree's root: a directory swapped for a symlink is not descended, never followed.
+    static void scan_restore_temps(const Dir &dir, const std::string &rel, std::vector<std::string> &out, int depth) {
         if (depth > 256) return;
-        for (const auto &n : dir_entries(dir)) {
-            std::string p = path_join(dir, n);
-            auto st = lstat_path(p);
+        for (const auto &n : dir.list()) {
+            std::string child = rel.empty() ? n : rel + "/" + n;
+            std::optional<struct stat> st;
+            std::optional<Dir> sub;
+            try {
+                st = dir.lstat(n);
+                if (st && S_ISDIR(st->st_mode) && !starts_with(n, ".jvs-tmp-restore-")) sub = dir.dir_if_exists(n);
+            } catch (const Error &) {
+                continue;  // changed meanwhile: nothing to report there
+            }
             if (!st) continue;
-            if (starts_with(n, ".jvs-tmp-restore-") && !S_ISDIR(st->st_mode)) out.push_back(p);
-            else if (S_ISDIR(st->st_mode)) scan_restore_temps(wt, p, out, depth + 1);
+            if (starts_with(n, ".jvs-tmp-restore-") && !S_ISDIR(st->st_mode)) out.push_back(child);
+            else if (sub) scan_restore_temps(*sub, child, out, depth + 1);
         }
     }
 
     void check_restore_temps() {
         for (const auto &wt : repo.worktree_names()) {
             std::string payload = repo.payload_path(wt);
-            if (!is_directory(payload)) continue;
+            std::optional<Dir> root;
+            try {
+                root = Dir::open_root_if_exists(payload);
+            } catch (const Error &) {
+                continue;  // not a directory (reported by check_worktrees)
+            }
+            if (!root) continue;
             std::vector<std::string> temps;
-            scan_restore_temps(wt, payload, temps, 0);
+            scan_restore_temps(*root, "", temps, 0);
             if (temps.empty()) continue;
             if (lock_held(wt)) {
                 add("restore_in_flight", "info", "tmp", "worktree '" + wt + "' is being written", payload);
                 continue;
             }
-            for (const auto &p : temps)
-                add("restore_tmp_leftover", "warning", "tmp", "temporary file of an interrupted restore", p,
-                    "clean_restore_tmp", [&, wt, p]() -> std::string {
+            for (const auto &rel : temps)
+                add("restore_tmp_leftover", "warning", "tmp", "temporary file of an interrupted restore",
+                    path_join(payload, rel), "clean_restore_tmp", [&, wt, payload, rel]() -> std::string {
                         auto lk = try_lock(wt);
                         if (!lk) return "in flight: worktree '" + wt + "' is locked";
-                        ::unlink(p.c_str());
+                        Dir::open_root(payload).unlink(rel);  // beneath the worktree, never through a link
                         return "";
                     });
         }

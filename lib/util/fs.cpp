@@ -104,15 +104,13 @@ std::string host_tag() {
 
 constexpr std::string_view kTempPrefix = ".jvs-tmp-";
 
-std::string temp_sibling(const std::string &path) {
+std::string temp_file_name() {
     static std::atomic<uint64_t> counter{0};
     thread_local std::mt19937_64 rng{std::random_device{}()};
     // ".jvs-tmp-" prefix: the name Go's doctor recognises as a leftover temp file. Then host and pid,
     // so doctor can prove a leftover's writer is gone: .jvs-tmp-h<host>-p<pid>-<random><counter>.
-    return path_join(parent_path(path), std::string(kTempPrefix) + "h" + host_tag() + "-p" +
-                                            std::to_string(::getpid()) + "-" +
-                                            std::to_string(rng() % 1000000000ULL) +
-                                            std::to_string(counter.fetch_add(1)));
+    return std::string(kTempPrefix) + "h" + host_tag() + "-p" + std::to_string(::getpid()) + "-" +
+           std::to_string(rng() % 1000000000ULL) + std::to_string(counter.fetch_add(1));
 }
 
 void write_all(int fd, std::string_view data, const std::string &path) {
@@ -153,20 +151,28 @@ std::optional<bool> temp_file_writer_alive(std::string_view name) {
 }
 
 void atomic_write(const std::string &path, std::string_view data, mode_t mode) {
-    std::string tmp = temp_sibling(path);
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd) fail_errno(errno, "create", tmp);
+    UniqueFd dir(::open(parent_path(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) fail_errno(errno, "open", parent_path(path));
+    atomic_write_at(dir.get(), base_name(path), data, mode, path);
+}
+
+void atomic_write_at(int dirfd, const std::string &name, std::string_view data, mode_t mode,
+                     const std::string &display) {
+    std::string tmp = temp_file_name();
+    std::string tmp_display = path_join(parent_path(display), tmp);
+    UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) fail_errno(errno, "create", tmp_display);
     try {
-        write_all(fd.get(), data, tmp);
-        if (::fchmod(fd.get(), mode) != 0) fail_errno(errno, "fchmod", tmp);
-        if (::fsync(fd.get()) != 0) fail_errno(errno, "fsync", tmp);
+        write_all(fd.get(), data, tmp_display);
+        if (::fchmod(fd.get(), mode) != 0) fail_errno(errno, "fchmod", tmp_display);
+        if (::fsync(fd.get()) != 0) fail_errno(errno, "fsync", tmp_display);
         fd.reset();
-        if (::rename(tmp.c_str(), path.c_str()) != 0) fail_errno(errno, "rename", path);
+        if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) fail_errno(errno, "rename", display);
     } catch (...) {
-        ::unlink(tmp.c_str());
+        ::unlinkat(dirfd, tmp.c_str(), 0);
         throw;
     }
-    fsync_path(parent_path(path));
+    if (::fsync(dirfd) != 0 && errno != EINVAL) fail_errno(errno, "fsync", parent_path(display));
 }
 
 UniqueFd open_regular(const std::string &path, struct stat *st_out) {

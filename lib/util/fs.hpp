@@ -63,6 +63,10 @@ std::optional<std::string> read_file_if_exists(const std::string &path);
 
 // Go's AtomicWrite: temp file in the same directory, write, fchmod(mode), fsync, rename, fsync dir.
 void atomic_write(const std::string &path, std::string_view data, mode_t mode);
+// The same in the directory `dirfd` (the temp file, the rename and the fsync all relative to it);
+// `display` names the target in errors.
+void atomic_write_at(int dirfd, const std::string &name, std::string_view data, mode_t mode,
+                     const std::string &display);
 // For a temp file name atomic_write made on this host: whether its writer process is still alive.
 // nullopt when the name is not ours (the Go tool's, or another host's): nothing can be proven then.
 std::optional<bool> temp_file_writer_alive(std::string_view name);
