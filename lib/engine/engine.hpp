@@ -9,11 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/beneath.hpp"
+
 namespace jvs {
 
 // Something the engine could not keep, reported in results (never silently dropped).
 struct Degradation {
-    std::string kind;    // hardlink_split | xattr_dropped | owner_dropped | link_fallback
+    std::string kind;    // hardlink_split | xattr_dropped | reflink_fallback | clone_fallback | changed_while_read
     std::string path;
     std::string detail;
     nlohmann::ordered_json to_json() const { return {{"kind", kind}, {"path", path}, {"detail", detail}}; }
@@ -31,35 +33,44 @@ struct CopyOutcome {
     uint64_t bytes = 0;
     bool cloned = false;     // extents shared with the source
     bool fell_back = false;  // Reflink was asked for and refused: data was copied
-    struct stat src_after {};  // fstat of the source once its data was taken (did it change meanwhile?)
+    int reads = 0;           // how many times the source's data was taken (retries after a change)
+    bool changed = false;    // the source changed during every one of them: stored as last read
+    struct stat stored {};   // the source's stat the stored data and metadata belong to
+    struct stat src_after {};  // fstat of the source once its data was taken
     struct stat dst_after {};  // fstat of dst with its final metadata (for the stat cache)
     std::vector<std::string> dropped_xattrs;  // extended attributes that could not be kept
-    int64_t started_ns = 0;  // stamp_clock_ns() before the source was read or cloned
+    int64_t started_ns = 0;  // stamp_clock_ns() before the source was last read or cloned
 };
 
-// Creates `dst` (must not exist) with `src`'s content and extended attributes, then applies exact
-// mode, owner (as root) and atime/mtime from `meta` (the source's own stat when null). With
-// `hash_out`, the hash describes exactly what `dst` holds: a copy is read once, hashed and written
-// from the same buffer; a clone is hashed by reading the source when `meta` (the caller's scan of
-// it) is older than the start of the clone and still its stat afterwards (so the bytes are the
-// clone's, and the source's page cache is usually warm), else by reading the clone. Without
-// `hash_out`, Kernel uses copy_file_range and Bytes a plain read/write loop.
-CopyOutcome copy_file(const std::string &src, const std::string &dst, const struct stat *meta, std::string *hash_out,
-                      CopyMethod method = CopyMethod::Kernel);
+// How often a source that changes while it is read is read again before it is stored as read
+// (and reported as changed_while_read).
+inline constexpr int kReadAttempts = 3;
+
+// Creates `dst` (must not exist, reached beneath its tree) with the content and extended
+// attributes of `src_rel` (opened beneath `src_root`, never through a symlink), then gives it the
+// source's exact mode, owner (as root) and atime/mtime. The data is taken whole: the source's
+// fstat before and after must agree (size, mtime, ctime, inode, mode), else it is taken again, up
+// to `attempts` times; a FICLONE is atomic per file on XFS and btrfs, so a clone bracketed by two
+// equal stats holds exactly that version. With `hash_out`, the hash describes exactly what `dst`
+// holds: a copy is read once, hashed and written from the same buffer; a clone is hashed by reading
+// the source when its stat predates the clone and is unchanged afterwards (the source's page cache
+// is usually warm), else by reading the clone. Without `hash_out`, Kernel uses copy_file_range and
+// Bytes a plain read/write loop.
+CopyOutcome copy_file(const Dir &src_root, const std::string &src_rel, const Entry &dst, std::string *hash_out,
+                      CopyMethod method = CopyMethod::Kernel, int attempts = 1);
 
 // link(2) for deduplication against an immutable snapshot copy; false when the filesystem refuses
 // (EMLINK link-count limit, EXDEV, EPERM...), in which case the caller copies.
-bool try_hardlink(const std::string &existing, const std::string &dst);
+bool try_hardlink(const Entry &existing, const Entry &dst);
 
-void create_symlink(const std::string &target, const std::string &dst, const struct stat &st);
+void create_symlink(const std::string &target, const Entry &dst, const struct stat &st);
 // Directories are created owner-writable so children can be added, and get their exact mode and
 // mtime from finish_dir afterwards (deepest first).
-void create_dir(const std::string &dst);
-void finish_dir(const std::string &dst, const struct stat &st);
+void create_dir(const Entry &dst);
+// Exact mode, owner and times for the directory `rel` of `root`, and the extended attributes of
+// `xattr_src` (an open directory, or -1); returns the attribute names that could not be kept.
+std::vector<std::string> finish_dir(const Dir &root, const std::string &rel, const struct stat &st, int xattr_src);
 // mode/owner/times of an existing file or symlink, without touching content.
-void apply_metadata(const std::string &dst, const struct stat &st);
-
-// Copies the extended attributes of a directory or regular file; returns the names that could not be kept.
-std::vector<std::string> copy_xattrs(const std::string &src, const std::string &dst);
+void apply_metadata(const Dir &root, const std::string &rel, const struct stat &st);
 
 }  // namespace jvs

@@ -10,17 +10,21 @@
 #include <vector>
 
 #include "engine/select.hpp"
+#include "util/beneath.hpp"
+#include "util/fs.hpp"
 
 extern char **environ;
 
 namespace jvs {
 
-bool juicefs_clone(const std::string &src, const std::string &dst, std::string *why) {
+bool juicefs_clone(const Dir &src_parent, const std::string &src_name, const std::string &dst, std::string *why) {
     std::string bin = juicefs_binary();
     if (bin.empty()) {
         *why = "juicefs is not on PATH";
         return false;
     }
+    bin = absolute_path(bin);  // the child runs in another directory
+    const std::string dst_abs = absolute_path(dst);
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) {
         *why = std::string("pipe: ") + std::strerror(errno);
@@ -31,7 +35,8 @@ bool juicefs_clone(const std::string &src, const std::string &dst, std::string *
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-    std::vector<std::string> args = {bin, "clone", "-p", src, dst};
+    posix_spawn_file_actions_addfchdir_np(&fa, src_parent.fd());
+    std::vector<std::string> args = {bin, "clone", "-p", src_name, dst_abs};
     std::vector<char *> argv;
     for (auto &a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 #include <functional>
 #include <set>
 #include <unordered_map>
+
+#include <nlohmann/json.hpp>
 
 #include "util/context.hpp"
 #include "util/error.hpp"
@@ -18,9 +21,13 @@
 namespace jvs {
 
 namespace {
+constexpr std::string_view kReady = ".READY";
+constexpr std::string_view kReadySuffix = ".jvs";
+
 struct Scanner {
-    std::string root;
+    const Dir &root;
     OpContext *ctx;
+    TopReady ready;
     std::vector<ScanEntry> out;
     std::vector<std::string> special;
 
@@ -28,7 +35,7 @@ struct Scanner {
         std::string buf(256, '\0');
         for (;;) {
             ssize_t n = ::readlinkat(dirfd, name, buf.data(), buf.size());
-            if (n < 0) fail_errno(errno, "readlink", path_join(root, rel));
+            if (n < 0) fail_errno(errno, "readlink", root.display(rel));
             if (static_cast<size_t>(n) < buf.size()) return buf.substr(0, static_cast<size_t>(n));
             buf.resize(buf.size() * 2);
         }
@@ -38,7 +45,7 @@ struct Scanner {
     bool add(int dirfd, const char *name, const std::string &rel) {
         ScanEntry e;
         e.rel = rel;
-        if (::fstatat(dirfd, name, &e.st, AT_SYMLINK_NOFOLLOW) != 0) fail_errno(errno, "lstat", path_join(root, rel));
+        if (::fstatat(dirfd, name, &e.st, AT_SYMLINK_NOFOLLOW) != 0) fail_errno(errno, "lstat", root.display(rel));
         if (S_ISDIR(e.st.st_mode)) {
             e.type = 'd';
         } else if (S_ISLNK(e.st.st_mode)) {
@@ -55,25 +62,29 @@ struct Scanner {
         return out.back().type == 'd';
     }
 
+    // The directory `fd` must be the one its parent's listing saw (`seen`): a component swapped
+    // meanwhile (for a symlink: the open already failed; for another directory: here) would make
+    // the listing describe something else.
+    void check_same(int fd, const struct stat &seen, const std::string &rel) {
+        struct stat now {};
+        if (::fstat(fd, &now) != 0) fail_errno(errno, "fstat", root.display(rel));
+        if (now.st_dev != seen.st_dev || now.st_ino != seen.st_ino)
+            fail("E_IO", "directory replaced while it was scanned: " + root.display(rel),
+                 "retry when the tree is not being moved", {{"path", root.display(rel)}});
+    }
+
     // Lists one directory: its entries (sorted, lstat'ed) appended to `out`; returns the indices in
     // `out` of the subdirectories.
-    // `seen` is the directory's stat from its parent's listing: the directory opened by path must be
-    // that one (a component swapped for a symlink meanwhile would lead elsewhere).
     std::vector<size_t> list_dir(const std::string &rel, const struct stat *seen) {
-        std::string path = rel.empty() ? root : path_join(root, rel);
-        int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) fail_errno(errno, "open", path);
-        struct stat now {};
-        if (seen && (::fstat(fd, &now) != 0 || now.st_dev != seen->st_dev || now.st_ino != seen->st_ino)) {
-            ::close(fd);
-            fail("E_IO", "directory replaced while it was scanned: " + path, "retry when the tree is not being moved",
-                 {{"path", path}});
-        }
-        DIR *d = ::fdopendir(fd);
-        if (!d) {
-            ::close(fd);
-            fail_errno(errno, "opendir", path);
-        }
+        UniqueFd fd = root.open(rel, O_RDONLY | O_DIRECTORY);
+        if (seen) check_same(fd.get(), *seen, rel);
+        return list_open(std::move(fd), rel);
+    }
+
+    std::vector<size_t> list_open(UniqueFd fd, const std::string &rel) {
+        DIR *d = ::fdopendir(fd.get());
+        if (!d) fail_errno(errno, "opendir", root.display(rel));
+        fd.release();
         std::vector<size_t> subdirs;
         try {
             for (const auto &n : read_names(d, rel.empty())) {
@@ -88,18 +99,30 @@ struct Scanner {
         return subdirs;
     }
 
-    // Names in a directory, sorted bytewise; at the top, a `.READY` that is not a directory is skipped.
-    static std::vector<std::string> read_names(DIR *d, bool top) {
+    // Whether a top-level `.READY` (not a directory) is left out of the scan.
+    bool skip_top_ready(int dirfd) const {
+        if (ready == TopReady::Marker) return true;
+        UniqueFd f(::openat(dirfd, ".READY", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+        struct stat st {};
+        if (!f || ::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) return false;
+        char buf[4097];
+        ssize_t n = ::pread(f.get(), buf, sizeof buf, 0);
+        return n > 0 && is_snapshot_marker(std::string_view(buf, static_cast<size_t>(n)));
+    }
+
+    // Names in a directory, sorted bytewise; at the top, a `.READY` that is not a directory may be
+    // control data (see TopReady).
+    std::vector<std::string> read_names(DIR *d, bool top) const {
         std::vector<std::string> names;
         errno = 0;
         while (dirent *de = ::readdir(d)) {
             std::string n = de->d_name;
             if (n == "." || n == "..") continue;
-            if (top && n == ".READY" && de->d_type != DT_DIR) {
+            if (top && n == kReady && de->d_type != DT_DIR) {
                 struct stat st {};  // d_type may be DT_UNKNOWN: ask the filesystem
-                if (de->d_type != DT_UNKNOWN || ::fstatat(::dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-                    !S_ISDIR(st.st_mode))
-                    continue;
+                bool is_dir = de->d_type == DT_UNKNOWN &&
+                              ::fstatat(::dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+                if (!is_dir && skip_top_ready(::dirfd(d))) continue;
             }
             names.push_back(std::move(n));
         }
@@ -107,19 +130,24 @@ struct Scanner {
         return names;
     }
 
-    void walk_dir(int parent_fd, const char *name, const std::string &rel) {
+    // Depth-first below the directory `name` of `parent_fd`, which add() just lstat'ed as `seen`.
+    void walk_dir(int parent_fd, const char *name, const std::string &rel, const struct stat &seen) {
         int fd = ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) fail_errno(errno, "open", path_join(root, rel));
-        DIR *d = ::fdopendir(fd);
-        if (!d) {
-            ::close(fd);
-            fail_errno(errno, "opendir", path_join(root, rel));
+        if (fd < 0) {
+            int err = errno;
+            fail_entry(err == ENOTDIR ? ELOOP : err, "open", Entry{nullptr, parent_fd, name, root.display(rel)});
         }
+        UniqueFd owned(fd);
+        check_same(fd, seen, rel);
+        DIR *d = ::fdopendir(fd);
+        if (!d) fail_errno(errno, "opendir", root.display(rel));
+        owned.release();
         std::vector<std::string> names = read_names(d, rel.empty());
         try {
             for (const auto &n : names) {
                 std::string child = rel.empty() ? n : rel + "/" + n;
-                if (add(::dirfd(d), n.c_str(), child)) walk_dir(::dirfd(d), n.c_str(), child);
+                if (add(::dirfd(d), n.c_str(), child))
+                    walk_dir(::dirfd(d), n.c_str(), child, out.back().st);
             }
         } catch (...) {
             ::closedir(d);
@@ -131,7 +159,8 @@ struct Scanner {
 // The whole tree, directories listed in parallel one level at a time (on FUSE and network
 // filesystems each listing and lstat is a round trip; several in flight hide the latency), then
 // stitched into pre-order.
-std::vector<ScanEntry> scan_whole_tree(const std::string &root, OpContext *ctx, std::vector<std::string> &special) {
+std::vector<ScanEntry> scan_whole_tree(const Dir &root, OpContext *ctx, TopReady ready,
+                                       std::vector<std::string> &special) {
     struct Listing {
         std::vector<ScanEntry> entries;
         std::vector<size_t> subdirs;
@@ -139,7 +168,7 @@ std::vector<ScanEntry> scan_whole_tree(const std::string &root, OpContext *ctx, 
     std::unordered_map<std::string, Listing> listings;  // directory rel -> its children
     std::vector<std::pair<std::string, struct stat>> level = {{"", {}}};
     while (!level.empty()) {
-        std::vector<Scanner> parts(level.size(), Scanner{root, nullptr, {}, {}});
+        std::vector<Scanner> parts(level.size(), Scanner{root, nullptr, ready, {}, {}});
         std::vector<std::vector<size_t>> subs(level.size());
         parallel_for(level.size(), ctx, [&](size_t i) -> uint64_t {
             subs[i] = parts[i].list_dir(level[i].first, level[i].first.empty() ? nullptr : &level[i].second);
@@ -172,7 +201,70 @@ std::vector<ScanEntry> scan_whole_tree(const std::string &root, OpContext *ctx, 
     if (ctx) ctx->advance(0);
     return out;
 }
+
+// How many `.jvs` follow `.READY` in a first path component, or -1 when it is not of that family.
+int ready_family_depth(std::string_view first) {
+    if (first.substr(0, kReady.size()) != kReady) return -1;
+    first.remove_prefix(kReady.size());
+    int k = 0;
+    for (; !first.empty(); k++) {
+        if (first.substr(0, kReadySuffix.size()) != kReadySuffix) return -1;
+        first.remove_prefix(kReadySuffix.size());
+    }
+    return k;
+}
+
+std::string_view first_component(const std::string &rel) { return std::string_view(rel).substr(0, rel.find('/')); }
 }  // namespace
+
+bool is_snapshot_marker(std::string_view bytes) {
+    auto j = nlohmann::json::parse(bytes, nullptr, false);
+    return j.is_object() && j.contains("snapshot_id") && j.contains("payload_root_hash");
+}
+
+std::string stored_rel(const std::string &worktree_rel) {
+    std::string_view first = first_component(worktree_rel);
+    if (ready_family_depth(first) < 0) return worktree_rel;
+    return std::string(first) + std::string(kReadySuffix) + worktree_rel.substr(first.size());
+}
+
+std::optional<std::string> worktree_rel(const std::string &stored) {
+    std::string_view first = first_component(stored);
+    int k = ready_family_depth(first);
+    if (k < 0) return stored;
+    if (k == 0) return std::nullopt;  // the marker (or, for a directory, nothing a snapshot holds)
+    return std::string(first.substr(0, first.size() - kReadySuffix.size())) + stored.substr(first.size());
+}
+
+bool renamed_in_snapshots(const std::string &worktree_rel) {
+    return ready_family_depth(first_component(worktree_rel)) >= 0;
+}
+
+void rename_ready_for_snapshot(const Dir &tree) {
+    std::vector<std::pair<int, std::string>> family;
+    for (auto &n : tree.list())
+        if (int k = ready_family_depth(n); k >= 0) family.emplace_back(k, std::move(n));
+    std::sort(family.rbegin(), family.rend());  // longest first: each new name is free
+    for (const auto &[k, n] : family) {
+        if (k == 0) {
+            auto raw = tree.read_small_file(n, 4097);
+            if (raw && raw->size() <= 4096 && is_snapshot_marker(*raw)) {  // the Go tool's leftover
+                tree.unlink(n);
+                continue;
+            }
+        }
+        tree.rename(n, n + std::string(kReadySuffix), RENAME_NOREPLACE);
+    }
+}
+
+void rename_ready_for_worktree(const Dir &tree) {
+    tree.unlink(std::string(kReady));  // the snapshot's marker
+    std::vector<std::pair<int, std::string>> family;
+    for (auto &n : tree.list())
+        if (int k = ready_family_depth(n); k > 0) family.emplace_back(k, std::move(n));
+    std::sort(family.begin(), family.end());  // shortest first: each new name is free
+    for (const auto &[k, n] : family) tree.rename(n, n.substr(0, n.size() - kReadySuffix.size()), RENAME_NOREPLACE);
+}
 
 bool path_less(const std::string &a, const std::string &b) {
     size_t i = 0, j = 0;
@@ -187,24 +279,33 @@ bool path_less(const std::string &a, const std::string &b) {
     }
 }
 
-std::vector<ScanEntry> scan_tree(const std::string &root, const std::vector<std::string> &only_paths, OpContext *ctx) {
-    Scanner s{root, ctx, {}, {}};
+std::vector<ScanEntry> scan_tree(const Dir &root, const std::vector<std::string> &only_paths, OpContext *ctx,
+                                 TopReady ready) {
+    Scanner s{root, ctx, ready, {}, {}};
     if (only_paths.empty()) {
-        s.out = scan_whole_tree(root, ctx, s.special);
+        s.out = scan_whole_tree(root, ctx, ready, s.special);
     } else {
         std::set<std::string> seen;
         for (const auto &p : only_paths) {
-            // Ancestors first, so the partial tree is self-contained.
+            // Ancestors first, so the partial tree is self-contained; each must be a directory (a
+            // symlink there fails: the path would lead through it).
             for (size_t pos = p.find('/'); pos != std::string::npos; pos = p.find('/', pos + 1)) {
                 std::string anc = p.substr(0, pos);
-                if (seen.insert(anc).second) s.add(AT_FDCWD, path_join(root, anc).c_str(), anc);
+                if (!seen.insert(anc).second) continue;
+                Entry e = root.entry(anc);
+                auto st = entry_lstat(e);
+                if (st && S_ISLNK(st->st_mode)) fail_entry(ELOOP, "open", e);
+                if (!st || !S_ISDIR(st->st_mode))
+                    fail("E_PATH_NOT_FOUND", "path '" + p + "': '" + anc + "' is not a directory",
+                         "check the path; paths are relative to the worktree root", {{"path", p}});
+                s.add(e.dirfd, e.name.c_str(), anc);
             }
             if (!seen.insert(p).second) continue;
-            std::string full = path_join(root, p);
-            if (!exists_nofollow(full))
+            if (!root.lstat(p))
                 fail("E_PATH_NOT_FOUND", "path '" + p + "' does not exist in the worktree",
                      "check the spelling; paths are relative to the worktree root", {{"path", p}});
-            if (s.add(AT_FDCWD, full.c_str(), p)) s.walk_dir(AT_FDCWD, full.c_str(), p);
+            Entry e = root.entry(p);
+            if (s.add(e.dirfd, e.name.c_str(), p)) s.walk_dir(e.dirfd, e.name.c_str(), p, s.out.back().st);
         }
         // Drop duplicates that a directory path and a path inside it both produced.
         std::sort(s.out.begin(), s.out.end(), [](const ScanEntry &a, const ScanEntry &b) { return path_less(a.rel, b.rel); });
@@ -216,11 +317,16 @@ std::vector<ScanEntry> scan_tree(const std::string &root, const std::vector<std:
         for (size_t i = 0; i < s.special.size() && i < 20; i++) paths.push_back(s.special[i]);
         fail("E_SPECIAL_FILE",
              std::to_string(s.special.size()) + " special file(s) (FIFO, socket or device) found, e.g. " +
-                 path_join(root, s.special[0]),
+                 root.display(s.special[0]),
              "jvs versions regular files, directories and symlinks; move special files out of the worktree",
              {{"paths", paths}, {"count", s.special.size()}});
     }
     return std::move(s.out);
+}
+
+std::vector<ScanEntry> scan_tree(const std::string &root, const std::vector<std::string> &only_paths, OpContext *ctx,
+                                 TopReady ready) {
+    return scan_tree(Dir::open_root(root), only_paths, ctx, ready);
 }
 
 }  // namespace jvs

@@ -2,8 +2,12 @@
 #pragma once
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "util/beneath.hpp"
 
 namespace jvs {
 
@@ -16,12 +20,41 @@ struct ScanEntry {
     std::string link_target;  // symlinks only
 };
 
-// Scans `root`, or only `only_paths` (cleaned relative paths; their ancestor directories are included
-// so the result is a self-contained tree). A top-level ".READY" file (a control file: our marker in
-// snapshots, a leftover of the Go tool in worktrees) is skipped; a directory of that name is not. FIFOs, sockets and devices throw
-// E_SPECIAL_FILE naming them, before anything is written; a missing only_path throws E_PATH_NOT_FOUND.
+// What a top-level `.READY` is: in a snapshot directory, jvs's marker (skipped when it is not a
+// directory); in a worktree, user data, except a leftover of the Go tool (its restore copied the
+// snapshot's marker into worktrees), recognised by its content (is_snapshot_marker) and skipped.
+enum class TopReady { Marker, UserData };
+
+// Scans the tree below `root` (every directory opened beneath it and checked to be the inode its
+// parent's listing showed, so a directory swapped for a symlink meanwhile fails the scan with
+// E_PATH_ESCAPE or E_IO instead of leading it outside), or only `only_paths` (cleaned relative
+// paths; their ancestor directories are included so the result is a self-contained tree; an
+// ancestor that is a symlink throws E_PATH_ESCAPE). FIFOs, sockets and devices throw
+// E_SPECIAL_FILE naming them, before anything is written; a missing only_path throws
+// E_PATH_NOT_FOUND.
+std::vector<ScanEntry> scan_tree(const Dir &root, const std::vector<std::string> &only_paths, OpContext *ctx,
+                                 TopReady ready = TopReady::Marker);
 std::vector<ScanEntry> scan_tree(const std::string &root, const std::vector<std::string> &only_paths,
-                                 OpContext *ctx);
+                                 OpContext *ctx, TopReady ready = TopReady::Marker);
+
+// Whether the bytes of a top-level `.READY` are a snapshot marker (a JSON object naming a
+// snapshot_id and a payload_root_hash).
+bool is_snapshot_marker(std::string_view bytes);
+
+// A user's top-level `.READY` in a snapshot directory, where `.READY` is the marker: a first path
+// component `.READY` followed by k >= 0 times `.jvs` is stored with one more `.jvs` (`.READY` ->
+// `.READY.jvs`, `.READY.jvs` -> `.READY.jvs.jvs`, ...), every other path as it is. One-to-one, so
+// restore, fork and diff map it back; the Go tool sees an ordinary file (and hashes it as one).
+std::string stored_rel(const std::string &worktree_rel);
+// The inverse; nullopt for the marker itself (a top-level `.READY`).
+std::optional<std::string> worktree_rel(const std::string &stored_rel);
+// Whether a path's first component is one stored_rel renames (worktree side).
+bool renamed_in_snapshots(const std::string &worktree_rel);
+// The same renames applied in place to the top level of a tree: a worktree cloned whole (JuiceFS)
+// into a snapshot's staging directory (a leftover Go marker there is removed), and back in a
+// snapshot cloned into a worktree's (the snapshot's marker is removed).
+void rename_ready_for_snapshot(const Dir &tree);
+void rename_ready_for_worktree(const Dir &tree);
 
 // Component-wise path order: the order scan_tree returns (parents before children).
 bool path_less(const std::string &a, const std::string &b);

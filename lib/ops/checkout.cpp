@@ -1,5 +1,6 @@
 #include "ops/checkout.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,18 +23,18 @@ namespace jvs {
 
 namespace {
 // A `.READY` at the worktree root that holds a snapshot marker is a leftover of the Go tool's
-// restore/fork (it copied the marker into worktrees); it is control data, never user data.
-bool is_leaked_marker(const std::string &dir) {
-    auto raw = read_file_if_exists(path_join(dir, ".READY"));
-    if (!raw || raw->size() > 4096) return false;
-    auto j = nlohmann::json::parse(*raw, nullptr, false);
-    return j.is_object() && j.contains("snapshot_id") && j.contains("payload_root_hash");
+// restore/fork (it copied the marker into worktrees); it is control data, never user data (the
+// scan leaves it out). Read beneath the root: a symlink there is data, never followed.
+bool is_leaked_marker(const Dir &dir) {
+    auto raw = dir.read_small_file(".READY", 4097);
+    return raw && raw->size() <= 4096 && is_snapshot_marker(*raw);
 }
 
 // Worktree files whose content must be read to compare them (same size as in the snapshot, no
-// stat-cache entry) are hashed up front, in parallel; their hashes enter the cache.
+// stat-cache entry) are hashed up front, in parallel; a hash enters the cache only if the file kept
+// its scanned stat while it was read.
 std::unordered_map<std::string, std::string> hash_uncached(
-    const std::string &dir, const Manifest &manifest, const std::unordered_map<std::string, const ScanEntry *> &have,
+    const Dir &dir, const Manifest &manifest, const std::unordered_map<std::string, const ScanEntry *> &have,
     StatCache &cache, OpContext &ctx) {
     std::vector<const ScanEntry *> todo;
     uint64_t bytes = 0;
@@ -47,9 +48,14 @@ std::unordered_map<std::string, std::string> hash_uncached(
     std::vector<std::string> hashes(todo.size());
     ctx.phase("hash", todo.size(), bytes);
     parallel_for(todo.size(), &ctx, [&](size_t i) -> uint64_t {
-        hashes[i] = sha256_file(path_join(dir, todo[i]->rel));
-        cache.put(todo[i]->rel, todo[i]->st, hashes[i]);
-        return static_cast<uint64_t>(todo[i]->st.st_size);
+        const ScanEntry &w = *todo[i];
+        struct stat before {}, after {};
+        UniqueFd fd = dir.open_regular(w.rel, &before);
+        hashes[i] = sha256_fd(fd.get(), dir.display(w.rel));
+        if (::fstat(fd.get(), &after) == 0 && StatKey::of(before) == StatKey::of(w.st) &&
+            StatKey::of(after) == StatKey::of(w.st))
+            cache.put(w.rel, w.st, hashes[i]);
+        return static_cast<uint64_t>(w.st.st_size);
     });
     std::unordered_map<std::string, std::string> out;
     for (size_t i = 0; i < todo.size(); i++) out.emplace(todo[i]->rel, std::move(hashes[i]));
@@ -78,12 +84,10 @@ bool same_metadata(const ScanEntry &w, const ManifestEntry &m) {
 // reached beneath the worktree (util/beneath), so a symlink swapped in is never followed.
 class WritableDirs {
    public:
-    WritableDirs(const std::string &dir, const CheckoutPlan &plan) {
+    WritableDirs(const Dir &root, const CheckoutPlan &plan) {
         std::set<std::string> parents;
         for (const auto &c : plan.changes)
             if (c.action != "metadata") parents.insert(c.rel.find('/') == std::string::npos ? "" : parent_path(c.rel));
-        if (parents.empty()) return;
-        Dir root = Dir::open_root(dir);
         for (const auto &rel : parents) {
             std::optional<Dir> d = rel.empty() ? std::optional<Dir>(root.dir("")) : root.dir_if_exists(rel);
             if (!d) continue;  // made by this checkout (mode 0700 until finished)
@@ -115,10 +119,38 @@ class WritableDirs {
     std::vector<Relaxed> relaxed_;
 };
 
-std::string temp_name(const std::string &final_path) {
+// A name beside the target in the same directory (same fd), so the rename is atomic.
+Entry temp_beside(const Entry &dst, const Dir &dir, const std::string &rel) {
     static std::atomic<uint64_t> n{0};
-    return path_join(parent_path(final_path),
-                     ".jvs-tmp-restore-" + std::to_string(::getpid()) + "-" + std::to_string(n.fetch_add(1)));
+    Entry t = dst;
+    t.name = ".jvs-tmp-restore-" + std::to_string(::getpid()) + "-" + std::to_string(n.fetch_add(1));
+    std::string parent(split_parent(rel).first);
+    t.display = dir.display(parent.empty() ? t.name : parent + "/" + t.name);
+    return t;
+}
+
+// A partial path's ancestors that exist in the worktree must be real directories: restore writes
+// below them and never through a symlink, and never replaces what lies outside the snapshot's
+// paths. Checked before anything is written (dry runs too).
+void check_scope_parents(const Dir &dir, const std::vector<std::string> &scope) {
+    for (const auto &p : scope) {
+        for (size_t pos = p.find('/'); pos != std::string::npos; pos = p.find('/', pos + 1)) {
+            std::string anc = p.substr(0, pos);
+            auto st = dir.lstat(anc);
+            if (!st) break;  // missing from here on: restore creates it
+            if (S_ISLNK(st->st_mode))
+                fail("E_PATH_ESCAPE",
+                     "restoring '" + p + "' would write through the symlink '" + anc +
+                         "' in the worktree (jvs never follows links inside a worktree)",
+                     "remove or rename the symlink '" + anc + "' and restore again, or restore a full snapshot",
+                     {{"path", p}, {"symlink", anc}});
+            if (!S_ISDIR(st->st_mode))
+                fail("E_PATH_CONFLICT",
+                     "restoring '" + p + "' needs a directory at '" + anc + "', where the worktree has a file",
+                     "move '" + anc + "' away and restore again, or restore a full snapshot",
+                     {{"path", p}, {"conflict", anc}});
+        }
+    }
 }
 }  // namespace
 
@@ -127,29 +159,32 @@ nlohmann::ordered_json CheckoutStats::to_json() const {
             {"unchanged", unchanged}, {"bytes_written", bytes_written}, {"files_cloned", cloned}};
 }
 
-CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, const std::vector<std::string> &scope,
+CheckoutPlan plan_checkout(const Dir &dir, const Manifest &manifest, const std::vector<std::string> &scope,
                            StatCache &cache, OpContext &ctx) {
+    CheckoutPlan plan;
+    plan.view = worktree_view(manifest);
+    check_scope_parents(dir, scope);
     std::vector<std::string> present;
     for (const auto &p : scope)
-        if (exists_nofollow(path_join(dir, p))) present.push_back(p);
+        if (dir.lstat(p)) present.push_back(p);
     ctx.phase("scan", 0);
-    std::vector<ScanEntry> worktree =
-        scope.empty() || !present.empty() ? scan_tree(dir, present, &ctx) : std::vector<ScanEntry>{};
+    std::vector<ScanEntry> worktree = scope.empty() || !present.empty()
+                                          ? scan_tree(dir, present, &ctx, TopReady::UserData)
+                                          : std::vector<ScanEntry>{};
     std::unordered_map<std::string, const ScanEntry *> have;
     for (const auto &w : worktree)
         if (in_scope(w.rel, scope)) have.emplace(w.rel, &w);
 
-    CheckoutPlan plan;
-    auto hashed = hash_uncached(dir, manifest, have, cache, ctx);
-    ctx.phase("compare", manifest.size());
+    auto hashed = hash_uncached(dir, plan.view, have, cache, ctx);
+    ctx.phase("compare", plan.view.size());
     std::unordered_map<std::string, bool> wanted;
-    for (const auto &m : manifest) {
+    for (const auto &m : plan.view) {
         bool scoped = in_scope(m.rel, scope);
         if (!scoped && m.type != 'd') continue;
         auto it = have.find(m.rel);
         const ScanEntry *w = it == have.end() ? nullptr : it->second;
         if (!scoped) {  // an ancestor of a partial path: make sure it exists, leave the rest alone
-            if (!exists_nofollow(path_join(dir, m.rel))) {
+            if (!dir.lstat(m.rel)) {
                 plan.changes.push_back({m.rel, "mkdir", &m, 0});
                 plan.dirs_in_scope.push_back(&m);
             }
@@ -183,20 +218,20 @@ CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, con
     return plan;
 }
 
-CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
-                             StatCache &cache, OpContext &ctx, CopyMethod method, bool fresh,
-                             const char *fault_mid_write) {
+CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const CheckoutPlan &plan, StatCache &cache,
+                             OpContext &ctx, CopyMethod method, bool fresh, const char *fault_mid_write) {
     CheckoutStats stats;
     stats.unchanged = plan.unchanged;
     WritableDirs writable(dir, plan);
     std::vector<const Change *> writes, metas;
-    // 1. deletions (they also clear the way for type changes), 2. directories, in plan order.
+    // 1. deletions (they also clear the way for type changes), 2. directories, in plan order. Each
+    //    is resolved from the root again: an earlier step may have removed a directory.
     for (const auto &c : plan.changes) {
         if (c.action == "delete" || c.action == "rmdir") {
-            remove_tree(path_join(dir, c.rel));
+            dir.remove_tree(c.rel);
             stats.deleted++;
         } else if (c.action == "mkdir") {
-            create_dir(path_join(dir, c.rel));
+            create_dir(dir.entry(c.rel));
             stats.created++;
         } else if (c.action == "metadata") {
             metas.push_back(&c);
@@ -206,17 +241,20 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
     }
     // 3. file and symlink contents, in parallel: temp file beside the target, then rename over it
     //    (each file changes atomically for whoever watches). A fresh, unpublished directory has no
-    //    watcher: files are created in place there, saving a rename per file.
+    //    watcher: files are created in place there, saving a rename per file. Parents are opened
+    //    once each (DirCache), beneath the roots.
     uint64_t total_bytes = 0;
     for (const auto *c : writes) total_bytes += c->target->size;
     ctx.phase("write", writes.size(), total_bytes);
     std::vector<char> outcome(writes.size(), 0);  // 'r' cloned, 'f' clone refused
     std::vector<std::vector<std::string>> dropped(writes.size());
+    DirCache wc(dir);
     parallel_for(writes.size(), &ctx, [&](size_t i) -> uint64_t {
         const Change &c = *writes[i];
-        std::string src = path_join(snapshot_dir, c.rel), dst = path_join(dir, c.rel);
+        const std::string src = stored_rel(c.rel);
+        Entry dst = wc.entry(c.rel);
         bool direct = fresh && c.action == "create";
-        std::string tmp = direct ? dst : temp_name(dst);
+        Entry tmp = direct ? dst : temp_beside(dst, dir, c.rel);
         auto missing = [&] {
             fail("E_SNAPSHOT_INCOMPLETE", "snapshot file missing: " + c.rel, "run jvs verify on the snapshot",
                  {{"path", c.rel}});
@@ -225,29 +263,33 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
         std::optional<struct stat> now;
         try {
             if (c.target->type == 'l') {
-                auto st = lstat_path(src);
+                auto st = snapshot.lstat(src);
                 if (!st) missing();
-                std::string target(static_cast<size_t>(st->st_size) + 1, '\0');
-                ssize_t len = ::readlink(src.c_str(), target.data(), target.size());
-                if (len < 0) fail_errno(errno, "readlink", src);
-                target.resize(static_cast<size_t>(len));
-                create_symlink(target, tmp, *st);
+                create_symlink(snapshot.read_link(src), tmp, *st);
             } else {
                 // The snapshot file's own stat gives the metadata (one fstat, no second path walk).
-                CopyOutcome out = copy_file(src, tmp, nullptr, nullptr, method);
+                CopyOutcome out = copy_file(snapshot, src, tmp, nullptr, method);
                 n = out.bytes;
                 outcome[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 0;
                 dropped[i] = std::move(out.dropped_xattrs);
                 if (direct) now = out.dst_after;
             }
-            if (!direct && ::rename(tmp.c_str(), dst.c_str()) != 0) fail_errno(errno, "rename", dst);
+            if (!direct) entry_rename(tmp, dst);
         } catch (...) {
-            ::unlink(tmp.c_str());
-            if (!exists_nofollow(src)) missing();
+            try {
+                entry_unlink(tmp);
+            } catch (const Error &) {
+            }
+            bool gone = false;
+            try {
+                gone = !snapshot.lstat(src);
+            } catch (const Error &) {
+            }
+            if (gone) missing();
             throw;
         }
         if (c.target->type == 'f') {
-            if (!now) now = lstat_path(dst);  // a rename may change the ctime: ask again
+            if (!now) now = entry_lstat(dst);  // a rename may change the ctime: ask again
             if (now) cache.put(c.rel, *now, c.target->hash);
         }
         if (i == writes.size() / 2) fault_point(fault_mid_write);
@@ -263,22 +305,22 @@ CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot
     }
     // 4. metadata-only differences, without rewriting content.
     for (const auto *c : metas) {
-        auto st = lstat_path(path_join(snapshot_dir, c->rel));
-        if (!st) continue;
         if (c->target->type == 'd') continue;  // directories are finished below
-        apply_metadata(path_join(dir, c->rel), *st);
-        if (auto now = lstat_path(path_join(dir, c->rel)); now && c->target->type == 'f')
-            cache.put(c->rel, *now, c->target->hash);
+        auto st = snapshot.lstat(stored_rel(c->rel));
+        if (!st) continue;
+        apply_metadata(dir, c->rel, *st);
+        if (auto now = dir.lstat(c->rel); now && c->target->type == 'f') cache.put(c->rel, *now, c->target->hash);
         stats.metadata++;
     }
     // 5. directory modes and mtimes last, deepest first (children changed their mtimes meanwhile).
     writable.finished(plan.dirs_in_scope);
     for (auto it = plan.dirs_in_scope.rbegin(); it != plan.dirs_in_scope.rend(); ++it) {
-        std::string src = path_join(snapshot_dir, (*it)->rel), dst = path_join(dir, (*it)->rel);
-        auto st = lstat_path(src);
-        if (!st) continue;
-        for (auto &x : copy_xattrs(src, dst)) stats.dropped_xattrs.emplace_back((*it)->rel, std::move(x));
-        finish_dir(dst, *st);
+        const std::string src = stored_rel((*it)->rel);
+        auto st = snapshot.lstat(src);
+        if (!st || !S_ISDIR(st->st_mode)) continue;
+        Dir from = snapshot.dir(src);
+        for (auto &x : finish_dir(dir, (*it)->rel, *st, from.fd()))
+            stats.dropped_xattrs.emplace_back((*it)->rel, std::move(x));
     }
     return stats;
 }

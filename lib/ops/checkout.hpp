@@ -20,6 +20,7 @@ struct Change {
 };
 
 struct CheckoutPlan {
+    Manifest view;  // the snapshot's manifest under worktree names (worktree_view); targets point here
     std::vector<Change> changes;
     std::vector<const ManifestEntry *> dirs_in_scope;  // pre-order; finished deepest first
     size_t unchanged = 0;
@@ -33,15 +34,17 @@ struct CheckoutStats {
     nlohmann::ordered_json to_json() const;
 };
 
+// `dir` is the worktree's root and `snapshot` the snapshot directory's, both opened once: every file
+// is reached beneath them, never through a symlink (a partial path below a symlink or a file in
+// the worktree is refused before anything is written: E_PATH_ESCAPE, E_PATH_CONFLICT).
 // `fresh`: `dir` is a new, not yet published worktree (fork, create --from): files are written in
 // place instead of through a temp file and a rename.
 // `scope`: the partial snapshot's paths (only those are compared, and only inside them is anything
 // deleted); empty means the whole directory.
-CheckoutPlan plan_checkout(const std::string &dir, const Manifest &manifest, const std::vector<std::string> &scope,
+CheckoutPlan plan_checkout(const Dir &dir, const Manifest &manifest, const std::vector<std::string> &scope,
                            StatCache &cache, OpContext &ctx);
-CheckoutStats apply_checkout(const std::string &dir, const std::string &snapshot_dir, const CheckoutPlan &plan,
-                             StatCache &cache, OpContext &ctx, CopyMethod method, bool fresh,
-                             const char *fault_mid_write);
+CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const CheckoutPlan &plan, StatCache &cache,
+                             OpContext &ctx, CopyMethod method, bool fresh, const char *fault_mid_write);
 // The engine that ran for a checkout, and its degradations (files that could not be cloned).
 std::string checkout_engine(const CheckoutStats &s, CopyMethod method);
 nlohmann::ordered_json checkout_degradations(const CheckoutStats &s);

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "engine/scan.hpp"
+#include "util/beneath.hpp"
 #include "ops/ops.hpp"
 #include "repo/manifest.hpp"
 #include "repo/refs.hpp"
@@ -37,7 +39,8 @@ struct Ent {
 struct Side {
     std::map<std::string, Ent> entries;  // path order does not matter here; output is sorted
     std::string snapshot_id;             // "" = the live worktree
-    std::string root;                    // directory the paths are relative to
+    std::optional<Dir> root;             // the tree the paths are read beneath (opened when needed)
+    std::string root_path;
 };
 
 const char *type_name(char t) { return t == 'd' ? "dir" : t == 'l' ? "symlink" : "file"; }
@@ -48,24 +51,12 @@ std::string mode_str(uint32_t perm) {
     return buf;
 }
 
-std::string read_target(const std::string &path) {
-    std::string buf(4096, '\0');
-    for (;;) {
-        ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
-        if (n < 0) return {};
-        if (static_cast<size_t>(n) < buf.size()) {
-            buf.resize(static_cast<size_t>(n));
-            return buf;
-        }
-        buf.resize(buf.size() * 2);
-    }
-}
-
 Side snapshot_side(const Repo &repo, const Descriptor &d, const std::vector<std::vector<std::string>> &scopes) {
     Side s;
     s.snapshot_id = d.snapshot_id;
-    s.root = repo.snapshot_dir(d.snapshot_id);
-    Manifest m = load_or_build_manifest(repo, d.snapshot_id);
+    s.root_path = repo.snapshot_dir(d.snapshot_id);
+    // Worktree names (a user's `.READY` comes back from its stored name), as on the live side.
+    Manifest m = worktree_view(load_or_build_manifest(repo, d.snapshot_id));
     for (const auto &e : m) {
         bool ok = true;
         for (const auto &sc : scopes) ok = ok && in_scope(e.rel, sc);
@@ -80,15 +71,37 @@ Side snapshot_side(const Repo &repo, const Descriptor &d, const std::vector<std:
     return s;
 }
 
-void fill_target(const Side &s, const std::string &rel, Ent &e) {
-    if (e.type == 'l' && e.target.empty() && !s.snapshot_id.empty()) e.target = read_target(path_join(s.root, rel));
+// A snapshot symlink's target, read beneath the snapshot directory (under its stored name).
+void fill_target(Side &s, const std::string &rel, Ent &e) {
+    if (e.type != 'l' || !e.target.empty() || s.snapshot_id.empty()) return;
+    if (!s.root) s.root = Dir::open_root(s.root_path);
+    try {
+        e.target = s.root->read_link(stored_rel(rel));
+    } catch (const Error &) {
+        // a snapshot damaged meanwhile: the target stays unknown (verify reports the damage)
+    }
 }
 
-// The live side's content hash for a file: from the stat cache when trusted, else by reading it.
+// The live side's content hash for a file: from the stat cache when trusted, else by reading it
+// (beneath the worktree's root, never through a symlink).
 void fill_live_hash(const Side &s, const std::string &rel, Ent &e, const StatCache &cache) {
     if (e.type != 'f' || !e.hash.empty() || !e.st) return;
-    if (auto h = cache.lookup(rel, *e.st)) e.hash = *h;
-    else e.hash = sha256_file(path_join(s.root, rel));
+    if (auto h = cache.lookup(rel, *e.st)) {
+        e.hash = *h;
+        return;
+    }
+    UniqueFd fd = s.root->open_regular(rel);
+    e.hash = sha256_fd(fd.get(), s.root->display(rel));
+}
+
+// Whether `rel` is an entry of the tree: every ancestor a real directory (a path below a symlink
+// is not in the tree, whatever the link points to).
+bool in_tree(const Dir &root, const std::string &rel) {
+    for (size_t pos = rel.find('/'); pos != std::string::npos; pos = rel.find('/', pos + 1)) {
+        auto st = root.lstat(rel.substr(0, pos));
+        if (!st || !S_ISDIR(st->st_mode)) return false;
+    }
+    return root.lstat(rel).has_value();
 }
 
 void put_side(Doc &c, const char *prefix, Ent &e) {
@@ -124,17 +137,18 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
     if (to) {
         b = snapshot_side(repo, *to, scopes);
     } else {
-        b.root = repo.payload_path(cfg.name);
-        if (!is_directory(b.root))
-            fail("E_WORKTREE_NOT_FOUND", "payload directory of worktree '" + cfg.name + "' is missing: " + b.root,
-                 "run jvs doctor", {{"path", b.root}});
+        b.root_path = repo.payload_path(cfg.name);
+        b.root = Dir::open_root_if_exists(b.root_path);
+        if (!b.root)
+            fail("E_WORKTREE_NOT_FOUND", "payload directory of worktree '" + cfg.name + "' is missing: " + b.root_path,
+                 "run jvs doctor", {{"path", b.root_path}});
         // Scan only what the partial snapshot covers (and exists), like restore does.
         const std::vector<std::string> scope = scopes.empty() ? std::vector<std::string>{} : scopes[0];
         std::vector<std::string> present;
         for (const auto &p : scope)
-            if (exists_nofollow(path_join(b.root, p))) present.push_back(p);
+            if (in_tree(*b.root, p)) present.push_back(p);
         ctx.phase("scan", 0);
-        if (scope.empty() || !present.empty()) scanned = scan_tree(b.root, present, &ctx);
+        if (scope.empty() || !present.empty()) scanned = scan_tree(*b.root, present, &ctx, TopReady::UserData);
         cache = StatCache::load(repo.stat_cache_path(cfg.name));
         for (const auto &w : scanned) {
             if (!in_scope(w.rel, scope)) continue;

@@ -23,9 +23,9 @@
 #include "repo/manifest.hpp"
 #include "repo/stat_cache.hpp"
 #include "repo/snapshots.hpp"
+#include "util/beneath.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
-#include "util/beneath.hpp"
 #include "util/names.hpp"
 #include "util/sha256.hpp"
 
@@ -658,9 +658,17 @@ struct Doctor {
             }
             struct stat st {};
             if (::fstatat(dir.fd(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-            if (starts_with(n, ".jvs-tmp-restore-") && !S_ISDIR(st.st_mode)) w.temps.push_back(child);
-            else if (S_ISDIR(st.st_mode))
-                if (auto sub = dir.dir_if_exists(n)) walk_worktree(*sub, child, w);
+            if (starts_with(n, ".jvs-tmp-restore-") && !S_ISDIR(st.st_mode)) {
+                w.temps.push_back(child);
+            } else if (S_ISDIR(st.st_mode)) {
+                std::optional<Dir> sub;
+                try {
+                    sub = dir.dir_if_exists(n);  // beneath: a directory swapped for a symlink is not followed
+                } catch (const Error &) {
+                    continue;  // changed meanwhile: nothing to report there
+                }
+                if (sub) walk_worktree(*sub, child, w);
+            }
         }
     }
 
@@ -673,6 +681,7 @@ struct Doctor {
                 if (!root) continue;
                 walk_worktree(*root, "", w);
             } catch (const Error &e) {  // a directory swapped meanwhile, unreadable: report, go on
+                if (!is_directory(payload)) continue;  // not a directory: reported by check_worktrees
                 add("worktree_unreadable", "warning", "worktree", "worktree '" + wt + "' could not be walked: " + e.message,
                     payload);
                 continue;
@@ -693,7 +702,7 @@ struct Doctor {
                     path_join(payload, rel), "clean_restore_tmp", [&, wt, payload, rel]() -> std::string {
                         auto lk = try_lock(wt);
                         if (!lk) return "in flight: worktree '" + wt + "' is locked";
-                        Dir::open_root(payload).unlink(rel);
+                        Dir::open_root(payload).unlink(rel);  // beneath the worktree, never through a link
                         return "";
                     });
         }

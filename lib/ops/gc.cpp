@@ -27,6 +27,7 @@
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/fault.hpp"
+#include "util/beneath.hpp"
 #include "util/fs.hpp"
 #include "util/sha256.hpp"
 
@@ -256,13 +257,21 @@ struct InodeUse {
 };
 using InodeMap = std::map<std::pair<uint64_t, uint64_t>, InodeUse>;
 
-void walk_inodes(const std::string &dir, InodeMap &m) {
-    for (const auto &n : dir_entries(dir)) {
-        std::string p = path_join(dir, n);
-        auto st = lstat_path(p);
+// Every inode below `dir`, listed beneath it (a snapshot tree is never left through a symlink).
+void walk_inodes(const Dir &dir, InodeMap &m, int depth) {
+    if (depth > 4096) return;
+    for (const auto &n : dir.list()) {
+        std::optional<struct stat> st;
+        std::optional<Dir> sub;
+        try {
+            st = dir.lstat(n);
+            if (st && S_ISDIR(st->st_mode)) sub = dir.dir_if_exists(n);
+        } catch (const Error &) {
+            continue;  // changed meanwhile: not counted
+        }
         if (!st) continue;
         if (S_ISDIR(st->st_mode)) {
-            walk_inodes(p, m);
+            if (sub) walk_inodes(*sub, m, depth + 1);
             continue;
         }
         auto &u = m[{static_cast<uint64_t>(st->st_dev), static_cast<uint64_t>(st->st_ino)}];
@@ -275,7 +284,13 @@ void walk_inodes(const std::string &dir, InodeMap &m) {
 // Bytes freed by deleting all of `dirs`: each inode once, and only if every link to it is inside them.
 uint64_t reclaimable_bytes(const Repo &repo, const std::vector<std::string> &ids) {
     InodeMap m;
-    for (const auto &id : ids) walk_inodes(repo.snapshot_dir(id), m);
+    for (const auto &id : ids) {
+        try {
+            if (auto d = Dir::open_root_if_exists(repo.snapshot_dir(id))) walk_inodes(*d, m, 0);
+        } catch (const Error &) {
+            // not a directory (a symlink in its place is removed as a link): nothing to count
+        }
+    }
     uint64_t total = 0;
     for (const auto &[k, u] : m)
         if (u.seen >= u.nlink) total += u.bytes;

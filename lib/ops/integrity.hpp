@@ -12,6 +12,7 @@
 #include "format/descriptor.hpp"
 #include "format/gotime.hpp"
 #include "repo/repo.hpp"
+#include "util/beneath.hpp"
 #include "util/fs.hpp"
 
 namespace jvs {
@@ -108,8 +109,10 @@ inline nlohmann::ordered_json audit_chain_json(const AuditChainResult &a) {
 // The .READY marker of a snapshot must exist, parse and agree with the descriptor, byte for byte
 // (its bytes are a function of the descriptor and its completed_at). Returns the problem, if any.
 inline std::optional<std::string> check_ready_marker(const std::string &snapshot_dir, const Descriptor &d) {
-    auto raw = read_file_if_exists(path_join(snapshot_dir, ".READY"));
-    if (!raw) return std::string(".READY is missing");
+    // Read beneath the snapshot directory: a symlink named .READY is no marker, never followed.
+    std::optional<std::string> raw;
+    if (auto dir = Dir::open_root_if_exists(snapshot_dir)) raw = dir->read_small_file(".READY", 1 << 16);
+    if (!raw) return std::string(".READY is missing (or not a regular file)");
     auto j = nlohmann::json::parse(*raw, nullptr, false);
     if (!j.is_object()) return std::string(".READY is not a JSON object");
     for (const char *k : {"snapshot_id", "completed_at", "payload_root_hash", "engine", "descriptor_checksum"})

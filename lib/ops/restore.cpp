@@ -8,6 +8,8 @@
 #include "util/fault.hpp"
 #include "util/fs.hpp"
 
+#include <unistd.h>
+
 #include <optional>
 
 namespace jvs {
@@ -38,11 +40,14 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     std::optional<SnapshotLease> lease;
     if (!o.dry_run) lease = SnapshotLease::take(repo, d.snapshot_id, "restore", o.lock_timeout_ms, &ctx);
     std::string payload = repo.payload_path(cfg.name);
-    if (!is_directory(payload) && !o.dry_run) mkdirs(payload, 0755);
+    if (!lstat_path(payload) && !o.dry_run) mkdirs(payload, 0755);
+    // Both roots opened once; every file below is reached beneath them, never through a symlink.
+    Dir wt = Dir::open_root(payload);
+    Dir snap = Dir::open_root(repo.snapshot_dir(d.snapshot_id));
 
     Manifest manifest = load_or_build_manifest(repo, d.snapshot_id);
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
-    CheckoutPlan plan = plan_checkout(payload, manifest, d.partial_paths, cache, ctx);
+    CheckoutPlan plan = plan_checkout(wt, manifest, d.partial_paths, cache, ctx);
     bool detached = !cfg.latest_snapshot_id.empty() && d.snapshot_id != cfg.latest_snapshot_id;
 
     Doc doc = make_doc("restore");
@@ -69,11 +74,10 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     fault_point("restore.after_plan");
     EngineChoice engine = choose_engine(repo, true);
     CopyMethod method = copy_method(engine);
-    CheckoutStats stats =
-        apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, false, "restore.mid_write");
+    CheckoutStats stats = apply_checkout(wt, snap, plan, cache, ctx, method, false, "restore.mid_write");
     fault_point("restore.after_write");
     // The config below says the worktree holds this snapshot: the rewritten files are durable first.
-    if (!plan.changes.empty()) sync_filesystem(payload);
+    if (!plan.changes.empty() && ::syncfs(wt.fd()) != 0) fail_errno(errno, "syncfs", payload);
     cfg.head_snapshot_id = d.snapshot_id;
     if (cfg.latest_snapshot_id.empty()) cfg.latest_snapshot_id = d.snapshot_id;
     repo.save_worktree(cfg);

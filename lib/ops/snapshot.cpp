@@ -50,18 +50,23 @@ Inputs validate_inputs(const SnapshotOptions &o) {
 }
 
 // A partial path must not pass through a symlink: it would snapshot a tree that is not the
-// worktree's, or one outside the repository altogether.
-void check_path_inside(const std::string &payload, const std::string &rel) {
-    std::string root_real = real_path(payload);
+// worktree's, or one outside the repository altogether. (realpath only classifies the error: it
+// follows the link to say whether it leads outside, reading no file.)
+void check_path_inside(const Dir &wt, const std::string &rel) {
     for (size_t pos = rel.find('/'); pos != std::string::npos; pos = rel.find('/', pos + 1)) {
         std::string anc = rel.substr(0, pos);
-        auto st = lstat_path(path_join(payload, anc));
+        auto st = wt.lstat(anc);
         if (!st)
             fail("E_PATH_NOT_FOUND", "path '" + rel + "' does not exist in the worktree",
                  "paths are relative to the worktree root", {{"path", rel}});
         if (S_ISLNK(st->st_mode)) {
-            std::string target = real_path(path_join(payload, anc));
-            bool inside = target == root_real || target.rfind(root_real + "/", 0) == 0;
+            std::string root_real = real_path(wt.display());
+            std::string target;
+            try {
+                target = real_path(wt.display(anc));
+            } catch (const Error &) {
+            }
+            bool inside = !target.empty() && (target == root_real || target.rfind(root_real + "/", 0) == 0);
             fail(inside ? "E_PATH_INVALID" : "E_PATH_ESCAPE",
                  "path '" + rel + "' passes through the symlink '" + anc + "'" + (inside ? "" : " which leads outside the worktree"),
                  "name the real path inside the worktree instead", {{"path", rel}, {"symlink", anc}});
@@ -91,22 +96,47 @@ void report_fallbacks(Built &b, const std::vector<std::string> &paths, const cha
                                  .to_json());
 }
 
-// Materialises the scanned entries into `tmp`, linking files unchanged since the parent snapshot.
-Built materialise(const std::vector<ScanEntry> &entries, const std::string &payload, const std::string &tmp,
-                  const std::string &parent_dir, const Manifest *parent, StatCache &cache, CopyMethod method,
-                  OpContext &ctx) {
+// A file that changed while jvs read it, every time it tried: stored as last read, never silently.
+nlohmann::ordered_json changed_while_read(const std::string &rel, int reads, const char *how) {
+    return Degradation{"changed_while_read", rel,
+                       "file changed as we read it (" + std::to_string(reads) + " " + how +
+                           "); stored as last read"}
+        .to_json();
+}
+
+// Path order (a renamed first component may sort elsewhere among its siblings).
+void path_order(Manifest &m) {
+    auto less = [](const ManifestEntry &a, const ManifestEntry &b) { return path_less(a.rel, b.rel); };
+    if (!std::is_sorted(m.begin(), m.end(), less)) std::stable_sort(m.begin(), m.end(), less);
+}
+
+// Puts a manifest built in worktree names into stored names (stored_rel) and path order.
+void to_stored_names(Manifest &m) {
+    for (auto &e : m)
+        if (renamed_in_snapshots(e.rel)) e.rel = stored_rel(e.rel);
+    path_order(m);
+}
+
+// Materialises the scanned entries (worktree names) into the staging tree `tmp` (stored names),
+// linking files unchanged since the parent snapshot. Every file is read beneath `wt` and written
+// beneath `tmp`; a file that changes while it is read is read again (kReadAttempts).
+Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Dir &tmp, const Dir *parent_dir,
+                  const Manifest *parent, StatCache &cache, CopyMethod method, OpContext &ctx) {
     Built b;
     auto parent_idx = parent ? index_manifest(*parent) : std::unordered_map<std::string, const ManifestEntry *>{};
+    DirCache tc(tmp);
+    std::optional<DirCache> pc;
+    if (parent_dir) pc.emplace(*parent_dir);
     std::vector<size_t> files;
     std::map<std::pair<uint64_t, uint64_t>, std::vector<std::string>> hardlinks;
     uint64_t dirs = 0, links = 0, total_bytes = 0;
     for (size_t i = 0; i < entries.size(); i++) {
         const auto &e = entries[i];
         if (e.type == 'd') {
-            create_dir(path_join(tmp, e.rel));
+            create_dir(tc.entry(stored_rel(e.rel)));
             dirs++;
         } else if (e.type == 'l') {
-            create_symlink(e.link_target, path_join(tmp, e.rel), e.st);
+            create_symlink(e.link_target, tc.entry(stored_rel(e.rel)), e.st);
             links++;
         } else {
             files.push_back(i);
@@ -116,36 +146,46 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
     }
     std::vector<std::string> hashes(entries.size());
     std::vector<uint64_t> sizes(entries.size());
+    std::vector<struct stat> stored(entries.size());  // the stat the stored copy belongs to
     std::vector<char> how(entries.size(), 0);  // 'l' linked, 'c' copied, 'r' cloned, 'f' clone refused
     std::vector<char> read_for_hash(entries.size(), 0);
+    std::vector<int> changed_reads(entries.size(), 0);  // > 0: changed while read, this many reads
     std::vector<std::vector<std::string>> dropped_xattrs(entries.size());
     ctx.phase("copy", files.size(), total_bytes);
     parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
         if (k == files.size() / 2) fault_point("snapshot.mid_copy");
         size_t i = files[k];
         const ScanEntry &e = entries[i];
-        std::string src = path_join(payload, e.rel), dst = path_join(tmp, e.rel);
+        const std::string to = stored_rel(e.rel);
+        Entry dst = tc.entry(to);
         auto cached = cache.lookup(e.rel, e.st);
-        auto pit = parent_idx.find(e.rel);
+        auto pit = parent_idx.find(to);
         const ManifestEntry *pm = pit == parent_idx.end() ? nullptr : pit->second;
-        if (cached && pm && pm->type == 'f' && pm->hash == *cached && pm->perm == (e.st.st_mode & 07777) &&
+        if (cached && pm && pc && pm->type == 'f' && pm->hash == *cached && pm->perm == (e.st.st_mode & 07777) &&
             pm->size == static_cast<uint64_t>(e.st.st_size) && pm->mtime_ns == mtime_ns(e.st) &&
-            try_hardlink(path_join(parent_dir, e.rel), dst)) {
+            try_hardlink(pc->entry(to), dst)) {
             hashes[i] = *cached;
             sizes[i] = pm->size;
+            stored[i] = e.st;
             how[i] = 'l';
             return 0;
         }
         // A hash the stat cache vouches for is not computed again: the file is cloned (or copied)
-        // without reading it, and the hash is kept only if the source's stat did not change
-        // while its data was taken; otherwise what dst holds is hashed.
-        CopyOutcome out = copy_file(src, dst, &e.st, cached ? nullptr : &hashes[i], method);
-        bool unchanged = StatKey::of(out.src_after) == StatKey::of(e.st) &&
+        // without reading it, and the hash is kept only if the source kept its scanned stat while
+        // its data was taken; otherwise what dst holds is hashed.
+        CopyOutcome out = copy_file(wt, e.rel, dst, cached ? nullptr : &hashes[i], method, kReadAttempts);
+        bool unchanged = !out.changed && StatKey::of(out.stored) == StatKey::of(e.st) &&
                          out.bytes == static_cast<uint64_t>(e.st.st_size);
-        if (cached && !unchanged) hashes[i] = sha256_file(dst);
-        else if (cached) hashes[i] = *cached;
+        if (cached && !unchanged) {
+            UniqueFd fd = tmp.open_regular(to);
+            hashes[i] = sha256_fd(fd.get(), tmp.display(to));
+        } else if (cached) {
+            hashes[i] = *cached;
+        }
         read_for_hash[i] = !cached || !unchanged;
         sizes[i] = out.bytes;
+        stored[i] = out.stored;
+        if (out.changed) changed_reads[i] = out.reads;
         how[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 'c';
         dropped_xattrs[i] = std::move(out.dropped_xattrs);
         // Cached only if it provably did not change while read. A write after the read moves the
@@ -154,19 +194,21 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
         if (unchanged && !cached) cache.put(e.rel, e.st, hashes[i]);
         return sizes[i];
     });
-    // Directory modes and mtimes last, deepest first.
+    // Directory modes and mtimes last, deepest first; extended attributes from the worktree's
+    // directory, opened beneath its root.
     for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
         if (it->type != 'd') continue;
-        for (const auto &x : copy_xattrs(path_join(payload, it->rel), path_join(tmp, it->rel)))
+        Dir from = wt.dir(it->rel);
+        for (const auto &x : finish_dir(tmp, stored_rel(it->rel), it->st, from.fd()))
             b.degradations.push_back(Degradation{"xattr_dropped", it->rel, x}.to_json());
-        finish_dir(path_join(tmp, it->rel), it->st);
     }
     uint64_t linked = 0, copied = 0, cloned = 0, bytes_copied = 0, hashed = 0, bytes_hashed = 0;
     std::vector<std::string> refused;
     b.manifest.reserve(entries.size());
     for (size_t i = 0; i < entries.size(); i++) {
         const auto &e = entries[i];
-        ManifestEntry m{e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, mtime_ns(e.st), {}};
+        const struct stat &st = e.type == 'f' ? stored[i] : e.st;
+        ManifestEntry m{e.type, e.rel, static_cast<uint32_t>(st.st_mode & 07777), 0, mtime_ns(st), {}};
         if (e.type == 'f') {
             m.size = sizes[i];
             m.hash = hashes[i];
@@ -175,15 +217,17 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
             if (how[i] == 'c' || how[i] == 'f') copied++, bytes_copied += sizes[i];
             if (how[i] == 'f') refused.push_back(e.rel);
             if (read_for_hash[i]) hashed++, bytes_hashed += sizes[i];
+            if (changed_reads[i]) b.degradations.push_back(changed_while_read(e.rel, changed_reads[i], "reads"));
             for (const auto &x : dropped_xattrs[i])
                 b.degradations.push_back(Degradation{"xattr_dropped", e.rel, x}.to_json());
         } else if (e.type == 'l') {
             m.hash = sha256_hex(e.link_target);
         } else {
-            m.hash = sha256_hex(base_name(e.rel));
+            m.hash = sha256_hex(base_name(stored_rel(e.rel)));
         }
         b.manifest.push_back(std::move(m));
     }
+    to_stored_names(b.manifest);
     for (const auto &[inode, paths] : hardlinks) {
         if (paths.size() < 2) continue;  // the other links live outside the worktree or scope
         std::string all;
@@ -204,14 +248,53 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
 // The hash of a settled worktree file (its stat `w` predates the clone), read from the worktree (its
 // page cache is usually warm; the clone's is cold). Valid for the clone only if the file still has
 // stat `w` once read; otherwise the clone itself is hashed.
-std::string hash_unchanged_source(const std::string &src, const struct stat &w, const std::string &clone) {
-    UniqueFd fd(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-    if (fd) {
-        std::string h = sha256_fd(fd.get(), src);
-        struct stat after {};
-        if (::fstat(fd.get(), &after) == 0 && StatKey::of(after) == StatKey::of(w)) return h;
+std::string hash_unchanged_source(const Dir &wt, const std::string &rel, const struct stat &w, const Dir &tmp,
+                                  const std::string &clone_rel) {
+    int f = wt.try_open(rel, O_RDONLY | O_NONBLOCK);
+    if (f >= 0) {
+        UniqueFd fd(f);
+        struct stat before {}, after {};
+        if (::fstat(fd.get(), &before) == 0 && S_ISREG(before.st_mode) && StatKey::of(before) == StatKey::of(w)) {
+            std::string h = sha256_fd(fd.get(), wt.display(rel));
+            if (::fstat(fd.get(), &after) == 0 && StatKey::of(after) == StatKey::of(w)) return h;
+        }
     }
-    return sha256_file(clone);
+    UniqueFd fd = tmp.open_regular(clone_rel);
+    return sha256_fd(fd.get(), tmp.display(clone_rel));
+}
+
+// The entry `name` of `parent` must still be the directory `expected` (dev, inode): juicefs was
+// given that name, and an agent swapping it meanwhile would have had another tree cloned.
+void check_clone_source(const Dir &parent, const std::string &name, const struct stat &expected) {
+    struct stat st {};
+    if (::fstatat(parent.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != expected.st_dev ||
+        st.st_ino != expected.st_ino || (st.st_mode & S_IFMT) != (expected.st_mode & S_IFMT))
+        fail("E_PATH_ESCAPE", "'" + parent.display(name) + "' was replaced while it was cloned",
+             "retry once nothing moves the worktree's directories", {{"path", parent.display(name)}});
+}
+
+// One `juicefs clone` of `rel` ("" = the whole worktree) to `dst` (a path that does not exist yet):
+// the source is named by one component in a directory jvs holds open, and must be the same inode
+// before and after the clone.
+bool clone_beneath(const Dir &wt, const std::string &rel, const std::string &dst, std::string *why) {
+    if (rel.empty()) {
+        Dir parent = Dir::open_root(parent_path(wt.display()));
+        std::string name = base_name(wt.display());
+        struct stat self = wt.stat_self();
+        check_clone_source(parent, name, self);
+        bool ok = juicefs_clone(parent, name, dst, why);
+        check_clone_source(parent, name, self);
+        return ok;
+    }
+    auto [dir_rel, leaf] = split_parent(rel);
+    Dir parent = dir_rel.empty() ? wt.dir("") : wt.dir(dir_rel);
+    std::string name(leaf);
+    auto st = parent.lstat(name);
+    if (!st) fail("E_PATH_NOT_FOUND", "path '" + rel + "' does not exist in the worktree", "", {{"path", rel}});
+    check_clone_source(parent, name, *st);
+    bool ok = juicefs_clone(parent, name, dst, why);
+    check_clone_source(parent, name, *st);
+    return ok;
 }
 
 // JuiceFS: one metadata-only `juicefs clone` of the worktree (or of each partial path) into the
@@ -221,47 +304,69 @@ std::string hash_unchanged_source(const std::string &src, const struct stat &w, 
 // No scan precedes the clone. One scan of the worktree follows it: an entry whose ctime (and mtime)
 // predates the clone's start has not changed since (any write, rename, chmod or entry added to or
 // removed from a directory moves the ctime of what it touches to at least the clock at that
-// moment), so when the whole tree is settled that scan describes the clone exactly and the clone
-// needs no scan of its own. Otherwise the clone is scanned too and only the settled files that
-// agree with their clone are trusted.
-bool materialise_juicefs(const std::vector<std::string> &paths, const std::string &payload, const std::string &tmp,
-                         StatCache &cache, OpContext &ctx, Built &b, std::string *why) {
+// moment), so when the whole tree (its root included) is settled and the clone's top level names
+// what the worktree's does, that scan describes the clone exactly and the clone needs no scan of
+// its own. Otherwise the clone is scanned too (beneath its root) and only the settled files that
+// agree with their clone are trusted. A file whose ctime falls within the clone may have changed
+// while it was cloned: it is stored as the clone holds it and reported (changed_while_read).
+bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, const Dir &snaps,
+                         const std::string &tmp_name, std::optional<Dir> &tmp, StatCache &cache, OpContext &ctx,
+                         Built &b, std::string *why) {
     ctx.phase("clone", 0);
     const int64_t clone_started_ns = stamp_clock_ns();
+    const std::string tmp_path = snaps.display(tmp_name);
     bool ok = true;
     if (paths.empty()) {
-        ::rmdir(tmp.c_str());  // juicefs clone creates the destination itself
-        ok = juicefs_clone(payload, tmp, why);
-        if (!ok) mkdir_exact(tmp, 0755);
+        tmp.reset();
+        if (::unlinkat(snaps.fd(), tmp_name.c_str(), AT_REMOVEDIR) != 0)  // juicefs clone creates it itself
+            fail_errno(errno, "rmdir", tmp_path);
+        ok = clone_beneath(wt, "", tmp_path, why);
+        if (!ok) snaps.mkdir(tmp_name, 0755);
+        tmp = snaps.dir(tmp_name);  // a clone that landed anywhere else is not found here
     } else {
         for (const auto &p : paths) {
             for (size_t pos = p.find('/'); pos != std::string::npos; pos = p.find('/', pos + 1)) {
-                auto st = lstat_path(path_join(payload, p.substr(0, pos)));
-                if (st && !is_directory(path_join(tmp, p.substr(0, pos)))) {
-                    create_dir(path_join(tmp, p.substr(0, pos)));
-                    finish_dir(path_join(tmp, p.substr(0, pos)), *st);
+                const std::string anc = p.substr(0, pos), stored_anc = stored_rel(anc);
+                auto st = wt.lstat(anc);
+                if (st && !tmp->lstat(stored_anc)) {
+                    create_dir(tmp->entry(stored_anc));
+                    finish_dir(*tmp, stored_anc, *st, -1);
                 }
             }
-            if (!(ok = juicefs_clone(path_join(payload, p), path_join(tmp, p), why))) break;
+            if (!(ok = clone_beneath(wt, p, path_join(tmp_path, stored_rel(p)), why))) break;
         }
         if (!ok) {
-            remove_tree(tmp);
-            mkdir_exact(tmp, 0755);
+            tmp.reset();
+            snaps.remove_tree(tmp_name);
+            snaps.mkdir(tmp_name, 0755);
+            tmp = snaps.dir(tmp_name);
         }
     }
     if (!ok) return false;
-    ::unlink(path_join(tmp, ".READY").c_str());  // a marker the Go tool leaked into the worktree
+    const int64_t clone_done_ns = stamp_clock_ns();
+    if (paths.empty()) rename_ready_for_snapshot(*tmp);  // partial paths were cloned to their stored names
     auto settled = [&](const struct stat &st) { return ctime_ns(st) < clone_started_ns && mtime_ns(st) < clone_started_ns; };
-    std::vector<ScanEntry> worktree = scan_tree(payload, paths, &ctx);  // E_SPECIAL_FILE: tmp is removed
+    std::vector<ScanEntry> worktree = scan_tree(wt, paths, &ctx, TopReady::UserData);  // E_SPECIAL_FILE: tmp is removed
     // Partial snapshots: ancestors were made here, after the clone started; only the paths count.
-    bool all_settled = paths.empty() && std::all_of(worktree.begin(), worktree.end(),
-                                                    [&](const ScanEntry &e) { return settled(e.st); });
+    bool all_settled = paths.empty() && settled(wt.stat_self()) &&
+                       std::all_of(worktree.begin(), worktree.end(), [&](const ScanEntry &e) { return settled(e.st); });
+    if (all_settled) {  // the clone's top level must name what the worktree's does
+        std::vector<std::string> top;
+        for (const auto &e : worktree)
+            if (e.rel.find('/') == std::string::npos) top.push_back(stored_rel(e.rel));
+        std::sort(top.begin(), top.end());
+        all_settled = top == tmp->list();
+    }
     std::vector<ScanEntry> clone_scan;
-    if (!all_settled) clone_scan = scan_tree(tmp, paths, &ctx);
-    const std::vector<ScanEntry> &entries = all_settled ? worktree : clone_scan;
-    std::unordered_map<std::string, const struct stat *> wt;
-    if (!all_settled)
-        for (const auto &e : worktree) wt.emplace(e.rel, &e.st);
+    if (!all_settled) clone_scan = scan_tree(*tmp, {}, &ctx);
+    std::unordered_map<std::string, const struct stat *> wt_stat;  // by stored name
+    for (const auto &e : worktree) wt_stat.emplace(stored_rel(e.rel), &e.st);
+    std::vector<ScanEntry> stored_worktree;
+    if (all_settled) {
+        stored_worktree = worktree;
+        for (auto &e : stored_worktree) e.rel = stored_rel(e.rel);
+    }
+    const std::vector<ScanEntry> &entries = all_settled ? stored_worktree : clone_scan;
     std::vector<std::string> hashes(entries.size());
     std::vector<size_t> files;
     uint64_t dirs = 0, links = 0, total = 0;
@@ -271,24 +376,30 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::strin
         links += entries[i].type == 'l';
     }
     std::atomic<uint64_t> hashed{0}, bytes_hashed{0};
+    std::vector<char> during(entries.size(), 0);
     ctx.phase("hash", files.size(), total);
     parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
         const ScanEntry &c = entries[files[k]];
-        const struct stat *w = &c.st;
-        if (!all_settled) {
-            auto it = wt.find(c.rel);
-            w = it == wt.end() ? nullptr : it->second;
-        }
+        auto it = wt_stat.find(c.rel);
+        const struct stat *w = it == wt_stat.end() ? nullptr : it->second;
+        const std::string wrel = worktree_rel(c.rel).value_or(c.rel);
+        // Changed at some moment between the clone's start and its end: what the clone holds may
+        // be any version of it.
+        during[files[k]] = w && ctime_ns(*w) >= clone_started_ns && ctime_ns(*w) <= clone_done_ns;
         // Settled and agreeing with its clone: the clone holds the content of this worktree stat.
         bool steady = w && settled(*w) && w->st_size == c.st.st_size && mtime_ns(*w) == mtime_ns(c.st) &&
                       (w->st_mode & 07777) == (c.st.st_mode & 07777);
-        if (auto cached = steady ? cache.lookup(c.rel, *w) : std::nullopt) {
+        if (auto cached = steady ? cache.lookup(wrel, *w) : std::nullopt) {
             hashes[files[k]] = *cached;
             return 0;
         }
-        hashes[files[k]] = steady ? hash_unchanged_source(path_join(payload, c.rel), *w, path_join(tmp, c.rel))
-                                  : sha256_file(path_join(tmp, c.rel));
-        if (steady) cache.put(c.rel, *w, hashes[files[k]]);
+        if (steady) {
+            hashes[files[k]] = hash_unchanged_source(wt, wrel, *w, *tmp, c.rel);
+            cache.put(wrel, *w, hashes[files[k]]);
+        } else {
+            UniqueFd fd = tmp->open_regular(c.rel);
+            hashes[files[k]] = sha256_fd(fd.get(), tmp->display(c.rel));
+        }
         hashed++;
         bytes_hashed += static_cast<uint64_t>(c.st.st_size);
         return static_cast<uint64_t>(c.st.st_size);
@@ -298,8 +409,10 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::strin
         ManifestEntry m{e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, mtime_ns(e.st), {}};
         if (e.type == 'f') m.size = static_cast<uint64_t>(e.st.st_size), m.hash = hashes[i];
         else m.hash = sha256_hex(e.type == 'l' ? e.link_target : base_name(e.rel));
+        if (during[i]) b.degradations.push_back(changed_while_read(worktree_rel(e.rel).value_or(e.rel), 1, "clone"));
         b.manifest.push_back(std::move(m));
     }
+    path_order(b.manifest);  // the worktree scan's order may differ from stored names'
     b.engine = engine_name(EngineKind::Juicefs);
     b.stats = {{"files", files.size()},   {"dirs", dirs},          {"symlinks", links},
                {"files_hashed", hashed.load()}, {"files_linked", 0}, {"files_copied", 0},
@@ -350,10 +463,13 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
              {{"worktree", cfg.name}, {"head_snapshot_id", cfg.head_snapshot_id},
               {"latest_snapshot_id", cfg.latest_snapshot_id}});
     std::string payload = repo.payload_path(cfg.name);
-    if (!is_directory(payload))
+    // The worktree's root, opened once: everything below is reached beneath it.
+    std::optional<Dir> wt_root = Dir::open_root_if_exists(payload);
+    if (!wt_root)
         fail("E_WORKTREE_NOT_FOUND", "payload directory of worktree '" + cfg.name + "' is missing: " + payload,
              "run jvs doctor", {{"path", payload}});
-    for (const auto &p : in.paths) check_path_inside(payload, p);
+    const Dir &wt = *wt_root;
+    for (const auto &p : in.paths) check_path_inside(wt, p);
 
     EngineChoice engine = choose_engine(repo, true);
     // A whole-tree JuiceFS snapshot scans once, after its clone (see materialise_juicefs); every
@@ -361,10 +477,11 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     const bool scan_after_clone = engine.kind == EngineKind::Juicefs && in.paths.empty();
     ctx.phase("scan", 0);
     std::vector<ScanEntry> entries;
-    if (!scan_after_clone) entries = scan_tree(payload, in.paths, &ctx);
+    if (!scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData);
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
     std::string parent_id = !cfg.head_snapshot_id.empty() ? cfg.head_snapshot_id : cfg.base_snapshot_id;
     std::optional<Manifest> parent;
+    std::optional<Dir> parent_dir;  // unchanged files are hard-linked from here
     // Unchanged files are hard-linked to the parent's copies only through a manifest that describes
     // the parent's tree; an unsafe or untrusted one just means every file is copied.
     if (!parent_id.empty() && is_published(repo, parent_id)) {
@@ -373,6 +490,8 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         } catch (const Error &) {
             parent.reset();
         }
+        if (parent) parent_dir = Dir::open_root_if_exists(repo.snapshot_dir(parent_id));
+        if (!parent_dir) parent.reset();
     }
 
     repo.ensure_private_dirs();
@@ -387,6 +506,8 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     d.partial_paths = in.paths;
     std::string tmp = repo.snapshot_dir(d.snapshot_id) + ".tmp";
     std::string final_dir = repo.snapshot_dir(d.snapshot_id);
+    const std::string tmp_name = d.snapshot_id + ".tmp";
+    Dir snaps = Dir::open_root(repo.snapshots_dir());
     atomic_write(repo.intent_path(d.snapshot_id),
                  intent_bytes(d.snapshot_id, cfg.name, now_utc(), engine_name(engine.kind)), 0644);
     Built built;
@@ -394,14 +515,15 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     std::optional<StagedWrite> staged_descriptor, staged_config;
     try {
         fault_point("snapshot.after_intent");
-        mkdir_exact(tmp, 0755);
+        snaps.mkdir(tmp_name, 0755);
+        std::optional<Dir> tmpd = snaps.dir(tmp_name);  // the staging tree, written beneath this fd
         std::string why;
         bool cloned = engine.kind == EngineKind::Juicefs &&
-                      materialise_juicefs(in.paths, payload, tmp, cache, ctx, built, &why);
+                      materialise_juicefs(in.paths, wt, snaps, tmp_name, tmpd, cache, ctx, built, &why);
         if (!cloned) {
-            if (scan_after_clone) entries = scan_tree(payload, in.paths, &ctx);
-            built = materialise(entries, payload, tmp, parent ? repo.snapshot_dir(parent_id) : std::string(),
-                                parent ? &*parent : nullptr, cache, copy_method(engine), ctx);
+            if (scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData);
+            built = materialise(entries, wt, *tmpd, parent_dir ? &*parent_dir : nullptr, parent ? &*parent : nullptr,
+                                cache, copy_method(engine), ctx);
             if (engine.kind == EngineKind::Juicefs)
                 built.degradations.push_back(Degradation{"clone_fallback", ".", why}.to_json());
             if (!engine.shortfall.empty())
@@ -424,23 +546,24 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         d.descriptor_checksum = descriptor_checksum(d);
         write_manifest(repo.manifest_path(d.snapshot_id), built.manifest);
         fault_point("snapshot.after_manifest");
-        atomic_write(path_join(tmp, ".READY"), ready_marker(d, now_utc()), 0644);
+        atomic_write_at(tmpd->fd(), ".READY", ready_marker(d, now_utc()), 0644, tmpd->display(".READY"));
         fault_point("snapshot.after_ready");
         ctx.phase("sync", 0);
         // One filesystem-wide flush instead of an fsync per file: everything written above is
         // durable before the rename below makes the directory reachable under its final name.
-        sync_filesystem(tmp);
+        if (::syncfs(tmpd->fd()) != 0) fail_errno(errno, "syncfs", tmp);
+        tmpd.reset();
         fault_point("snapshot.after_sync");
         // Everything that can fail for want of space or permission happens before the publish
         // point: the descriptor and the worktree's next config are written and flushed as temp
-        // files now, so publishing is two renames (see publish_snapshot).
+        // files now, so publishing is two renames: the descriptor, then the config.
         cfg_next.head_snapshot_id = cfg_next.latest_snapshot_id = d.snapshot_id;
         staged_descriptor.emplace(repo.descriptor_path(d.snapshot_id), serialize_descriptor(d), 0644);
         staged_config.emplace(repo.worktree_config_path(cfg.name), serialize_worktree_config(cfg_next), 0644);
         fault_point("snapshot.after_stage");
         ctx.check_cancelled();  // the last point at which cancelling leaves no trace
-        if (::rename(tmp.c_str(), final_dir.c_str()) != 0) fail_errno(errno, "rename", final_dir);
-        fsync_path(repo.snapshots_dir());
+        snaps.rename(tmp_name, d.snapshot_id);
+        if (::fsync(snaps.fd()) != 0) fail_errno(errno, "fsync", repo.snapshots_dir());
         fault_point("snapshot.after_rename");
         staged_descriptor->commit();  // publish
     } catch (...) {

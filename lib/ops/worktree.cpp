@@ -53,13 +53,22 @@ bool populate_by_clone(const Repo &repo, const std::string &name, const Descript
     std::string payload = repo.payload_path(name);
     std::string staging = repo.fork_staging_path(name);
     remove_tree(staging);
-    if (!juicefs_clone(repo.snapshot_dir(d.snapshot_id), staging, why)) {
+    // The source is named by one component in the snapshots directory jvs holds open.
+    if (!juicefs_clone(Dir::open_root(repo.snapshots_dir()), d.snapshot_id, staging, why)) {
         remove_tree(staging);
         return false;
     }
-    // Nobody else knows the staging path: every file in it is as the clone made it until now.
-    const int64_t cloned_ns = stamp_clock_ns();
-    ::unlink(path_join(staging, ".READY").c_str());  // the snapshot's marker is control data
+    int64_t cloned_ns = 0;
+    try {
+        // The snapshot's marker is control data; a user's `.READY` gets its own name back.
+        rename_ready_for_worktree(Dir::open_root(staging));
+        // Nobody else knows the staging path: every file in it is as the clone (and the renames
+        // just above) made it until now.
+        cloned_ns = stamp_clock_ns();
+    } catch (...) {
+        remove_tree(staging);
+        throw;
+    }
     if (::rename(staging.c_str(), payload.c_str()) != 0) {
         int err = errno;
         remove_tree(staging);
@@ -68,7 +77,7 @@ bool populate_by_clone(const Repo &repo, const std::string &name, const Descript
     // The clone keeps modes and mtimes: the manifest says what each file holds, without a scan of
     // the new tree (through FUSE, a scan would cost a third of the clone).
     StatCache cache;
-    for (const auto &m : manifest)
+    for (const auto &m : worktree_view(manifest))
         if (m.type == 'f') cache.put_unseen(m.rel, m.size, m.mtime_ns, S_IFREG | m.perm, m.hash, cloned_ns);
     cache.save(repo.stat_cache_path(name));
     CheckoutStats stats;
@@ -92,10 +101,10 @@ void populate(const Repo &repo, const std::string &name, const Descriptor &d, Op
     if (engine.kind == EngineKind::Juicefs && populate_by_clone(repo, name, d, manifest, doc, &why)) return;
     CopyMethod method = copy_method(engine);
     StatCache cache;
-    std::string payload = repo.payload_path(name);
-    CheckoutPlan plan = plan_checkout(payload, manifest, {}, cache, ctx);
-    CheckoutStats stats =
-        apply_checkout(payload, repo.snapshot_dir(d.snapshot_id), plan, cache, ctx, method, true, "fork.mid_write");
+    Dir wt = Dir::open_root(repo.payload_path(name));
+    Dir snap = Dir::open_root(repo.snapshot_dir(d.snapshot_id));
+    CheckoutPlan plan = plan_checkout(wt, manifest, {}, cache, ctx);
+    CheckoutStats stats = apply_checkout(wt, snap, plan, cache, ctx, method, true, "fork.mid_write");
     cache.save(repo.stat_cache_path(name));
     doc["engine"] = checkout_engine(stats, method);
     doc["stats"] = stats.to_json();

@@ -79,6 +79,10 @@ std::optional<Manifest> read_manifest(const std::string &path) {
 }
 
 Manifest build_manifest_from_dir(const std::string &root, OpContext *ctx) {
+    return build_manifest_from_dir(Dir::open_root(root), ctx);
+}
+
+Manifest build_manifest_from_dir(const Dir &root, OpContext *ctx) {
     if (ctx) ctx->phase("scan", 0);
     std::vector<ScanEntry> entries = scan_tree(root, {}, ctx);
     Manifest m(entries.size());
@@ -98,7 +102,8 @@ Manifest build_manifest_from_dir(const std::string &root, OpContext *ctx) {
     if (ctx) ctx->phase("hash", files.size(), total);
     parallel_for(files.size(), ctx, [&](size_t k) -> uint64_t {
         ManifestEntry &me = m[files[k]];
-        me.hash = sha256_file(path_join(root, me.rel));
+        UniqueFd fd = root.open_regular(me.rel);
+        me.hash = sha256_fd(fd.get(), root.display(me.rel));
         return me.size;
     });
     return m;
@@ -131,6 +136,24 @@ std::optional<Manifest> read_trusted_manifest(const Repo &repo, const std::strin
 Manifest load_or_build_manifest(const Repo &repo, const std::string &id) {
     if (auto m = read_trusted_manifest(repo, id)) return *m;
     return build_manifest_from_dir(repo.snapshot_dir(id));
+}
+
+Manifest worktree_view(const Manifest &m) {
+    Manifest out;
+    out.reserve(m.size());
+    bool renamed = false;
+    for (const auto &e : m) {
+        auto rel = worktree_rel(e.rel);
+        if (!rel) continue;  // the marker is never in a manifest; a stray one is no user data
+        renamed = renamed || *rel != e.rel;
+        out.push_back(e);
+        out.back().rel = std::move(*rel);
+    }
+    // A renamed first component may sort elsewhere among its siblings: restore path order.
+    if (renamed)
+        std::stable_sort(out.begin(), out.end(),
+                         [](const ManifestEntry &a, const ManifestEntry &b) { return path_less(a.rel, b.rel); });
+    return out;
 }
 
 std::unordered_map<std::string, const ManifestEntry *> index_manifest(const Manifest &m) {

@@ -13,6 +13,7 @@ namespace jvs {
 
 class Repo;
 class OpContext;
+class Dir;
 
 struct ManifestEntry {
     char type = 'f';        // 'd' | 'f' | 'l'
@@ -43,10 +44,15 @@ Manifest load_or_build_manifest(const Repo &repo, const std::string &id);
 // Reads a directory tree into a manifest, hashing every file in parallel with large sequential reads.
 // Skips the top-level .READY file. FIFOs, sockets and devices fail with E_SPECIAL_FILE (never opened).
 Manifest build_manifest_from_dir(const std::string &root, OpContext *ctx = nullptr);
+Manifest build_manifest_from_dir(const Dir &root, OpContext *ctx = nullptr);
 // The Go tool's payload_root_hash of a real directory (a root that is not a directory is an empty tree,
 // as filepath.Walk sees it).
 std::string payload_root_hash_of_dir(const std::string &root, OpContext *ctx = nullptr);
 
 std::unordered_map<std::string, const ManifestEntry *> index_manifest(const Manifest &m);
+
+// A manifest (which names what a snapshot directory holds) under worktree names: a user's
+// top-level `.READY` comes back from its stored name (engine/scan.hpp stored_rel), in path order.
+Manifest worktree_view(const Manifest &m);
 
 }  // namespace jvs

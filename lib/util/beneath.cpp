@@ -401,7 +401,10 @@ void Dir::rename(std::string_view from, std::string_view to, unsigned flags) con
 void Dir::remove_tree(std::string_view rel) const {
     if (rel.empty()) fail("E_INTERNAL", "remove_tree of a tree's own root", "", {{"path", display_}});
     auto [parent, leaf] = split_parent(rel);
-    if (!parent.empty() && !lstat(parent)) return;  // nothing there to remove
+    if (!parent.empty()) {
+        auto st = lstat(parent);  // a symlink there: entry() below refuses it
+        if (!st || !(S_ISDIR(st->st_mode) || S_ISLNK(st->st_mode))) return;  // nothing there to remove
+    }
     entry_remove_tree(entry(rel));
 }
 void Dir::set_times(std::string_view rel, const struct timespec times[2]) const { entry_set_times(entry(rel), times); }

@@ -109,7 +109,8 @@ class Dir {
     bool unlink(std::string_view rel) const;
     // rename within this tree; `flags` for renameat2 (RENAME_NOREPLACE...).
     void rename(std::string_view from, std::string_view to, unsigned flags = 0) const;
-    // rm -rf of `rel` (absent is fine; a symlink is removed, never followed). Each directory is
+    // rm -rf of `rel` (absent is fine, also below a missing parent or a file; a symlink is removed,
+    // never followed; a symlink among its parents throws E_PATH_ESCAPE). Each directory is
     // opened O_NOFOLLOW | O_DIRECTORY from its parent's fd and must be the inode its parent's
     // listing showed, else E_IO: something swapped it meanwhile.
     void remove_tree(std::string_view rel) const;

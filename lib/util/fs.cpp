@@ -104,15 +104,13 @@ std::string host_tag() {
 
 constexpr std::string_view kTempPrefix = ".jvs-tmp-";
 
-std::string temp_sibling(const std::string &path) {
+std::string temp_file_name() {
     static std::atomic<uint64_t> counter{0};
     thread_local std::mt19937_64 rng{std::random_device{}()};
     // ".jvs-tmp-" prefix: the name Go's doctor recognises as a leftover temp file. Then host and pid,
     // so doctor can prove a leftover's writer is gone: .jvs-tmp-h<host>-p<pid>-<random><counter>.
-    return path_join(parent_path(path), std::string(kTempPrefix) + "h" + host_tag() + "-p" +
-                                            std::to_string(::getpid()) + "-" +
-                                            std::to_string(rng() % 1000000000ULL) +
-                                            std::to_string(counter.fetch_add(1)));
+    return std::string(kTempPrefix) + "h" + host_tag() + "-p" + std::to_string(::getpid()) + "-" +
+           std::to_string(rng() % 1000000000ULL) + std::to_string(counter.fetch_add(1));
 }
 
 void write_all(int fd, std::string_view data, const std::string &path) {
@@ -152,32 +150,55 @@ std::optional<bool> temp_file_writer_alive(std::string_view name) {
     return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-StagedWrite::StagedWrite(const std::string &path, std::string_view data, mode_t mode)
-    : path_(path), tmp_(temp_sibling(path)) {
-    UniqueFd fd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd) fail_errno(errno, "create", tmp_);
+StagedWrite::StagedWrite(const std::string &path, std::string_view data, mode_t mode) {
+    UniqueFd dir(::open(parent_path(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) fail_errno(errno, "open", parent_path(path));
+    stage(std::move(dir), base_name(path), data, mode, path);
+}
+
+StagedWrite::StagedWrite(int dirfd, const std::string &name, std::string_view data, mode_t mode,
+                         const std::string &display) {
+    UniqueFd dir(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+    if (!dir) fail_errno(errno, "dup", parent_path(display));
+    stage(std::move(dir), name, data, mode, display);
+}
+
+void StagedWrite::stage(UniqueFd dir, const std::string &name, std::string_view data, mode_t mode,
+                        const std::string &display) {
+    dir_ = std::move(dir);
+    name_ = name;
+    display_ = display;
+    tmp_ = temp_file_name();
+    const std::string tmp_display = path_join(parent_path(display), tmp_);
+    UniqueFd fd(::openat(dir_.get(), tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) fail_errno(errno, "create", tmp_display);
     try {
-        write_all(fd.get(), data, tmp_);
-        if (::fchmod(fd.get(), mode) != 0) fail_errno(errno, "fchmod", tmp_);
-        if (::fsync(fd.get()) != 0) fail_errno(errno, "fsync", tmp_);
+        write_all(fd.get(), data, tmp_display);
+        if (::fchmod(fd.get(), mode) != 0) fail_errno(errno, "fchmod", tmp_display);
+        if (::fsync(fd.get()) != 0) fail_errno(errno, "fsync", tmp_display);
     } catch (...) {
-        ::unlink(tmp_.c_str());
+        ::unlinkat(dir_.get(), tmp_.c_str(), 0);
         throw;
     }
 }
 
 StagedWrite::~StagedWrite() {
-    if (!committed_) ::unlink(tmp_.c_str());
+    if (dir_ && !committed_) ::unlinkat(dir_.get(), tmp_.c_str(), 0);
 }
 
 void StagedWrite::commit() {
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail_errno(errno, "rename", path_);
+    if (::renameat(dir_.get(), tmp_.c_str(), dir_.get(), name_.c_str()) != 0) fail_errno(errno, "rename", display_);
     committed_ = true;
-    fsync_path(parent_path(path_));
+    if (::fsync(dir_.get()) != 0 && errno != EINVAL) fail_errno(errno, "fsync", parent_path(display_));
 }
 
 void atomic_write(const std::string &path, std::string_view data, mode_t mode) {
     StagedWrite(path, data, mode).commit();
+}
+
+void atomic_write_at(int dirfd, const std::string &name, std::string_view data, mode_t mode,
+                     const std::string &display) {
+    StagedWrite(dirfd, name, data, mode, display).commit();
 }
 
 UniqueFd open_regular(const std::string &path, struct stat *st_out) {

@@ -63,6 +63,10 @@ std::optional<std::string> read_file_if_exists(const std::string &path);
 
 // Go's AtomicWrite: temp file in the same directory, write, fchmod(mode), fsync, rename, fsync dir.
 void atomic_write(const std::string &path, std::string_view data, mode_t mode);
+// The same in the directory `dirfd` (the temp file, the rename and the fsync all relative to it);
+// `display` names the target in errors.
+void atomic_write_at(int dirfd, const std::string &name, std::string_view data, mode_t mode,
+                     const std::string &display);
 // atomic_write in two steps, for a caller that publishes something and must know beforehand that
 // every step that can run out of space or permission has succeeded: the constructor writes, chmods
 // and fsyncs the temp file (throws E_IO/E_NO_SPACE, leaving nothing); commit() renames it into place
@@ -71,6 +75,7 @@ void atomic_write(const std::string &path, std::string_view data, mode_t mode);
 class StagedWrite {
    public:
     StagedWrite(const std::string &path, std::string_view data, mode_t mode);
+    StagedWrite(int dirfd, const std::string &name, std::string_view data, mode_t mode, const std::string &display);
     ~StagedWrite();
     StagedWrite(const StagedWrite &) = delete;
     StagedWrite &operator=(const StagedWrite &) = delete;
@@ -78,7 +83,9 @@ class StagedWrite {
     bool committed() const { return committed_; }
 
    private:
-    std::string path_, tmp_;
+    void stage(UniqueFd dir, const std::string &name, std::string_view data, mode_t mode, const std::string &display);
+    UniqueFd dir_;
+    std::string name_, tmp_, display_;
     bool committed_ = false;
 };
 // For a temp file name atomic_write made on this host: whether its writer process is still alive.

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <atomic>
 #include <thread>
 
 #include "engine/engine.hpp"
@@ -104,20 +105,81 @@ TEST_CASE("copy_file keeps exact mode and mtime and hashes what it wrote") {
     ::chmod((d + "/src").c_str(), 0777);
     struct timespec t[2] = {{1000, 5}, {2000, 123456789}};
     ::utimensat(AT_FDCWD, (d + "/src").c_str(), t, 0);
-    struct stat st {};
-    ::lstat((d + "/src").c_str(), &st);
     ::umask(022);
+    Dir root = Dir::open_root(d);
     std::string h;
-    CHECK(copy_file(d + "/src", d + "/dst", &st, &h).bytes == 6);
+    CopyOutcome o = copy_file(root, "src", root.entry("dst"), &h);
+    CHECK(o.bytes == 6);
+    CHECK(o.reads == 1);
+    CHECK(!o.changed);
     CHECK(h == sha256_hex("hello\n"));
     struct stat out {};
     ::lstat((d + "/dst").c_str(), &out);
     CHECK((out.st_mode & 07777) == 0777);  // no umask loss
     CHECK(out.st_mtim.tv_sec == 2000);
     CHECK(out.st_mtim.tv_nsec == 123456789);
-    CHECK(copy_file(d + "/src", d + "/dst2", &st, nullptr).bytes == 6);
+    CHECK(copy_file(root, "src", root.entry("dst2"), nullptr).bytes == 6);
     CHECK(read_file(d + "/dst2") == "hello\n");
-    CHECK(try_hardlink(d + "/dst", d + "/linked"));
+    CHECK(try_hardlink(root.entry("dst"), root.entry("linked")));
+    remove_tree(d);
+}
+
+TEST_CASE("copy_file reads a file that changes while it is read again, then stores it as read and says so") {
+    std::string d = tempdir();
+    write(d + "/big", std::string(16 << 20, 'a'));
+    Dir root = Dir::open_root(d);
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+        int fd = ::open((d + "/big").c_str(), O_WRONLY);
+        for (uint64_t i = 0; !stop; i++) {
+            char c = static_cast<char>('b' + i % 20);
+            ::pwrite(fd, &c, 1, static_cast<off_t>((i * 4099) % (16 << 20)));
+        }
+        ::close(fd);
+    });
+    std::string h;
+    CopyOutcome o = copy_file(root, "big", root.entry("copy"), &h, CopyMethod::Bytes, kReadAttempts);
+    stop = true;
+    writer.join();
+    CHECK(o.changed);
+    CHECK(o.reads == kReadAttempts);
+    CHECK(h == sha256_file(d + "/copy"));  // the hash is of what was stored
+    // A quiet file is taken whole at the first read.
+    CopyOutcome q = copy_file(root, "big", root.entry("quiet"), &h, CopyMethod::Bytes, kReadAttempts);
+    CHECK(!q.changed);
+    CHECK(q.reads == 1);
+    CHECK(StatKey::of(q.stored) == StatKey::of(*lstat_path(d + "/big")));
+    remove_tree(d);
+}
+
+TEST_CASE("a user's top-level .READY: stored under a reserved name, one-to-one") {
+    for (const char *w : {".READY", ".READY.jvs", ".READY.jvs.jvs", ".READY/x/y", ".READY.jvs/x"}) {
+        CAPTURE(w);
+        std::string s = stored_rel(w);
+        CHECK(s != w);
+        CHECK(worktree_rel(s) == std::optional<std::string>(w));
+        CHECK(renamed_in_snapshots(w));
+    }
+    CHECK(stored_rel(".READY") == ".READY.jvs");
+    CHECK(stored_rel(".READY.jvs/x") == ".READY.jvs.jvs/x");
+    CHECK(!worktree_rel(".READY"));  // the marker
+    for (const char *w : {"a/.READY", ".READYx", ".READY.jv", ".READY.jvsx", "x.READY", ".READY.jvs.x", "a"}) {
+        CAPTURE(w);
+        CHECK(stored_rel(w) == w);
+        CHECK(worktree_rel(w) == std::optional<std::string>(w));
+        CHECK(!renamed_in_snapshots(w));
+    }
+}
+
+TEST_CASE("scan: a worktree's own .READY is data, the Go tool's leftover marker is not") {
+    std::string d = tempdir();
+    write(d + "/.READY", "my notes");
+    std::vector<std::string> rels;
+    for (const auto &e : scan_tree(d, {}, nullptr, TopReady::UserData)) rels.push_back(e.rel);
+    CHECK(rels == std::vector<std::string>{".READY"});
+    CHECK(scan_tree(d, {}, nullptr, TopReady::Marker).empty());
+    write(d + "/.READY", R"({"snapshot_id":"x","payload_root_hash":"y"})");
+    CHECK(scan_tree(d, {}, nullptr, TopReady::UserData).empty());
     remove_tree(d);
 }
 
