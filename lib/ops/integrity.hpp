@@ -33,11 +33,22 @@ struct AuditChainResult {
     std::string error;
 };
 
+// A record only jvs writes (an event the Go tool does not have, or a snapshot_create carrying the
+// created_at jvs adds): jvs anchored the log when it appended it.
+inline bool is_jvs_record(const AuditRecord &rec) {
+    static const char *const ours[] = {"gc_plan", "gc_pin", "gc_unpin", "repair", "config_set", "config_unset",
+                                       "worktree_create", "worktree_rename"};
+    for (const char *e : ours)
+        if (rec.event_type == e) return true;
+    return rec.event_type == "snapshot_create" && rec.details.contains("created_at");
+}
+
 // Recomputes every record's record_hash and checks each prev_hash against the previous record's hash
 // ("" for the first). A line that does not parse (including an unterminated final line) is a break.
 // With an anchor (format/audit.hpp) the record it names must end exactly where it says: a log that
 // is missing, shorter than the anchor or holding another record there was truncated or rewritten.
-// Without an anchor (the Go tool's repositories), a missing log is an empty, intact chain.
+// Without one (the Go tool's repositories) a missing log is an empty, intact chain, but a log holding
+// records only jvs writes has lost its anchor.
 inline AuditChainResult check_audit_chain(const std::string &path, const std::string &anchor_path) {
     AuditChainResult r;
     uint64_t lineno = 0;
@@ -66,6 +77,7 @@ inline AuditChainResult check_audit_chain(const std::string &path, const std::st
     std::string prev;
     size_t pos = 0;
     bool anchored = !anchor;
+    bool wrote_jvs_records = false;  // then the anchor must exist (jvs writes it with every record)
     while (pos < s.size()) {
         size_t nl = s.find('\n', pos);
         lineno++;
@@ -87,11 +99,16 @@ inline AuditChainResult check_audit_chain(const std::string &path, const std::st
         }
         prev = rec->record_hash;
         r.records++;
+        wrote_jvs_records = wrote_jvs_records || is_jvs_record(*rec);
     }
     if (!anchored) {
         lineno++;
         return broken("the log ends at byte " + std::to_string(s.size()) + ", before the record jvs anchored at byte " +
                       std::to_string(anchor->offset) + " (truncated, or records deleted)");
+    }
+    if (!anchor && wrote_jvs_records) {
+        lineno = 1;
+        return broken("the audit anchor " + anchor_path + " is missing, although jvs appended records (deleted?)");
     }
     return r;
 }

@@ -270,9 +270,9 @@ Doc op_worktree_remove(const Session &s, const RemoveOptions &o) {
     // the directory was a worktree jvs was removing).
     PayloadClaim claim = PayloadClaim::take(repo, o.name, "worktree_remove");
     remove_tree(parent_path(repo.worktree_config_path(o.name)));
-    fault_point("remove.after_config");
     Doc doc = make_doc("worktree_remove");
     try {
+        fault_point("remove.after_config");
         remove_tree(repo.payload_path(o.name));
     } catch (const Error &e) {
         // The worktree is gone already (its config was the publish point); what is left of its files

@@ -485,3 +485,30 @@ def test_verify_reports_a_snapshot_gc_deleted_meanwhile_as_skipped_not_damaged(l
     os.unlink(root / ".jvs" / "descriptors" / f"{keep}.json")
     doc = r.call("verify", all=True)
     assert not doc["ok"] and "skipped" not in doc and doc["results"][0]["code"] == "E_DESCRIPTOR_CORRUPT"
+
+
+def test_young_snapshots_are_kept_like_the_go_tool_does(repo):
+    """keep_min_age (default 24h, as the Go tool): an unprotected snapshot younger than that is never
+    a candidate; the option and `.jvs/config.yaml` retention.keep_min_age change it, and the plan
+    file records the value applied (the Go tool's retention_policy.keep_min_age, in ns)."""
+    import crafting
+    r, root = repo
+    (root / "main" / "m.txt").write_text("main")
+    snap(r)
+    young = orphaned_snapshot(r, root)
+    old = orphaned_snapshot(r, root)
+    crafting.edit_descriptor(root, old, created_at="2020-01-01T00:00:00Z")
+    plan = r.call("gc_plan")
+    assert plan["candidates"] == [old] and "retention" in reasons(plan)[young]
+    assert plan["retention"]["keep_min_age"] == "24h"
+    on_disk = json.loads((root / ".jvs" / "gc" / f"{plan['plan_id']}.json").read_text())
+    assert on_disk["retention_policy"]["keep_min_age"] == 86400 * 10**9
+    r.call("config_set", key="retention.keep_min_age", value="0")
+    assert r.call("gc_plan")["candidates"] == sorted([old, young])
+    assert r.call("gc_plan", keep_min_age="48h")["candidates"] == [old]
+    with pytest.raises(JvsError) as e:
+        r.call("gc_plan", keep_min_age="soon")
+    assert e.value.code == "E_OPTION_INVALID"
+    # the run re-checks with the plan's own minimum age
+    plan = r.call("gc_plan", keep_min_age="1h")
+    assert r.call("gc_run", plan_id=plan["plan_id"])["deleted"] == [old]
