@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "util/error.hpp"
@@ -36,7 +37,12 @@ namespace {
 
 // 1: openat2 works, 0: it does not (old kernel, seccomp), -1: not probed yet.
 std::atomic<int> g_openat2{-1};
-std::atomic<bool> g_force_walk{false};
+// Test hook, like JVS_FAULT_KILL_AT: JVS_TEST_FORCE_WALK=1 makes a process use the component walk
+// (the adversarial suite races both resolutions).
+std::atomic<bool> g_force_walk{[] {
+    const char *v = std::getenv("JVS_TEST_FORCE_WALK");
+    return v && *v && std::string_view(v) != "0";
+}()};
 
 bool is_component_ok(std::string_view c) { return !c.empty() && c != "." && c != ".."; }
 
