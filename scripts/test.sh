@@ -3,10 +3,12 @@
 #   unit+c-abi  doctest unit tests and the C99 ABI test (meson test)
 #   pytest      CLI, ABI symbols, JSON schema, library (Go compatibility, crash, tamper, gc, diff,
 #               concurrency), Python SDK (cffi, ctypes, wheel), real XFS/btrfs/JuiceFS (tests/fs)
+#   adversarial symlinks swapped in worktrees and snapshots racing every operation; a canary tree
+#               outside the repository must stay untouched and unread (tests/adversarial)
 #   asan        the unit, C, library, CLI, schema, filesystem and SDK suites under ASan + UBSan
 #   tsan        the concurrency tests under ThreadSanitizer
 #   fuzz        every libFuzzer target, replaying its regressions, then briefly fuzzing
-# Usage: bash scripts/test.sh [--quick]   (--quick: only the first two steps, for local iteration)
+# Usage: bash scripts/test.sh [--quick]   (--quick: only the first three steps, for local iteration)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -39,6 +41,7 @@ pytest_suites() {
 
 step unit+c-abi meson test -C build --print-errorlogs
 step pytest pytest_suites
+step adversarial python3 -m pytest -q -rs -s tests/adversarial
 if [ $quick -eq 0 ]; then
   step asan bash scripts/sanitizers.sh asan
   step tsan bash scripts/sanitizers.sh tsan

@@ -89,8 +89,11 @@ class Canary:
         found = []
         if self.atime_checked:  # first, before anything below reads the canary itself
             for p in self.paths:
-                if os.lstat(p).st_atime_ns != self.atimes[p]:
-                    found.append(f"read: {p}")
+                try:
+                    if os.lstat(p).st_atime_ns != self.atimes[p]:
+                        found.append(f"read: {p}")
+                except FileNotFoundError:
+                    found.append(f"deleted: {p}")
         after = self._state(read=True)
         for rel in sorted(set(self.before) | set(after)):
             if self.before.get(rel) != after.get(rel):
