@@ -105,8 +105,9 @@ int open_beneath(int dirfd, std::string_view rel, int flags, mode_t mode) {
         int err = errno;
         if (err == ENOSYS) {
             g_openat2 = 0;  // no openat2 in this kernel: the walk from now on
-        } else if (err == ENOTDIR) {
-            // A symlink opened with O_DIRECTORY, or a file in the way: the walk tells them apart.
+        } else if (err == ENOTDIR || err == ENAMETOOLONG) {
+            // A symlink opened with O_DIRECTORY, or a file in the way: the walk tells them apart. A
+            // path longer than PATH_MAX: the walk takes it one component at a time.
             if (state < 0) g_openat2 = 1;
             return walk_open(dirfd, rel, flags, mode);
         } else if (err == EPERM || err == EINVAL) {
@@ -142,7 +143,9 @@ std::string join_display(const std::string &base, std::string_view rel) {
 
 bool absent_errno(int err) { return err == ENOENT || err == ENOTDIR; }
 
-std::vector<std::string> read_names(int fd) {
+}  // namespace
+
+std::vector<std::string> list_names(int fd) {
     std::vector<std::string> names;
     // A description of its own: threads listing one Dir must not share a directory offset.
     int dfd = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -161,6 +164,7 @@ std::vector<std::string> read_names(int fd) {
     return names;
 }
 
+namespace {
 // rm -rf of `name` in `dirfd`. A directory is opened O_NOFOLLOW | O_DIRECTORY from `dirfd` and must
 // be the inode fstatat saw an instant before; its children are removed through that fd. An entry
 // that changes type between the two calls is looked at again (a few times), never followed.
@@ -188,7 +192,7 @@ void remove_at(int dirfd, const std::string &name, const std::string &display, i
         if (now.st_dev != st.st_dev || now.st_ino != st.st_ino)
             fail("E_IO", "directory replaced while it was being removed: " + display,
                  "retry once nothing moves files in the tree", {{"path", display}});
-        for (const auto &n : read_names(fd.get())) remove_at(fd.get(), n, display + "/" + n, depth + 1);
+        for (const auto &n : list_names(fd.get())) remove_at(fd.get(), n, display + "/" + n, depth + 1);
         if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return;
         if (errno == ENOTEMPTY && attempt < 3) continue;  // something was added meanwhile
         fail_errno(errno, "rmdir", display);
@@ -362,8 +366,8 @@ std::optional<std::string> Dir::read_small_file(std::string_view rel, size_t max
 }
 
 std::vector<std::string> Dir::list(std::string_view rel) const {
-    if (rel.empty()) return read_names(fd());
-    return read_names(dir(rel).fd());
+    if (rel.empty()) return list_names(fd());
+    return list_names(dir(rel).fd());
 }
 
 bool Dir::mkdir(std::string_view rel, mode_t mode) const {

@@ -126,16 +126,8 @@ void write_all(int fd, std::string_view data, const std::string &path) {
 }  // namespace
 
 std::vector<std::string> dir_entries(const std::string &dir) {
-    std::vector<std::string> out;
-    DIR *d = ::opendir(dir.c_str());
-    if (!d) return out;
-    while (dirent *e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") out.push_back(std::move(n));
-    }
-    ::closedir(d);
-    std::sort(out.begin(), out.end());
-    return out;
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    return fd ? list_names(fd.get()) : std::vector<std::string>{};
 }
 
 std::optional<bool> temp_file_writer_alive(std::string_view name) {
