@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds jvs and runs every test suite, one CI step each, and prints how long each took:
-#   unit+c-abi  doctest unit tests and the C99 ABI test (meson test)
+#   unit+c-abi  doctest unit tests, the C99 ABI test and the jvs.hpp (C++17 wrapper) tests (meson test)
 #   pytest      CLI, ABI symbols, JSON schema, library (Go compatibility, crash, tamper, gc, diff,
 #               concurrency), Python SDK (cffi, ctypes, wheel), real XFS/btrfs/JuiceFS (tests/fs)
+#   csharp      the C# binding's NUnit suite under Mono (against the self-contained libjvs), the C#
+#               example, the Unity package
 #   asan        the unit, C, library, CLI, schema, filesystem and SDK suites under ASan + UBSan
 #   tsan        the concurrency tests under ThreadSanitizer
 #   fuzz        every libFuzzer target, replaying its regressions, then briefly fuzzing
@@ -40,6 +42,7 @@ pytest_suites() {
 step unit+c-abi meson test -C build --print-errorlogs
 step pytest pytest_suites
 if [ $quick -eq 0 ]; then
+  step csharp bash scripts/test-csharp.sh
   step asan bash scripts/sanitizers.sh asan
   step tsan bash scripts/sanitizers.sh tsan
   step fuzz bash scripts/fuzz.sh "${JVS_FUZZ_SECONDS:-10}"
