@@ -136,30 +136,16 @@ namespace Jvs.Tests
         {
             using (var ws = NewRepo())
             using (var other = Workspace.Open(ws.Path))
-            using (var inside = new ManualResetEventSlim())
-            using (var release = new ManualResetEventSlim())
             {
                 Write(Path.Combine(ws.Path, "a"), "a");
                 // One writer holds the worktree lock while its progress handler waits ...
-                var holder = new Thread(() => ws.Snapshot("holder", progress: new Handler<ProgressEvent>(ev =>
-                {
-                    inside.Set();
-                    release.Wait();
-                })));
-                holder.Start();
-                Assert.IsTrue(inside.Wait(30000));
-                try
+                using (var holder = new PausedCall(progress => ws.Snapshot("holder", progress: progress)))
                 {
                     // ... so another writer that will not wait fails at once, naming the holder.
                     other.LockTimeoutMs = 0;
                     var e = Throws<LockedException>(() => other.Snapshot("second writer"), "E_LOCKED");
                     Assert.AreEqual("snapshot", (string)e.Details["holder"]["op"]);
                     Assert.AreEqual(Process.GetCurrentProcess().Id, (int)e.Details["holder"]["pid"]);
-                }
-                finally
-                {
-                    release.Set();
-                    holder.Join();
                 }
                 Assert.AreEqual("holder", ws.History().Single().Note);
             }

@@ -4,6 +4,7 @@
 using System;
 using System.IO;
 using System.Text;
+using System.Threading;
 using NUnit.Framework;
 
 namespace Jvs.Tests
@@ -46,6 +47,59 @@ namespace Jvs.Tests
         protected static string AssemblyDir
         {
             get { return Path.GetDirectoryName(typeof(Fixture).Assembly.Location); }
+        }
+    }
+
+    /// <summary>A call running on another thread, held inside its progress handler (at its first
+    /// event) until <see cref="Finish"/>: so that a test can act while the call is in flight.</summary>
+    public sealed class PausedCall : IDisposable
+    {
+        private readonly ManualResetEventSlim _inside = new ManualResetEventSlim();
+        private readonly ManualResetEventSlim _gate = new ManualResetEventSlim();
+        private readonly Thread _thread;
+
+        /// <param name="call">Makes the call with the progress handler it is given.</param>
+        public PausedCall(Func<IProgress<ProgressEvent>, object> call)
+        {
+            var handler = new Handler<ProgressEvent>(ev =>
+            {
+                _inside.Set();
+                _gate.Wait();
+            });
+            _thread = new Thread(() =>
+            {
+                try
+                {
+                    Result = call(handler);
+                }
+                catch (Exception e)
+                {
+                    Error = e;
+                }
+                finally
+                {
+                    _inside.Set();
+                }
+            });
+            _thread.Start();
+            Assert.IsTrue(_inside.Wait(30000), "the call never reached its progress handler");
+        }
+
+        public object Result { get; private set; }
+        public Exception Error { get; private set; }
+
+        /// <summary>Lets the call go on and waits for it to return.</summary>
+        public void Finish()
+        {
+            _gate.Set();
+            _thread.Join();
+        }
+
+        public void Dispose()
+        {
+            Finish();
+            _inside.Dispose();
+            _gate.Dispose();
         }
     }
 

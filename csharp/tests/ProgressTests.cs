@@ -135,37 +135,18 @@ namespace Jvs.Tests
         {
             using (var ws = RepoWithFiles())
             using (var cts = new CancellationTokenSource())
-            using (var inVerify = new ManualResetEventSlim())
-            using (var cancelled = new ManualResetEventSlim())
             {
                 ws.Snapshot("base");
-                Exception verifyError = null;
-                VerifyResult verified = null;
                 // A verify runs on the same workspace, paused in its handler ...
-                var other = new Thread(() =>
+                using (var verify = new PausedCall(progress => ws.Verify(progress: progress)))
                 {
-                    try
-                    {
-                        verified = ws.Verify(progress: new Handler<ProgressEvent>(ev =>
-                        {
-                            inVerify.Set();
-                            cancelled.Wait();
-                        }));
-                    }
-                    catch (Exception e)
-                    {
-                        verifyError = e;
-                    }
-                });
-                other.Start();
-                Assert.IsTrue(inVerify.Wait(30000));
-                // ... while a token cancels a restore on it: only the restore stops.
-                Assert.Throws<OperationCanceledException>(() => ws.Restore("HEAD", progress:
-                    new Handler<ProgressEvent>(ev => cts.Cancel()), cancel: cts.Token));
-                cancelled.Set();
-                other.Join();
-                Assert.IsNull(verifyError);
-                Assert.IsTrue(verified.Ok);
+                    // ... while a token cancels a restore on it: only the restore stops.
+                    Assert.Throws<OperationCanceledException>(() => ws.Restore("HEAD", progress:
+                        new Handler<ProgressEvent>(ev => cts.Cancel()), cancel: cts.Token));
+                    verify.Finish();
+                    Assert.IsNull(verify.Error);
+                    Assert.IsTrue(((VerifyResult)verify.Result).Ok);
+                }
             }
         }
 
@@ -173,31 +154,13 @@ namespace Jvs.Tests
         public void InterruptFromAnotherThread()
         {
             using (var ws = RepoWithFiles())
-            using (var inside = new ManualResetEventSlim())
-            using (var interrupted = new ManualResetEventSlim())
             {
-                Exception error = null;
-                var worker = new Thread(() =>
+                using (var call = new PausedCall(progress => ws.Snapshot("interrupted", progress: progress)))
                 {
-                    try
-                    {
-                        ws.Snapshot("interrupted", progress: new Handler<ProgressEvent>(ev =>
-                        {
-                            inside.Set();
-                            interrupted.Wait();
-                        }));
-                    }
-                    catch (Exception e)
-                    {
-                        error = e;
-                    }
-                });
-                worker.Start();
-                Assert.IsTrue(inside.Wait(30000));
-                ws.Interrupt();
-                interrupted.Set();
-                worker.Join();
-                Assert.IsInstanceOf<CancelledException>(error);
+                    ws.Interrupt();
+                    call.Finish();
+                    Assert.IsInstanceOf<CancelledException>(call.Error);
+                }
                 Assert.IsEmpty(ws.History());
                 ws.Interrupt(); // idle: harmless
                 Assert.AreEqual("next", ws.Snapshot("next").Note);

@@ -92,34 +92,15 @@ namespace Jvs.Tests
         {
             var ws = NewRepo();
             Write(Path.Combine(ws.Path, "a"), "a");
-            Snapshot done = null;
-            Exception error = null;
-            using (var inside = new ManualResetEventSlim())
-            using (var disposed = new ManualResetEventSlim())
+            Snapshot done;
+            using (var call = new PausedCall(progress => ws.Snapshot("in flight", progress: progress)))
             {
-                var worker = new Thread(() =>
-                {
-                    try
-                    {
-                        done = ws.Snapshot("in flight", progress: new Handler<ProgressEvent>(ev =>
-                        {
-                            inside.Set();
-                            disposed.Wait();
-                        }));
-                    }
-                    catch (Exception e)
-                    {
-                        error = e;
-                    }
-                });
-                worker.Start();
-                Assert.IsTrue(inside.Wait(30000));
                 ws.Dispose(); // the handle is closed once the snapshot returns, not under it
                 Assert.IsTrue(ws.IsDisposed);
-                disposed.Set();
-                worker.Join();
+                call.Finish();
+                Assert.IsNull(call.Error);
+                done = (Snapshot)call.Result;
             }
-            Assert.IsNull(error);
             Assert.AreEqual("in flight", done.Note);
             Assert.Throws<WorkspaceClosedException>(() => ws.History());
             using (var again = Workspace.Open(Path.Combine(Tmp, "repo")))

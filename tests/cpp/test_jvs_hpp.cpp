@@ -68,6 +68,13 @@ struct user_abort {
     int value;
 };
 
+// A fresh repository in a temporary directory, its main worktree open (TEST_CASE_FIXTURE).
+struct fresh_repo {
+    temp_dir tmp;
+    jvs::repo r = jvs::repo::init((tmp.path / "r").string());
+    fs::path main = str(r.document(), "worktree_path");
+};
+
 } // namespace
 
 TEST_CASE("library queries") {
@@ -115,10 +122,7 @@ TEST_CASE("init, open, snapshot, history, restore") {
     CHECK(str(r.info(), "kind") == "info");
 }
 
-TEST_CASE("a non-ASCII note and file name round-trip") {
-    temp_dir tmp;
-    jvs::repo r = jvs::repo::init((tmp.path / "r").string());
-    const fs::path main = str(r.document(), "worktree_path");
+TEST_CASE_FIXTURE(fresh_repo, "a non-ASCII note and file name round-trip") {
     const std::string name = "n\xC3\xADvel-\xE6\x97\xA5\xE6\x9C\xAC.txt"; // "nível-日本.txt"
     const std::string note = "caf\xC3\xA9 \xF0\x9F\x8E\xAE \"quoted\"\n\\ tab\t";
     write_file(main / name, "data");
@@ -130,12 +134,8 @@ TEST_CASE("a non-ASCII note and file name round-trip") {
     CHECK(read_file(main / name) == "data");
 }
 
-TEST_CASE("errors carry status, code, hint, op and details") {
-    temp_dir tmp;
-    const std::string root = (tmp.path / "r").string();
-    jvs::repo r = jvs::repo::init(root);
-
-    jvs::error exists = expect_error([&] { jvs::repo::init(root); });
+TEST_CASE_FIXTURE(fresh_repo, "errors carry status, code, hint, op and details") {
+    jvs::error exists = expect_error([&] { jvs::repo::init((tmp.path / "r").string()); });
     CHECK(exists.status() == JVS_E_EXISTS);
     CHECK(exists.status_name() == "JVS_E_EXISTS");
     CHECK(exists.code() == "E_REPO_EXISTS");
@@ -161,10 +161,7 @@ TEST_CASE("errors carry status, code, hint, op and details") {
     CHECK(not_repo.code() == "E_NOT_REPO");
 }
 
-TEST_CASE("a throwing progress function cancels and its exception is re-thrown") {
-    temp_dir tmp;
-    jvs::repo r = jvs::repo::init((tmp.path / "r").string());
-    const fs::path main = str(r.document(), "worktree_path");
+TEST_CASE_FIXTURE(fresh_repo, "a throwing progress function cancels and its exception is re-thrown") {
     write_file(main / "a.txt", "a");
     bool caught = false;
     try {
@@ -176,10 +173,7 @@ TEST_CASE("a throwing progress function cancels and its exception is re-thrown")
     CHECK(r.history().find("never") == std::string::npos); // nothing was published
 }
 
-TEST_CASE("interrupt cancels the running call") {
-    temp_dir tmp;
-    jvs::repo r = jvs::repo::init((tmp.path / "r").string());
-    const fs::path main = str(r.document(), "worktree_path");
+TEST_CASE_FIXTURE(fresh_repo, "interrupt cancels the running call") {
     for (int i = 0; i < 20; ++i) write_file(main / ("f" + std::to_string(i)), std::string(1000, 'x'));
     // interrupt() is the one call a progress function may make.
     jvs::error cancelled = expect_error([&] { r.snapshot("", [&](std::string_view) { r.interrupt(); }); });
@@ -188,17 +182,12 @@ TEST_CASE("interrupt cancels the running call") {
     CHECK(str(r.snapshot(R"({"note":"after"})"), "kind") == "snapshot"); // later calls are not affected
 }
 
-TEST_CASE("a progress function must not call into libjvs") {
-    temp_dir tmp;
-    jvs::repo r = jvs::repo::init((tmp.path / "r").string());
+TEST_CASE_FIXTURE(fresh_repo, "a progress function must not call into libjvs") {
     jvs::error reentrant = expect_error([&] { r.snapshot("", [&](std::string_view) { r.info(); }); });
     CHECK(reentrant.code() == "E_REENTRANT");
 }
 
-TEST_CASE("worktrees: fork, list, path, rename, remove, create") {
-    temp_dir tmp;
-    jvs::repo r = jvs::repo::init((tmp.path / "r").string());
-    const fs::path main = str(r.document(), "worktree_path");
+TEST_CASE_FIXTURE(fresh_repo, "worktrees: fork, list, path, rename, remove, create") {
     write_file(main / "a.txt", "a");
     r.snapshot(R"({"note":"base"})");
     const std::string forked = r.worktree_fork(R"({"name":"exp"})", [](std::string_view) {});
@@ -230,10 +219,7 @@ TEST_CASE("handles are move-only and close once") {
     CHECK(!a);
 }
 
-TEST_CASE("one repo from many threads") {
-    temp_dir tmp;
-    jvs::repo r = jvs::repo::init((tmp.path / "r").string());
-    const fs::path main = str(r.document(), "worktree_path");
+TEST_CASE_FIXTURE(fresh_repo, "one repo from many threads") {
     write_file(main / "a.txt", "a");
     r.snapshot(R"({"note":"base"})");
     std::atomic<int> ok{0};
