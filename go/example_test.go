@@ -11,6 +11,19 @@ import (
 	jvs "github.com/jvs-project/jvs/go"
 )
 
+// exampleRepo initialises a repository in a temporary directory for the examples below.
+func exampleRepo() (*jvs.Workspace, func()) {
+	dir, err := os.MkdirTemp("", "jvs-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ws, err := jvs.Init(filepath.Join(dir, "repo"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return ws, func() { ws.Close(); os.RemoveAll(dir) }
+}
+
 // A workspace is a real directory: snapshot it, change it, look at the history, restore it.
 func Example() {
 	dir, err := os.MkdirTemp("", "jvs-example-")
@@ -57,17 +70,12 @@ func Example() {
 
 // Progress events arrive on the calling goroutine; returning an error would cancel the snapshot.
 func ExampleSnapshotOptions_progress() {
-	dir, _ := os.MkdirTemp("", "jvs-example-")
-	defer os.RemoveAll(dir)
-	ws, err := jvs.Init(filepath.Join(dir, "repo"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer ws.Close()
+	ws, cleanup := exampleRepo() // jvs.Init in a temporary directory
+	defer cleanup()
 	os.WriteFile(filepath.Join(ws.Path(), "data.csv"), []byte("a,b\n1,2\n"), 0o644)
 
 	seen := map[string]bool{}
-	_, err = ws.Snapshot(context.Background(), "nightly", &jvs.SnapshotOptions{
+	_, err := ws.Snapshot(context.Background(), "nightly", &jvs.SnapshotOptions{
 		Progress: func(ev jvs.Event) error {
 			if ev.Kind == "progress" && !seen[ev.Phase] {
 				seen[ev.Phase] = true
@@ -86,14 +94,9 @@ func ExampleSnapshotOptions_progress() {
 
 // Each agent works in a fork of its own, in parallel with the others.
 func ExampleWorkspace_Fork() {
-	dir, _ := os.MkdirTemp("", "jvs-example-")
-	defer os.RemoveAll(dir)
 	ctx := context.Background()
-	ws, err := jvs.Init(filepath.Join(dir, "repo"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer ws.Close()
+	ws, cleanup := exampleRepo() // jvs.Init in a temporary directory
+	defer cleanup()
 	os.WriteFile(filepath.Join(ws.Path(), "task.md"), []byte("fix the bug"), 0o644)
 	base, err := ws.Snapshot(ctx, "task", nil)
 	if err != nil {
@@ -135,17 +138,12 @@ func ExampleError() {
 // A cancelled context stops the call; the error matches both ErrCancelled and the context's
 // error.
 func ExampleWorkspace_Snapshot_cancel() {
-	dir, _ := os.MkdirTemp("", "jvs-example-")
-	defer os.RemoveAll(dir)
-	ws, err := jvs.Init(filepath.Join(dir, "repo"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer ws.Close()
+	ws, cleanup := exampleRepo() // jvs.Init in a temporary directory
+	defer cleanup()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // e.g. the agent run was aborted
-	_, err = ws.Snapshot(ctx, "too late", nil)
+	_, err := ws.Snapshot(ctx, "too late", nil)
 	fmt.Println(errors.Is(err, context.Canceled), errors.Is(err, jvs.ErrCancelled))
 	history, _ := ws.History(context.Background(), nil)
 	fmt.Println(len(history), "snapshots")

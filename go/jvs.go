@@ -312,11 +312,3 @@ func jvsGoEvent(eventJSON *C.char, userData unsafe.Pointer) (cancel C.int32_t) {
 	}
 	return 0
 }
-
-// decode unmarshals a result document, naming the operation on failure.
-func decode(method string, doc []byte, v any) error {
-	if err := json.Unmarshal(doc, v); err != nil {
-		return fmt.Errorf("jvs: %s: unreadable result document: %w", method, err)
-	}
-	return nil
-}

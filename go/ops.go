@@ -1,6 +1,10 @@
 package jvs
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
 
 // Snapshot takes a snapshot of the workspace's worktree (all of it, or opts.Paths) with the
 // given note and publishes it on top of the worktree's head. A detached worktree is refused
@@ -20,14 +24,10 @@ func (w *Workspace) Snapshot(ctx context.Context, note string, opts *SnapshotOpt
 		}
 		progress = opts.Progress
 	}
-	doc, err := w.call(ctx, "snapshot", params, progress)
-	if err != nil {
-		return nil, err
-	}
-	var res struct {
+	res, err := run[struct {
 		Snapshot Snapshot `json:"snapshot"`
-	}
-	if err := decode("snapshot", doc, &res); err != nil {
+	}](ctx, w, "snapshot", params, progress)
+	if err != nil {
 		return nil, err
 	}
 	return &res.Snapshot, nil
@@ -47,43 +47,16 @@ func (w *Workspace) Restore(ctx context.Context, ref string, opts *RestoreOption
 		}
 		progress = opts.Progress
 	}
-	doc, err := w.call(ctx, "restore", params, progress)
-	if err != nil {
-		return nil, err
-	}
-	var res RestoreResult
-	if err := decode("restore", doc, &res); err != nil {
-		return nil, err
-	}
-	return &res, nil
+	return run[RestoreResult](ctx, w, "restore", params, progress)
 }
 
 // History lists snapshots, newest first: the worktree's lineage (from its head back through
 // parents), or with All every snapshot of the repository.
 func (w *Workspace) History(ctx context.Context, opts *HistoryOptions) ([]Snapshot, error) {
-	params := map[string]any{}
-	if opts != nil {
-		if opts.Limit != 0 {
-			params["limit"] = opts.Limit
-		}
-		if opts.Tag != "" {
-			params["tag"] = opts.Tag
-		}
-		if opts.Grep != "" {
-			params["grep"] = opts.Grep
-		}
-		if opts.All {
-			params["all"] = true
-		}
-	}
-	doc, err := w.call(ctx, "history", params, nil)
-	if err != nil {
-		return nil, err
-	}
-	var res struct {
+	res, err := run[struct {
 		Snapshots []Snapshot `json:"snapshots"`
-	}
-	if err := decode("history", doc, &res); err != nil {
+	}](ctx, w, "history", opts, nil) // nil opts marshals to null: all defaults
+	if err != nil {
 		return nil, err
 	}
 	return res.Snapshots, nil
@@ -100,14 +73,10 @@ func (w *Workspace) Fork(ctx context.Context, name, from string) (*Workspace, er
 	if from != "" {
 		params["from"] = from
 	}
-	doc, err := w.call(ctx, "worktree_fork", params, nil)
-	if err != nil {
-		return nil, err
-	}
-	var res struct {
+	res, err := run[struct {
 		Worktree Worktree `json:"worktree"`
-	}
-	if err := decode("worktree_fork", doc, &res); err != nil {
+	}](ctx, w, "worktree_fork", params, nil)
+	if err != nil {
 		return nil, err
 	}
 	return openWorkspace("repo_open", res.Worktree.Path, "")
@@ -115,14 +84,10 @@ func (w *Workspace) Fork(ctx context.Context, name, from string) (*Workspace, er
 
 // Worktrees lists every worktree of the repository, "main" included, sorted by name.
 func (w *Workspace) Worktrees(ctx context.Context) ([]Worktree, error) {
-	doc, err := w.call(ctx, "worktree_list", nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	var res struct {
+	res, err := run[struct {
 		Worktrees []Worktree `json:"worktrees"`
-	}
-	if err := decode("worktree_list", doc, &res); err != nil {
+	}](ctx, w, "worktree_list", nil, nil)
+	if err != nil {
 		return nil, err
 	}
 	return res.Worktrees, nil
@@ -131,27 +96,7 @@ func (w *Workspace) Worktrees(ctx context.Context) ([]Worktree, error) {
 // Diff compares two snapshots, or a snapshot and the live worktree (nil opts: the worktree's
 // unsaved changes against its head). It reads nothing it can vouch for from caches.
 func (w *Workspace) Diff(ctx context.Context, opts *DiffOptions) (*DiffResult, error) {
-	params := map[string]any{}
-	if opts != nil {
-		if opts.From != "" {
-			params["from"] = opts.From
-		}
-		if opts.To != "" {
-			params["to"] = opts.To
-		}
-		if opts.Stat {
-			params["stat"] = true
-		}
-	}
-	doc, err := w.call(ctx, "diff", params, nil)
-	if err != nil {
-		return nil, err
-	}
-	var res DiffResult
-	if err := decode("diff", doc, &res); err != nil {
-		return nil, err
-	}
-	return &res, nil
+	return run[DiffResult](ctx, w, "diff", opts, nil)
 }
 
 // Verify recomputes checksums, payload hashes and the audit chain. Damage found is reported in
@@ -168,27 +113,24 @@ func (w *Workspace) Verify(ctx context.Context, opts *VerifyOptions) (*VerifyRep
 		}
 		progress = opts.Progress
 	}
-	doc, err := w.call(ctx, "verify", params, progress)
-	if err != nil {
-		return nil, err
-	}
-	var res VerifyReport
-	if err := decode("verify", doc, &res); err != nil {
-		return nil, err
-	}
-	return &res, nil
+	return run[VerifyReport](ctx, w, "verify", params, progress)
 }
 
 // Info describes the repository: its id, root, snapshot and worktree counts, and the engine
 // ("copy", "reflink-copy" or "juicefs-clone") its next operations use.
 func (w *Workspace) Info(ctx context.Context) (*Info, error) {
-	doc, err := w.call(ctx, "info", nil, nil)
+	return run[Info](ctx, w, "info", nil, nil)
+}
+
+// run calls method and decodes its result document into a new T.
+func run[T any](ctx context.Context, w *Workspace, method string, params any, progress func(Event) error) (*T, error) {
+	doc, err := w.call(ctx, method, params, progress)
 	if err != nil {
 		return nil, err
 	}
-	var res Info
-	if err := decode("info", doc, &res); err != nil {
-		return nil, err
+	v := new(T)
+	if err := json.Unmarshal(doc, v); err != nil {
+		return nil, fmt.Errorf("jvs: %s: unreadable result document: %w", method, err)
 	}
-	return &res, nil
+	return v, nil
 }

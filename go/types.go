@@ -111,16 +111,16 @@ type Change struct {
 }
 
 // HistoryOptions are the options of [Workspace.History]; nil means all defaults (the worktree's
-// whole lineage, newest first).
+// whole lineage, newest first). The JSON tags are the operation's option keys.
 type HistoryOptions struct {
 	// Limit caps the number of snapshots returned (0: all).
-	Limit int
+	Limit int `json:"limit,omitempty"`
 	// Tag keeps only snapshots carrying exactly this tag.
-	Tag string
+	Tag string `json:"tag,omitempty"`
 	// Grep keeps only snapshots whose note contains this (case-sensitive).
-	Grep string
+	Grep string `json:"grep,omitempty"`
 	// All lists every snapshot of the repository instead of the worktree's lineage.
-	All bool
+	All bool `json:"all,omitempty"`
 }
 
 // Worktree is one worktree of the repository (docs/API_REFERENCE.md §5.2).
@@ -135,48 +135,49 @@ type Worktree struct {
 }
 
 // DiffOptions are the options of [Workspace.Diff]; nil means the live worktree against its head.
+// The JSON tags are the operation's option keys.
 type DiffOptions struct {
 	// From is the older side (a reference; "" means HEAD).
-	From string
+	From string `json:"from,omitempty"`
 	// To is the newer side (a reference; "" means the live worktree).
-	To string
+	To string `json:"to,omitempty"`
 	// Stat returns only the totals, no lists.
-	Stat bool
+	Stat bool `json:"stat,omitempty"`
 }
 
 // DiffResult lists what changed between two snapshots or a snapshot and the live worktree.
 type DiffResult struct {
-	FromSnapshotID string      `json:"from_snapshot_id"`
-	ToSnapshotID   string      `json:"to_snapshot_id,omitempty"` // set when To is a snapshot
-	ToWorktree     string      `json:"to_worktree,omitempty"`    // set when To is the live worktree
-	Added          []DiffEntry `json:"added"`
-	Removed        []DiffEntry `json:"removed"`
-	Modified       []DiffEntry `json:"modified"`
-	Totals         DiffTotals  `json:"totals"`
+	FromSnapshotID string      `json:"from_snapshot_id"`         // the older side
+	ToSnapshotID   string      `json:"to_snapshot_id,omitempty"` // the newer side, when it is a snapshot
+	ToWorktree     string      `json:"to_worktree,omitempty"`    // the worktree, when the newer side is live
+	Added          []DiffEntry `json:"added"`                    // sorted by path; nil with Stat
+	Removed        []DiffEntry `json:"removed"`                  // sorted by path; nil with Stat
+	Modified       []DiffEntry `json:"modified"`                 // sorted by path; nil with Stat
+	Totals         DiffTotals  `json:"totals"`                   // the counts, always
 }
 
 // DiffTotals counts the entries of a diff.
 type DiffTotals struct {
-	Added    int64 `json:"added"`
-	Removed  int64 `json:"removed"`
-	Modified int64 `json:"modified"`
+	Added    int64 `json:"added"`    // entries only in the newer side
+	Removed  int64 `json:"removed"`  // entries only in the older side
+	Modified int64 `json:"modified"` // entries in both that differ
 }
 
 // DiffEntry is one changed path. Change (modified entries only) is "content", "mode", "target"
 // or "type"; the Old*/New* fields are set where they apply.
 type DiffEntry struct {
-	Path      string `json:"path"`
-	Type      string `json:"type"` // "file", "dir" or "symlink"
-	Change    string `json:"change,omitempty"`
-	OldType   string `json:"old_type,omitempty"`
-	OldMode   string `json:"old_mode,omitempty"` // octal, "0644"
-	NewMode   string `json:"new_mode,omitempty"`
-	OldSize   int64  `json:"old_size,omitempty"`
-	NewSize   int64  `json:"new_size,omitempty"`
-	OldHash   string `json:"old_hash,omitempty"`
-	NewHash   string `json:"new_hash,omitempty"`
-	OldTarget string `json:"old_target,omitempty"`
-	NewTarget string `json:"new_target,omitempty"`
+	Path      string `json:"path"`                 // relative to the worktree root, '/'-separated
+	Type      string `json:"type"`                 // "file", "dir" or "symlink" (the new type if modified)
+	Change    string `json:"change,omitempty"`     // modified entries: "content", "mode", "target" or "type"
+	OldType   string `json:"old_type,omitempty"`   // with Change "type"
+	OldMode   string `json:"old_mode,omitempty"`   // permission bits in octal, "0644"
+	NewMode   string `json:"new_mode,omitempty"`   // permission bits in octal
+	OldSize   int64  `json:"old_size,omitempty"`   // files: size in bytes
+	NewSize   int64  `json:"new_size,omitempty"`   // files: size in bytes
+	OldHash   string `json:"old_hash,omitempty"`   // files: SHA-256, when known without reading
+	NewHash   string `json:"new_hash,omitempty"`   // files: SHA-256, when known or read to decide
+	OldTarget string `json:"old_target,omitempty"` // symlinks: target
+	NewTarget string `json:"new_target,omitempty"` // symlinks: target
 }
 
 // VerifyOptions are the options of [Workspace.Verify]; nil verifies every snapshot, payloads
@@ -201,33 +202,33 @@ type VerifyReport struct {
 
 // VerifyResult is the verdict on one snapshot.
 type VerifyResult struct {
-	SnapshotID       string `json:"snapshot_id"`
-	ChecksumValid    bool   `json:"checksum_valid"`
-	PayloadHashValid bool   `json:"payload_hash_valid"`
-	TamperDetected   bool   `json:"tamper_detected"`
-	Code             string `json:"code,omitempty"`  // set iff something is wrong, e.g. "E_PAYLOAD_HASH_MISMATCH"
-	Error            string `json:"error,omitempty"` // why, for humans
+	SnapshotID       string `json:"snapshot_id"`        // the snapshot (or stray directory) checked
+	ChecksumValid    bool   `json:"checksum_valid"`     // the descriptor checksum recomputes
+	PayloadHashValid bool   `json:"payload_hash_valid"` // the payload hash recomputes (false when not checked)
+	TamperDetected   bool   `json:"tamper_detected"`    // stored data differs from what was published
+	Code             string `json:"code,omitempty"`     // set iff something is wrong, e.g. "E_PAYLOAD_HASH_MISMATCH"
+	Error            string `json:"error,omitempty"`    // why, for humans
 }
 
 // AuditCheck is the verdict on the audit log.
 type AuditCheck struct {
-	OK      bool   `json:"ok"`
-	Records int64  `json:"records"`
-	Code    string `json:"code,omitempty"`
-	Line    int64  `json:"line,omitempty"`
-	Error   string `json:"error,omitempty"`
+	OK      bool   `json:"ok"`              // every record's hash and link recompute
+	Records int64  `json:"records"`         // records verified before the first break
+	Code    string `json:"code,omitempty"`  // "E_AUDIT_CHAIN_BROKEN" when broken
+	Line    int64  `json:"line,omitempty"`  // 1-based line of the break
+	Error   string `json:"error,omitempty"` // why, for humans
 }
 
 // Info describes the repository and the engine its next operations use.
 type Info struct {
-	FormatVersion  int    `json:"format_version"`
-	RepoID         string `json:"repo_id"`
-	RepoRoot       string `json:"repo_root"`
+	FormatVersion  int    `json:"format_version"`          // on-disk format (1)
+	RepoID         string `json:"repo_id"`                 // the repository's UUID
+	RepoRoot       string `json:"repo_root"`               // absolute repository root
 	Engine         string `json:"engine"`                  // "copy", "reflink-copy" or "juicefs-clone"
 	EngineSource   string `json:"engine_source"`           // "env", "config", "detected" or "default"
 	EngineDetail   string `json:"engine_detail,omitempty"` // why detection settled for less
-	TotalSnapshots int64  `json:"total_snapshots"`
-	TotalWorktrees int64  `json:"total_worktrees"`
-	Worktree       string `json:"worktree,omitempty"` // the workspace's worktree
-	Version        string `json:"version"`            // the library's version
+	TotalSnapshots int64  `json:"total_snapshots"`         // published snapshots, all worktrees
+	TotalWorktrees int64  `json:"total_worktrees"`         // worktrees, "main" included
+	Worktree       string `json:"worktree,omitempty"`      // the workspace's worktree
+	Version        string `json:"version"`                 // the library's version
 }

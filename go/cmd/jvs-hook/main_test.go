@@ -19,13 +19,20 @@ func hook(ctx context.Context, env map[string]string, args ...string) (int, stri
 	return code, out.String(), errOut.String()
 }
 
-func TestHookSnapshotsAndPrintsTheID(t *testing.T) {
-	ctx := context.Background()
+// newRepo initialises a repository in a temporary directory, closed after the test.
+func newRepo(t *testing.T) *jvs.Workspace {
+	t.Helper()
 	ws, err := jvs.Init(filepath.Join(t.TempDir(), "repo"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Close()
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+func TestHookSnapshotsAndPrintsTheID(t *testing.T) {
+	ctx := context.Background()
+	ws := newRepo(t)
 	os.MkdirAll(filepath.Join(ws.Path(), "build"), 0o755)
 	os.WriteFile(filepath.Join(ws.Path(), "build", "out.bin"), []byte("artifact"), 0o644)
 
@@ -56,11 +63,7 @@ func TestHookSnapshotsAndPrintsTheID(t *testing.T) {
 
 func TestHookExitCodes(t *testing.T) {
 	ctx := context.Background()
-	ws, err := jvs.Init(filepath.Join(t.TempDir(), "repo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	ws := newRepo(t)
 
 	if code, _, errOut := hook(ctx, nil, t.TempDir()); code != 3 || !strings.Contains(errOut, "E_NOT_REPO") {
 		t.Errorf("not a repository: exit %d, %s", code, errOut)
