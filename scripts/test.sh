@@ -32,7 +32,7 @@ step() {  # step <name> <command...>: runs one CI step, records its verdict and 
 
 pytest_suites() {
   local suites=() d
-  for d in tests/cli tests/abi tests/schema tests/library tests/python tests/fs; do
+  for d in tests/oracle tests/cli tests/abi tests/schema tests/library tests/python tests/fs; do
     ls "$d"/test_*.py >/dev/null 2>&1 && suites+=("$d")
   done
   # -rs prints the reason of every skipped test; exit 5 ("nothing collected") fails too.
