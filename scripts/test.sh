@@ -3,12 +3,14 @@
 #   unit+c-abi  doctest unit tests, the C99 ABI test and the jvs.hpp (C++17 wrapper) tests (meson test)
 #   pytest      CLI, ABI symbols, JSON schema, library (Go compatibility, crash, tamper, gc, diff,
 #               concurrency), Python SDK (cffi, ctypes, wheel), real XFS/btrfs/JuiceFS (tests/fs)
+#   go          the Go module (go/): gofmt, go vet, go test -race against the staged meson install
+#   node        the Node.js example (examples/node/): npm ci (koffi), node --test
 #   csharp      the C# binding's NUnit suite under Mono (against the self-contained libjvs), the C#
 #               example, the Unity package
 #   asan        the unit, C, library, CLI, schema, filesystem and SDK suites under ASan + UBSan
 #   tsan        the concurrency tests under ThreadSanitizer
 #   fuzz        every libFuzzer target, replaying its regressions, then briefly fuzzing
-# Usage: bash scripts/test.sh [--quick]   (--quick: only the first two steps, for local iteration)
+# Usage: bash scripts/test.sh [--quick]   (--quick: skips asan, tsan and fuzz, for local iteration)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -41,8 +43,10 @@ pytest_suites() {
 
 step unit+c-abi meson test -C build --print-errorlogs
 step pytest pytest_suites
+step go bash go/test.sh
+step node bash examples/node/test.sh
+step csharp bash scripts/test-csharp.sh
 if [ $quick -eq 0 ]; then
-  step csharp bash scripts/test-csharp.sh
   step asan bash scripts/sanitizers.sh asan
   step tsan bash scripts/sanitizers.sh tsan
   step fuzz bash scripts/fuzz.sh "${JVS_FUZZ_SECONDS:-10}"

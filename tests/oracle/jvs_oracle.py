@@ -14,8 +14,8 @@ Three algorithms:
   anything else: "mode=%04o,size=%d", hash of the content.
 - descriptor_checksum: SHA-256 of the canonical JSON (keys sorted bytewise, no whitespace, Go's
   string escaping) of the descriptor with descriptor_checksum and integrity_state set to "" (zeroed,
-  not removed) and the omitempty fields (parent_id, note, tags, partial_paths, compression) left out
-  when empty.
+  not removed), the omitempty fields (note, tags, partial_paths) left out when empty, and parent_id
+  and compression (Go pointers) left out only when absent or null.
 - audit record_hash: SHA-256 of the canonical JSON of the record with record_hash set to "".
 
 Command line (used by the C++ unit tests; paths may hold any bytes):
@@ -99,7 +99,7 @@ def sha256_hex(data: bytes) -> str:
 
 # ---- descriptor_checksum and audit record_hash ------------------------------------------------
 
-_OMITEMPTY = ("parent_id", "note", "tags", "partial_paths")
+_OMITEMPTY = ("note", "tags", "partial_paths")
 
 
 def descriptor_checksum(desc: Dict[str, Any]) -> Tuple[str, bytes]:
@@ -113,6 +113,8 @@ def descriptor_checksum(desc: Dict[str, Any]) -> Tuple[str, bytes]:
         "descriptor_checksum": "",
         "integrity_state": "",
     }
+    if desc.get("parent_id") is not None:  # a Go *string: present when set, even to ""
+        body["parent_id"] = desc["parent_id"]
     for key in _OMITEMPTY:
         if desc.get(key):
             body[key] = desc[key]
