@@ -359,6 +359,11 @@ static void warn_degradations(const json &doc, const Output &out) {
         return;
     for (const json &d : deg) {
         std::string msg = str(d, "kind");
+        // tar's wording: "<path>: file changed as we read it (...)".
+        if (msg == "changed_while_read") {
+            out.warn(str(d, "path") + ": " + str(d, "detail", "file changed as we read it"));
+            continue;
+        }
         if (std::string p = str(d, "path"); !p.empty())
             msg += " '" + p + "'";
         if (std::string det = str(d, "detail"); !det.empty())

@@ -245,24 +245,6 @@ Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Di
     return b;
 }
 
-// The hash of a settled worktree file (its stat `w` predates the clone), read from the worktree (its
-// page cache is usually warm; the clone's is cold). Valid for the clone only if the file still has
-// stat `w` once read; otherwise the clone itself is hashed.
-std::string hash_unchanged_source(const Dir &wt, const std::string &rel, const struct stat &w, const Dir &tmp,
-                                  const std::string &clone_rel) {
-    int f = wt.try_open(rel, O_RDONLY | O_NONBLOCK);
-    if (f >= 0) {
-        UniqueFd fd(f);
-        struct stat before {}, after {};
-        if (::fstat(fd.get(), &before) == 0 && S_ISREG(before.st_mode) && StatKey::of(before) == StatKey::of(w)) {
-            std::string h = sha256_fd(fd.get(), wt.display(rel));
-            if (::fstat(fd.get(), &after) == 0 && StatKey::of(after) == StatKey::of(w)) return h;
-        }
-    }
-    UniqueFd fd = tmp.open_regular(clone_rel);
-    return sha256_fd(fd.get(), tmp.display(clone_rel));
-}
-
 // The entry `name` of `parent` must still be the directory `expected` (dev, inode): juicefs was
 // given that name, and an agent swapping it meanwhile would have had another tree cloned.
 void check_clone_source(const Dir &parent, const std::string &name, const struct stat &expected) {
@@ -393,13 +375,13 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, c
             hashes[files[k]] = *cached;
             return 0;
         }
-        if (steady) {
-            hashes[files[k]] = hash_unchanged_source(wt, wrel, *w, *tmp, c.rel);
-            cache.put(wrel, *w, hashes[files[k]]);
-        } else {
-            UniqueFd fd = tmp->open_regular(c.rel);
-            hashes[files[k]] = sha256_fd(fd.get(), tmp->display(c.rel));
-        }
+        // The clone is read, never the worktree: it is what the snapshot holds, and on a volume other
+        // hosts write this host's JuiceFS client keeps serving a file's cached bytes while its mtime
+        // is unchanged (a rewrite with the mtime put back reads stale here). The clone's inodes are
+        // new to this client.
+        UniqueFd fd = tmp->open_regular(c.rel);
+        hashes[files[k]] = sha256_fd(fd.get(), tmp->display(c.rel));
+        if (steady) cache.put(wrel, *w, hashes[files[k]]);
         hashed++;
         bytes_hashed += static_cast<uint64_t>(c.st.st_size);
         return static_cast<uint64_t>(c.st.st_size);

@@ -11,9 +11,17 @@
 namespace jvs {
 
 namespace {
-// Version 2 carries a checksum (util/records); a version-1 file is dropped once, costing one re-hash.
-constexpr const char *kHeader = "jvs-stat-cache 2";
+// The header names the host that wrote the cache (host_tag: boot id, pid namespace, host name), and
+// a cache is trusted only where it was written. Entries vouch for a stat as this host's kernel saw
+// it, with times this host's clock bounds (racy entries, put_unseen): on a filesystem that several
+// hosts mount, another host's entries could match a stat by chance of equal device numbers, and its
+// clock bounds mean nothing here. Another host, or this one after a reboot, starts empty. Version 2
+// carries a checksum (util/records): a version-1 file is dropped once, costing one re-hash.
+const std::string &header() {
+    static const std::string h = "jvs-stat-cache 2 h" + host_tag();
+    return h;
 }
+}  // namespace
 
 int64_t mtime_ns(const struct stat &st) { return st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec; }
 int64_t ctime_ns(const struct stat &st) { return st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec; }
@@ -40,7 +48,7 @@ StatCache StatCache::load(const std::string &path, std::string *problem) {
     };
     // The whole file or nothing: a cache whose checksum fails, or with one entry that is not what jvs
     // writes, was damaged or edited, and an edited entry could make a snapshot store stale content.
-    auto recs = decode_records(kHeader, *raw, true);
+    auto recs = decode_records(header(), *raw, true);
     if (!recs) return dropped("the file is torn, of another format, or fails its checksum");
     c.written_ns_ = mtime_ns(*st);
     c.entries_.reserve(recs->size());
@@ -115,7 +123,7 @@ void StatCache::save(const std::string &path) const {
                             std::to_string(e.key.mtime_ns), std::to_string(e.key.ctime_ns),
                             std::to_string(e.key.mode), e.hash});
     }
-    atomic_write(path, encode_records(kHeader, recs), 0644);
+    atomic_write(path, encode_records(header(), recs), 0644);
 }
 
 }  // namespace jvs

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "util/error.hpp"
@@ -36,7 +37,12 @@ namespace {
 
 // 1: openat2 works, 0: it does not (old kernel, seccomp), -1: not probed yet.
 std::atomic<int> g_openat2{-1};
-std::atomic<bool> g_force_walk{false};
+// Test hook, like JVS_FAULT_KILL_AT: JVS_TEST_FORCE_WALK=1 makes a process use the component walk
+// (the adversarial suite races both resolutions).
+std::atomic<bool> g_force_walk{[] {
+    const char *v = std::getenv("JVS_TEST_FORCE_WALK");
+    return v && *v && std::string_view(v) != "0";
+}()};
 
 bool is_component_ok(std::string_view c) { return !c.empty() && c != "." && c != ".."; }
 
@@ -99,8 +105,9 @@ int open_beneath(int dirfd, std::string_view rel, int flags, mode_t mode) {
         int err = errno;
         if (err == ENOSYS) {
             g_openat2 = 0;  // no openat2 in this kernel: the walk from now on
-        } else if (err == ENOTDIR) {
-            // A symlink opened with O_DIRECTORY, or a file in the way: the walk tells them apart.
+        } else if (err == ENOTDIR || err == ENAMETOOLONG) {
+            // A symlink opened with O_DIRECTORY, or a file in the way: the walk tells them apart. A
+            // path longer than PATH_MAX: the walk takes it one component at a time.
             if (state < 0) g_openat2 = 1;
             return walk_open(dirfd, rel, flags, mode);
         } else if (err == EPERM || err == EINVAL) {
@@ -136,7 +143,9 @@ std::string join_display(const std::string &base, std::string_view rel) {
 
 bool absent_errno(int err) { return err == ENOENT || err == ENOTDIR; }
 
-std::vector<std::string> read_names(int fd) {
+}  // namespace
+
+std::vector<std::string> list_names(int fd) {
     std::vector<std::string> names;
     // A description of its own: threads listing one Dir must not share a directory offset.
     int dfd = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -155,6 +164,7 @@ std::vector<std::string> read_names(int fd) {
     return names;
 }
 
+namespace {
 // Gives the owner full access to the directory `name` in `dirfd` (the inode `seen`, never a link: it
 // is reached by an O_PATH descriptor, then chmod'ed through /proc/self/fd), so a tree a user made
 // unreadable or read-only can be removed without root. False when it cannot (not the owner).
@@ -198,7 +208,7 @@ void remove_at(int dirfd, const std::string &name, const std::string &display, i
                  "retry once nothing moves files in the tree", {{"path", display}});
         if ((now.st_mode & S_IRWXU) != S_IRWXU && ::fchmod(fd.get(), (now.st_mode & 07777) | S_IRWXU) != 0) {
         }  // not the owner: removing its entries reports EACCES
-        for (const auto &n : read_names(fd.get())) remove_at(fd.get(), n, display + "/" + n, depth + 1);
+        for (const auto &n : list_names(fd.get())) remove_at(fd.get(), n, display + "/" + n, depth + 1);
         if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return;
         if (errno == ENOTEMPTY && attempt < 3) continue;  // something was added meanwhile
         fail_errno(errno, "rmdir", display);
@@ -372,8 +382,8 @@ std::optional<std::string> Dir::read_small_file(std::string_view rel, size_t max
 }
 
 std::vector<std::string> Dir::list(std::string_view rel) const {
-    if (rel.empty()) return read_names(fd());
-    return read_names(dir(rel).fd());
+    if (rel.empty()) return list_names(fd());
+    return list_names(dir(rel).fd());
 }
 
 bool Dir::mkdir(std::string_view rel, mode_t mode) const {

@@ -50,6 +50,10 @@ std::pair<std::string_view, std::string_view> split_parent(std::string_view rel)
 // without NUL.
 void check_beneath_rel(std::string_view rel);
 
+// The names in an open directory, sorted bytewise, without "." and ".." (listed through a description
+// of its own, so threads may list one directory fd at once); empty when it cannot be read.
+std::vector<std::string> list_names(int dirfd);
+
 // One directory entry to act on: the directory holding it (an fd reached beneath a root, kept open
 // by `hold` when the entry owns it) and the entry's name there (a single component).
 struct Entry {

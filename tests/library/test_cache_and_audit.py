@@ -11,7 +11,7 @@ import pytest
 import crafting
 from libjvs_driver import snap
 
-CACHE = "jvs-stat-cache 2"
+CACHE = "jvs-stat-cache 2"  # then " h<host tag>": a cache is trusted only on the host that wrote it
 
 
 @pytest.fixture
@@ -29,12 +29,13 @@ def cached(repo):
     os.utime(f, ns=(old.st_atime_ns, old.st_mtime_ns))
     cache = root / ".jvs" / "cache" / "main.stat"
     header, recs = crafting.decode_records(cache.read_bytes())
-    assert header == CACHE
-    return r, root, f, first, cache, recs
+    assert header.startswith(CACHE + " ")
+    return r, root, f, first, cache, (header, recs)
 
 
-def poison(cache, recs, f, recompute_checksum, keep_old_ctime=False):
+def poison(cache, header_recs, f, recompute_checksum, keep_old_ctime=False):
     """Rewrites f.txt's entry with the file's current stat and the old content hash."""
+    header, recs = header_recs
     st = os.stat(f)
     out = []
     for rec in recs:
@@ -44,7 +45,7 @@ def poison(cache, recs, f, recompute_checksum, keep_old_ctime=False):
                    str(st.st_mtime_ns).encode(), ctime, str(st.st_mode).encode(), rec[7]]
         out.append(rec)
     time.sleep(0.02)  # the cache file must be younger than the entries (racy-clean rule)
-    data = crafting.encode_records(CACHE, out)
+    data = crafting.encode_records(header, out)
     if not recompute_checksum:  # an editor that does not know the trailer: it keeps the old one
         old = cache.read_bytes()
         data = data[:data.rindex(b"END ")] + old[old.rindex(b"END "):]

@@ -251,3 +251,26 @@ TEST_CASE("beneath: links, renames and data between two trees") {
         CHECK(code_of([&] { entry_rename(uc.entry("x/g"), uc.entry("x/copy"), RENAME_NOREPLACE); }) == "E_IO");
     });
 }
+
+TEST_CASE("beneath: paths longer than PATH_MAX are reached one component at a time") {
+    both_modes([] {
+        Fixture fx;
+        Dir root = Dir::open_root(fx.t);
+        std::string rel;
+        for (int i = 0; i < 24; i++) {  // 24 x 200 bytes: beyond PATH_MAX (4096)
+            rel += (rel.empty() ? "" : "/") + std::string(199, 'a' + i % 26);
+            root.mkdir(rel, 0755);
+        }
+        REQUIRE(rel.size() > 4096);
+        {
+            UniqueFd f = root.open(rel + "/f", O_WRONLY | O_CREAT | O_EXCL, 0644);
+            CHECK(::write(f.get(), "deep", 4) == 4);
+        }
+        CHECK(root.lstat(rel + "/f")->st_size == 4);
+        CHECK(root.read_small_file(rel + "/f", 10) == std::optional<std::string>("deep"));
+        DirCache cache(root);
+        CHECK(entry_lstat(cache.entry(rel + "/f")));
+        root.remove_tree(rel.substr(0, 199));
+        CHECK(!root.lstat(rel.substr(0, 199)));
+    });
+}

@@ -22,7 +22,7 @@ family                    codes
 :class:`NotFound`         E_NOT_REPO, E_NOT_WORKTREE, E_WORKTREE_NOT_FOUND, E_REF_NOT_FOUND,
                           E_NO_SNAPSHOTS, E_PATH_NOT_FOUND
 :class:`AlreadyExists`    E_REPO_EXISTS, E_WORKTREE_EXISTS
-:class:`Conflict`         E_WORKTREE_MAIN, E_GC_PLAN_MISMATCH
+:class:`Conflict`         E_WORKTREE_MAIN, E_PATH_CONFLICT, E_GC_PLAN_MISMATCH
 :class:`Detached`         E_DETACHED (a subclass of Conflict)
 :class:`Locked`           E_LOCKED (the holder is in ``details``)
 :class:`Corrupt`          E_CONFIG_CORRUPT, E_DESCRIPTOR_CORRUPT, E_CHECKSUM_MISMATCH,
@@ -245,6 +245,7 @@ CODE_TO_ERROR: Dict[str, Type[JVSError]] = {
     "E_REPO_EXISTS": AlreadyExists,
     "E_WORKTREE_EXISTS": AlreadyExists,
     "E_WORKTREE_MAIN": Conflict,
+    "E_PATH_CONFLICT": Conflict,
     "E_DETACHED": Detached,
     "E_LOCKED": Locked,
     "E_CONFIG_CORRUPT": Corrupt,
