@@ -427,6 +427,65 @@ bool unpublish_failed_snapshot(const Repo &repo, const std::string &id, int64_t 
     return true;
 }
 
+// What a manifest may hold is what every reader accepts (util/names): a path longer than PATH_MAX is
+// refused here rather than stored in a snapshot nothing could restore.
+void check_storable(const Manifest &m) {
+    for (const auto &e : m)
+        if (auto why = unsafe_path_reason(e.rel))
+            fail("E_PATH_INVALID", "the worktree holds a path jvs cannot store: '" + e.rel.substr(0, 120) + "...' " + *why,
+                 "shorten or move it (the Go tool and most programs cannot open it either)",
+                 {{"path", e.rel.substr(0, 4096)}});
+}
+
+// The publish point's second half: the worktree's head and latest name the new snapshot.
+void commit_config(const Repo &repo, StagedWrite &config, const std::string &id, int64_t lock_timeout_ms, Doc &doc) {
+    try {
+        fault_point("snapshot.after_descriptor");
+        config.commit();
+    } catch (const Error &e) {
+        if (config.committed()) {  // in place; only flushing its directory failed
+            doc["warnings"].push_back({{"code", e.code}, {"message", "worktree config not flushed: " + e.message}});
+        } else if (unpublish_failed_snapshot(repo, id, lock_timeout_ms)) {
+            // Published, but the worktree does not know it: taken back, so an error means nothing
+            // is visible and a retry makes exactly one snapshot.
+            throw;
+        } else {
+            // Cannot be taken back (a reader leased it, or the descriptor cannot be removed): the
+            // call succeeds, and its intent stays for `doctor --repair` to complete the worktree.
+            doc["warnings"].push_back({{"code", e.code},
+                                       {"message", "snapshot published, but the worktree config was not updated (" +
+                                                       e.message + "): run `jvs doctor --repair`"}});
+        }
+    }
+}
+
+// After the publish point only cleanup remains, and its failures are warnings of a snapshot that
+// succeeded: the stat cache, the audit record, the intent (kept when the config was not updated).
+void finish_published(const Repo &repo, const Descriptor &d, const StatCache &cache, bool config_updated, Doc &doc) {
+    try {
+        fault_point("snapshot.after_config");
+        cache.save(repo.stat_cache_path(d.worktree_name));
+    } catch (const Error &e) {
+        doc["warnings"].push_back({{"code", e.code}, {"message", "stat cache not saved: " + e.message}});
+    }
+    // Besides the Go tool's fields, the record keeps what a descriptor needs and no other file
+    // holds (created_at, parent, tags), so doctor can rebuild a lost descriptor exactly.
+    nlohmann::json details = {{"checksum", d.descriptor_checksum}, {"engine", d.engine}, {"note", d.note},
+                              {"created_at", format_rfc3339nano(d.created_at)}};
+    if (!d.parent_id.empty()) details["parent_id"] = d.parent_id;
+    if (!d.tags.empty()) details["tags"] = d.tags;
+    if (!d.partial_paths.empty()) details["partial_paths"] = d.partial_paths;
+    audit(repo, doc, "snapshot_create", d.snapshot_id, d.worktree_name, details, "snapshot.after_cache");
+    if (!config_updated) return;
+    try {
+        fault_point("snapshot.after_audit");
+        if (::unlink(repo.intent_path(d.snapshot_id).c_str()) != 0 && errno != ENOENT)
+            fail_errno(errno, "unlink", repo.intent_path(d.snapshot_id));
+    } catch (const Error &e) {
+        doc["warnings"].push_back({{"code", e.code}, {"message", "intent not removed (doctor removes it): " + e.message}});
+    }
+}
+
 }  // namespace
 
 Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
@@ -512,13 +571,7 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
                 built.degradations.push_back(Degradation{"clone_fallback", ".", engine.shortfall}.to_json());
         }
         d.engine = built.engine;
-        // What a manifest may hold is what every reader accepts (util/names): a path longer than
-        // PATH_MAX is refused here rather than stored in a snapshot nothing could restore.
-        for (const auto &m : built.manifest)
-            if (auto why = unsafe_path_reason(m.rel))
-                fail("E_PATH_INVALID", "the worktree holds a path jvs cannot store: '" + m.rel.substr(0, 120) + "...' " + *why,
-                     "shorten or move it (the Go tool and most programs cannot open it either)",
-                     {{"path", m.rel.substr(0, 4096)}});
+        check_storable(built.manifest);
         fault_point("snapshot.after_copy");
         std::vector<PayloadEntry> pe;
         pe.reserve(built.manifest.size());
@@ -558,48 +611,12 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         throw;
     }
     Doc doc = make_doc("snapshot");
-    try {
-        fault_point("snapshot.after_descriptor");
-        staged_config->commit();  // the worktree's head and latest name the new snapshot
-    } catch (const Error &e) {
-        // Published, but the worktree does not know it: unpublish, so an error means nothing is
-        // visible and a retry makes exactly one snapshot. Only if that is impossible (the
-        // snapshot is in use, or the descriptor cannot be removed) does the call succeed with a
-        // warning; its intent then stays for `doctor --repair` to complete the worktree.
-        if (!staged_config->committed() && unpublish_failed_snapshot(repo, d.snapshot_id, o.lock_timeout_ms)) throw;
-        if (!staged_config->committed())
-            doc["warnings"].push_back({{"code", e.code},
-                                       {"message", "snapshot published, but the worktree config was not updated (" +
-                                                       e.message + "): run `jvs doctor --repair`"}});
-    }
-    const bool config_updated = staged_config->committed();
+    commit_config(repo, *staged_config, d.snapshot_id, o.lock_timeout_ms, doc);
     doc["snapshot"] = descriptor_to_json(d);
     doc["engine"] = built.engine;
     doc["stats"] = built.stats;
     doc["degradations"] = built.degradations;
-    try {
-        fault_point("snapshot.after_config");
-        cache.save(repo.stat_cache_path(cfg.name));
-    } catch (const Error &e) {
-        doc["warnings"].push_back({{"code", e.code}, {"message", "stat cache not saved: " + e.message}});
-    }
-    // Besides the Go tool's fields, the record keeps what a descriptor needs and no other file
-    // holds (created_at, parent, tags), so doctor can rebuild a lost descriptor exactly.
-    nlohmann::json details = {{"checksum", d.descriptor_checksum}, {"engine", d.engine}, {"note", d.note},
-                              {"created_at", format_rfc3339nano(d.created_at)}};
-    if (!d.parent_id.empty()) details["parent_id"] = d.parent_id;
-    if (!d.tags.empty()) details["tags"] = d.tags;
-    if (!d.partial_paths.empty()) details["partial_paths"] = d.partial_paths;
-    audit(repo, doc, "snapshot_create", d.snapshot_id, cfg.name, details, "snapshot.after_cache");
-    if (config_updated) {
-        try {
-            fault_point("snapshot.after_audit");
-            if (::unlink(repo.intent_path(d.snapshot_id).c_str()) != 0 && errno != ENOENT)
-                fail_errno(errno, "unlink", repo.intent_path(d.snapshot_id));
-        } catch (const Error &e) {
-            doc["warnings"].push_back({{"code", e.code}, {"message", "intent not removed (doctor removes it): " + e.message}});
-        }
-    }
+    finish_published(repo, d, cache, staged_config->committed(), doc);
     return doc;
 }
 

@@ -26,6 +26,18 @@ def write(path, text, mode=None):
     return path
 
 
+def removed_worktree_snapshot(repo, jvs):
+    """A snapshot of `a` in main, then one of a worktree `t` that is removed: returns the latter, which
+    only gc's minimum age still protects."""
+    write(repo.main / "a.txt", "a\n")
+    repo.snapshot("a")
+    jvs.ok("worktree", "create", "t")
+    write(repo.wt("t") / "t.txt", "t\n")
+    t = repo.snapshot("t", cwd=repo.wt("t"))
+    jvs.ok("worktree", "remove", "t")
+    return t
+
+
 def tree_state(root, ignore=(".jvs/locks", ".jvs/cache/engine.json")):
     """Full listing of a directory: type, mode, size, content hash / link target per path.
 

@@ -3,7 +3,7 @@
 import json
 import subprocess
 
-from cli_helpers import EXIT_USAGE, base_env, write
+from cli_helpers import EXIT_USAGE, base_env, removed_worktree_snapshot, write
 
 
 
@@ -30,12 +30,7 @@ def test_paths_and_tags_take_one_value_per_flag_and_leave_the_note(repo, jvs):
 
 
 def test_gc_keeps_young_snapshots_unless_told(repo, jvs):
-    write(repo.main / "a.txt", "a\n")
-    repo.snapshot("a")
-    jvs.ok("worktree", "create", "t")
-    write(repo.wt("t") / "t.txt", "t\n")
-    t = repo.snapshot("t", cwd=repo.wt("t"))
-    jvs.ok("worktree", "remove", "t")
+    t = removed_worktree_snapshot(repo, jvs)
     plan = jvs.json("gc", "plan")
     assert plan["candidates"] == [] and plan["retention"]["keep_min_age"] == "24h"
     assert "retention" in {r for p in plan["protected"] if p["snapshot_id"] == t for r in p["reasons"]}

@@ -4,7 +4,7 @@ JSON, and exit codes that say when something is wrong (in --json mode too)."""
 import json
 import os
 
-from cli_helpers import EXIT_CORRUPT, write
+from cli_helpers import EXIT_CORRUPT, removed_worktree_snapshot, write
 
 
 def test_verify_checksum_only_is_fast_mode_and_still_catches_a_bad_descriptor(repo, jvs, unchanged):
@@ -86,12 +86,7 @@ def test_doctor_repair_in_text(repo, jvs):
 
 
 def test_gc_commands_in_text(repo, jvs):
-    write(repo.main / "a.txt", "a\n")
-    repo.snapshot("a")
-    jvs.ok("worktree", "create", "t")
-    write(repo.wt("t") / "t.txt", "t\n")
-    t = repo.snapshot("t", cwd=repo.wt("t"))
-    jvs.ok("worktree", "remove", "t")
+    t = removed_worktree_snapshot(repo, jvs)
     out = jvs.ok("gc", "plan", "--keep-min-age", "0").stdout.splitlines()
     assert out[0].startswith("GC plan ") and "1 snapshot to delete" in out[0] and f"  - {t}" in out
     plan_id = out[-1].split()[-1]

@@ -144,7 +144,7 @@ def small_fs(tmp_path):
 
 
 def test_a_nearly_full_filesystem(lib, small_fs):
-    """Free space from 160 KiB down to nothing, 4 KiB at a time: each snapshot either fails with
+    """Free space from 160 KiB down to nothing, 8 KiB at a time: each snapshot either fails with
     E_NO_SPACE leaving nothing visible, or succeeds and is whole."""
     root = small_fs / "r"
     r, _ = lib.open(root, init=True)
@@ -155,7 +155,7 @@ def test_a_nearly_full_filesystem(lib, small_fs):
         r.call("snapshot", note="base")
         filler = small_fs / "filler"
         outcomes = {"error": 0, "ok": 0}
-        for step, free_kib in enumerate(range(160, -1, -4)):
+        for step, free_kib in enumerate(range(160, -1, -8)):
             (main / "f0.bin").write_bytes(os.urandom(6000 + step))  # one file differs each time
             filler.write_bytes(b"")
             st = os.statvfs(small_fs)
