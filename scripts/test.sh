@@ -3,6 +3,7 @@
 #   unit+c-abi  doctest unit tests and the C99 ABI test (meson test)
 #   pytest      CLI, ABI symbols, JSON schema, library (Go compatibility, crash, tamper, gc, diff,
 #               concurrency), Python SDK (cffi, ctypes, wheel), real XFS/btrfs/JuiceFS (tests/fs)
+#   mlflow      the MLflow plugin, installed in a virtualenv: SQLite store, mlflow server, Chromium
 #   asan        the unit, C, library, CLI, schema, filesystem and SDK suites under ASan + UBSan
 #   tsan        the concurrency tests under ThreadSanitizer
 #   fuzz        every libFuzzer target, replaying its regressions, then briefly fuzzing
@@ -40,6 +41,7 @@ pytest_suites() {
 step unit+c-abi meson test -C build --print-errorlogs
 step pytest pytest_suites
 if [ $quick -eq 0 ]; then
+  step mlflow python3 -m pytest -q -rs tests/mlflow
   step asan bash scripts/sanitizers.sh asan
   step tsan bash scripts/sanitizers.sh tsan
   step fuzz bash scripts/fuzz.sh "${JVS_FUZZ_SECONDS:-10}"

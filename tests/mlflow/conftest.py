@@ -303,23 +303,29 @@ def _waits(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: List[pytest.Item]) -> None:
-    """Start the background jobs the selected tests need, and run the tests that wait for them
-    last, so the jobs run while the other tests do."""
+    """Run the tests that wait for background jobs last, so the jobs run while the others do."""
+    if in_test_venv():
+        items.sort(key=_waits)  # stable: file order otherwise
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the background jobs the selected tests (after -k/deselection) need."""
     if not in_test_venv():
         return
     wanted = set()
-    for item in items:
+    for item in session.items:
         wanted.update(getattr(item, "fixturenames", ()))
         wanted.add(item.name)
     for trigger, name in _TRIGGERS.items():
         if trigger in wanted:
             _start(name)
-    items.sort(key=_waits)  # stable: file order otherwise
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # MLflow's own SQLAlchemy store triggers this; nothing the plugin calls or can change.
     config.addinivalue_line("filterwarnings", "ignore:The ``noload`` loader strategy is deprecated")
+    # The tests' model has an untyped predict on purpose (typed hints would become its schema).
+    config.addinivalue_line("filterwarnings", "ignore:.*Add type hints to the `predict` method")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

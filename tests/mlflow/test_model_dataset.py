@@ -46,7 +46,6 @@ def strict_api(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert noted == []
 
 
-@pytest.mark.filterwarnings("ignore:Add type hints to the `predict` method")
 def test_pyfunc_model_restores_or_forks_its_snapshot(ws: jvs.Workspace, experiment: str, strict_api: None) -> None:
     write_files(ws.path, {"weights.txt": "1 2\n"})
     with mlflow.start_run() as run:
@@ -102,7 +101,6 @@ def test_pyfunc_model_restores_or_forks_its_snapshot(ws: jvs.Workspace, experime
         mlflow.pyfunc.load_model(info.model_uri, model_config={"jvs_workspace": "/nonexistent/repo"})
 
 
-@pytest.mark.filterwarnings("ignore:Add type hints to the `predict` method")
 def test_pyfunc_model_of_an_existing_snapshot_loads_as_fork_by_default(ws: jvs.Workspace, experiment: str,
                                                                        strict_api: None) -> None:
     write_files(ws.path, {"weights.txt": "3 4\n"})
