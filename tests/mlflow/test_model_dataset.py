@@ -28,9 +28,8 @@ class WeightsModel(mlflow.pyfunc.PythonModel):
         self.root = Path(context.model_config["jvs_path"])
         self.weights = np.loadtxt(self.root / "weights.txt")
 
-    # no type hints on predict: MLflow would take them for an input schema
-    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-        return np.asarray(model_input, dtype=float) @ self.weights
+    def predict(self, context: Any, model_input: List[List[float]], params: Any = None) -> List[float]:
+        return [float(v) for v in np.asarray(model_input, dtype=float) @ self.weights]
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def test_pyfunc_model_restores_or_forks_its_snapshot(ws: jvs.Workspace, experime
     write_files(ws.path, {"weights.txt": "1 2\n"})
     with mlflow.start_run() as run:
         info = mlflow_jvs.log_model("linear", WeightsModel(), ws.path, pip_requirements=["numpy"],
-                                    input_example=np.array([[1.0, 1.0]]))
+                                    input_example=[[1.0, 1.0]])
     sid = mlflow.get_logged_model(info.model_id).tags["jvs.snapshot_id"]
     snap = ws.resolve(sid)
     assert snap.note == "mlflow model linear"
@@ -76,27 +75,27 @@ def test_pyfunc_model_restores_or_forks_its_snapshot(ws: jvs.Workspace, experime
     ws.snapshot("retrained")
     write_files(ws.path, {"weights.txt": "7 7\n"})
     model = mlflow.pyfunc.load_model(info.model_uri)
-    assert model.predict(np.array([[1.0, 1.0]])).tolist() == [3.0]
+    assert model.predict([[1.0, 1.0]]) == [3.0]
     assert (ws.path / "weights.txt").read_text() == "1 2\n" and not (ws.path / "junk.txt").exists()
     assert ws.current_snapshot == snap
 
     # fork, by option at load time: the workspace stays as it is
     ws.restore("HEAD")
     model = mlflow.pyfunc.load_model(info.model_uri, model_config={"jvs_on_load": "fork", "jvs_into": "serving"})
-    assert model.predict(np.array([[2.0, 0.0]])).tolist() == [2.0]
+    assert model.predict([[2.0, 0.0]]) == [2.0]
     assert model.unwrap_python_model().root == ws.repo_root / "worktrees" / "serving"
     assert (ws.path / "weights.txt").read_text() == "5 5\n"
     # loading again reuses the fork (restored to the snapshot); a foreign worktree is refused
     (ws.repo_root / "worktrees" / "serving" / "weights.txt").write_text("0 0\n")
     model = mlflow.pyfunc.load_model(info.model_uri, model_config={"jvs_on_load": "fork", "jvs_into": "serving"})
-    assert model.predict(np.array([[1.0, 1.0]])).tolist() == [3.0]
+    assert model.predict([[1.0, 1.0]]) == [3.0]
     ws.fork("taken")
     with pytest.raises(SnapshotConflict, match="taken"):
         mlflow.pyfunc.load_model(info.model_uri, model_config={"jvs_on_load": "fork", "jvs_into": "taken"})
 
     # "none" leaves the files alone; a workspace that moved is named in the error
     model = mlflow.pyfunc.load_model(info.model_uri, model_config={"jvs_on_load": "none"})
-    assert model.predict(np.array([[1.0, 1.0]])).tolist() == [10.0]
+    assert model.predict([[1.0, 1.0]]) == [10.0]
     with pytest.raises(WorkspaceNotFound, match="needs snapshot %s" % sid):
         mlflow.pyfunc.load_model(info.model_uri, model_config={"jvs_workspace": "/nonexistent/repo"})
 
@@ -112,7 +111,7 @@ def test_pyfunc_model_of_an_existing_snapshot_loads_as_fork_by_default(ws: jvs.W
     assert len(ws.history()) == count
     write_files(ws.path, {"weights.txt": "0 0\n"})
     model = mlflow.pyfunc.load_model(info.model_uri)
-    assert model.predict(np.array([[1.0, 1.0]])).tolist() == [7.0]
+    assert model.predict([[1.0, 1.0]]) == [7.0]
     assert model.unwrap_python_model().root == ws.repo_root / "worktrees" / ("model-%s" % s.short_id)
     assert (ws.path / "weights.txt").read_text() == "0 0\n"
     with pytest.raises(MlflowJvsError, match="on_load"):

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import urllib.request
 from pathlib import Path
 from typing import Any, Optional

@@ -173,20 +173,25 @@ def snapshot_record(ws: "jvs.Workspace", snap: "jvs.Snapshot", *, taken: bool) -
     return rec
 
 
-# While mlflow_jvs itself logs a model, MLflow may load it (input-example validation): the
-# loader must then leave the workspace alone.
-_logging = threading.local()
+class ThreadFlag:
+    """A per-thread boolean, true inside ``with flag.raised():`` blocks (nesting restores it)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextmanager
+    def raised(self) -> Iterator[None]:
+        prev = bool(self)
+        self._local.on = True
+        try:
+            yield
+        finally:
+            self._local.on = prev
+
+    def __bool__(self) -> bool:
+        return bool(getattr(self._local, "on", False))
 
 
-@contextmanager
-def logging_model() -> Iterator[None]:
-    prev = getattr(_logging, "active", False)
-    _logging.active = True
-    try:
-        yield
-    finally:
-        _logging.active = prev
-
-
-def is_logging_model() -> bool:
-    return bool(getattr(_logging, "active", False))
+#: Raised while mlflow_jvs itself logs a model: MLflow may load it then (input-example
+#: validation), and the loader must leave the workspace alone.
+LOGGING_MODEL = ThreadFlag()

@@ -30,10 +30,8 @@ import inspect
 import logging
 import os
 import sys
-import threading
-from contextlib import contextmanager
 from types import FrameType
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Optional
 
 from mlflow.tracking.context.abstract_context import RunContextProvider
 
@@ -47,9 +45,6 @@ ENV_DISABLE = "MLFLOW_JVS_DISABLE"
 
 AUTOSNAPSHOT_NOTE = "MLflow run start (MLFLOW_JVS_AUTOSNAPSHOT)"
 
-_state = threading.local()
-
-
 def _truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -59,16 +54,9 @@ def workspace_path() -> str:
     return os.environ.get(ENV_WORKSPACE) or os.getcwd()
 
 
-@contextmanager
-def autosnapshot_suppressed() -> Iterator[None]:
-    """No autosnapshot for runs started inside this block on this thread (used when
-    :func:`mlflow_jvs.log_jvs_snapshot` starts a run itself: it snapshots anyway)."""
-    prev = getattr(_state, "suppressed", False)
-    _state.suppressed = True
-    try:
-        yield
-    finally:
-        _state.suppressed = prev
+#: Raised while :func:`mlflow_jvs.log_jvs_snapshot` starts a run itself: it snapshots anyway,
+#: so the runs started meanwhile on this thread take no autosnapshot.
+AUTOSNAPSHOT_SUPPRESSED = _workspace.ThreadFlag()
 
 
 class JvsRunContextProvider(RunContextProvider):
@@ -90,7 +78,7 @@ class JvsRunContextProvider(RunContextProvider):
         with ws:
             tags = {"jvs.worktree": ws.worktree_name, "jvs.repo_root": str(ws.repo_root)}
             start_frame = _start_run_frame()
-            if start_frame is not None and _truthy(ENV_AUTOSNAPSHOT) and not getattr(_state, "suppressed", False):
+            if start_frame is not None and _truthy(ENV_AUTOSNAPSHOT) and not AUTOSNAPSHOT_SUPPRESSED:
                 try:
                     snap = ws.snapshot(AUTOSNAPSHOT_NOTE)
                 except j.JVSError as e:

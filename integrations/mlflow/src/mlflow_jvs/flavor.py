@@ -103,7 +103,7 @@ def log_model(name: str, python_model: Any, workspace_path: Union[str, "os.PathL
     params = dict(kwargs.pop("params", None) or {})
     params.setdefault("jvs_snapshot_id", record["snapshot_id"])
     # While logging, MLflow may load the model (input example validation): leave the files alone.
-    with _workspace.logging_model():
+    with _workspace.LOGGING_MODEL.raised():
         info: ModelInfo = Model.log(
             artifact_path=None, name=name, flavor=importlib.import_module(__name__),
             python_model=python_model, jvs_record=record, on_load=on_load, into=into,
@@ -159,7 +159,7 @@ def _materialize(config: Dict[str, Any], model_path: str) -> str:
     _check_on_load(on_load)
     workspace = str(config[CFG_WORKSPACE])
     snapshot_id = str(config[CFG_SNAPSHOT])
-    if on_load == "none" or _workspace.is_logging_model():
+    if on_load == "none" or _workspace.LOGGING_MODEL:
         return workspace
     try:
         ws = _workspace.open_workspace(workspace)

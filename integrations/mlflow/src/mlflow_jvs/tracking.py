@@ -21,7 +21,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
 from . import _workspace
-from .context import autosnapshot_suppressed
+from .context import AUTOSNAPSHOT_SUPPRESSED
 from .errors import MlflowJvsError, NoSnapshotInRun, SnapshotConflict, SnapshotNotFound
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def log_record(run_id: str, record: Dict[str, Any], artifact_file: str = DEFAULT
 def _active_or_new_run_id() -> str:
     run = mlflow.active_run()
     if run is None:
-        with autosnapshot_suppressed():  # this call snapshots anyway
+        with AUTOSNAPSHOT_SUPPRESSED.raised():  # this call snapshots anyway
             run = mlflow.start_run()
     return str(run.info.run_id)
 
