@@ -11,7 +11,7 @@ worktree, the training runs there again, and gives the same weights and loss.
     python3 examples/mlflow_experiment.py [WORKDIR]
 
 WORKDIR (default: a new temporary directory) receives the repository and, unless
-MLFLOW_TRACKING_URI is set, the SQLite tracking store ``mlflow.db``.
+MLFLOW_TRACKING_URI is set, the SQLite tracking store ``mlflow.db`` and the run artifacts.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import numpy as np
 import jvs
 import mlflow_jvs
 
+EXPERIMENT = "jvs-linear-regression"
 
 def write_workspace(root: Path, slope: float, intercept: float, lr: float, seed: int) -> None:
     """The experiment's inputs: 200 noisy points of a line, and the training settings."""
@@ -74,7 +75,9 @@ def main() -> None:
     workdir = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="mlflow-jvs-example-"))
     workdir.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///%s" % (workdir / "mlflow.db"))
-    mlflow.set_experiment("jvs-linear-regression")
+    if mlflow.get_experiment_by_name(EXPERIMENT) is None:  # artifacts next to the store, not in ./mlruns
+        mlflow.create_experiment(EXPERIMENT, artifact_location=(workdir / "artifacts").as_uri())
+    mlflow.set_experiment(EXPERIMENT)
 
     ws = jvs.Workspace.init(workdir / "repo")
     write_workspace(ws.path, slope=3.0, intercept=1.0, lr=0.1, seed=1)

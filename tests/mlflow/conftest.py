@@ -153,11 +153,13 @@ def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def experiment(tracking_uri: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh experiment per test, and no run left active after it."""
+def experiment(tracking_uri: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh experiment per test (artifacts in its temporary directory, not ./mlruns), and no
+    run left active after it."""
     import mlflow
 
-    exp_id: str = mlflow.set_experiment(request.node.name).experiment_id
+    exp_id: str = mlflow.create_experiment(request.node.name, artifact_location=(tmp_path / "artifacts").as_uri())
+    mlflow.set_experiment(experiment_id=exp_id)
     yield exp_id
     while mlflow.active_run() is not None:
         mlflow.end_run()
