@@ -49,7 +49,7 @@ mkdir -p $B/fuzz
 DEPS=$(pkg-config --cflags --libs nlohmann_json libcrypto libutf8proc yaml-cpp)
 FLAGS=(-std=c++20 -O0 -gline-tables-only -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -D_FILE_OFFSET_BITS=64 -I"$ROOT/include" -I"$ROOT/lib" -I"$ROOT/tests/fuzz"
-       -DJVS_FUZZ_DEFAULT_FIXTURE="\"$ROOT/../shared/fixtures/upstream-repo-v1.tar.gz\"")
+       -DJVS_FUZZ_DEFAULT_FIXTURE="\"$ROOT/tests/fixtures/upstream-repo-v1.tar.gz\"")
 link_one() {
   local t=$1 src=tests/fuzz/$1.cpp bin=$B/fuzz/$1
   if [ ! -x $bin ] || [ $src -nt $bin ] || [ tests/fuzz/fuzz_common.hpp -nt $bin ] || [ $B/libjvs_internal.a -nt $bin ]; then

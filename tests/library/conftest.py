@@ -17,7 +17,7 @@ def lib():
 
 @pytest.fixture(scope="session")
 def ref():
-    spec = importlib.util.spec_from_file_location("jvs_ref", REF_PY)
+    spec = importlib.util.spec_from_file_location("jvs_oracle", REF_PY)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -5,10 +5,11 @@ import os
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
 LIB_PATH = os.environ.get("JVS_LIB", str(ROOT / "build" / "libjvs.so"))
-FIXTURE = SHARED / "fixtures" / "upstream-repo-v1.tar.gz"
-REF_PY = SHARED / "reference" / "jvs_ref.py"
+FIXTURES = ROOT / "tests" / "fixtures"  # repositories the Go tool wrote (see its README)
+FIXTURE = FIXTURES / "upstream-repo-v1.tar.gz"
+COMPRESSED_FIXTURE = FIXTURES / "upstream-compressed-v1.tar.gz"
+REF_PY = ROOT / "tests" / "oracle" / "jvs_oracle.py"  # the project's oracle for the Go hashes
 
 
 class JvsError(Exception):

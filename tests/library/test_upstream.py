@@ -1,7 +1,7 @@
 """Byte compatibility with the Go implementation, both ways.
 
 1. The repository the Go tool wrote opens, lists, verifies and restores.
-2. What we write hashes exactly as the Go tool's algorithms do (jvs_ref.py is their transcription).
+2. What we write hashes exactly as the Go tool's algorithms do (tests/oracle/jvs_oracle.py is the project's oracle).
 """
 import json
 import os

@@ -1,5 +1,5 @@
 // Descriptors, .READY markers, intents and worktree configs: Appendix A bytes, the Go-written fixture,
-// and checksums cross-checked with jvs_ref.py.
+// and checksums cross-checked with jvs_oracle.py.
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -68,7 +68,7 @@ std::string error_code(const std::function<void()> &f, std::string *hint = nullp
     return "";
 }
 
-// jvs_ref.py prints the canonical bytes, then the checksum.
+// jvs_oracle.py prints the canonical bytes, then the checksum.
 void check_against_ref(const Descriptor &d) {
     TempDir dir = make_temp_dir();
     const std::string path = *dir + "/d.json";
@@ -133,7 +133,7 @@ TEST_CASE("descriptor: every file of the Go-written fixture") {
     CHECK(partial.parent_id == "1795582641438-a409f36d");
 }
 
-TEST_CASE("descriptor: checksums of generated descriptors match jvs_ref.py") {
+TEST_CASE("descriptor: checksums of generated descriptors match jvs_oracle.py") {
     Descriptor d = appendix_descriptor();
     d.parent_id = "1795582220000-00000000";
     d.note = "ctl \x01\x1f\b\f\n\r\t \x7f <>& \"q\" \\ \xe2\x80\xa8\xe2\x80\xa9 caf\xc3\xa9 \xf0\x9f\x98\x80 /";

@@ -1,4 +1,4 @@
-// payload_root_hash against Appendix A, the Python oracle (jvs_ref.py) on generated trees, and the
+// payload_root_hash against Appendix A, the Python oracle (jvs_oracle.py) on generated trees, and the
 // Go-written fixture. This file also defines the helpers the other format tests declare (namespace
 // jvs_test): temp dirs, running the oracle, and the unpacked fixture repository.
 #include <doctest/doctest.h>
@@ -77,11 +77,11 @@ std::string ref_script() {
         REQUIRE(n > 0);
         src = parent_path(std::string(exe, static_cast<size_t>(n))) + "/" + src;
     }
-    const std::string unit_dir = real_path(parent_path(src));  // <root>/main/tests/unit
-    return parent_path(parent_path(parent_path(unit_dir))) + "/shared/reference/jvs_ref.py";
+    const std::string unit_dir = real_path(parent_path(src));  // <root>/tests/unit
+    return parent_path(unit_dir) + "/oracle/jvs_oracle.py";
 }
 
-// Runs `python3 jvs_ref.py <args>`; names may hold any bytes, so stdout uses surrogateescape.
+// Runs `python3 jvs_oracle.py <args>`; names may hold any bytes, so stdout uses surrogateescape.
 std::string run_ref(const std::string &args) {
     return run_capture("PYTHONIOENCODING=utf-8:surrogateescape python3 " + shell_quote(ref_script()) + " " + args);
 }
@@ -92,7 +92,7 @@ void write_bytes(const std::string &path, std::string_view data) {
     REQUIRE(::write(fd.get(), data.data(), data.size()) == static_cast<ssize_t>(data.size()));
 }
 
-// The Go-written repository of shared/fixtures, unpacked once per process (permissions preserved).
+// The Go-written repository of tests/fixtures, unpacked once per process (permissions preserved).
 std::string fixture_repo() {
     static const TempDir dir = [] {
         TempDir d = make_temp_dir();
@@ -182,7 +182,7 @@ TEST_CASE("payload hash: empty tree, .READY entries, line order") {
     CHECK(payload_root_hash({ab, a}) == sha256_hex(lines));
 }
 
-TEST_CASE("payload hash: generated trees match jvs_ref.py") {
+TEST_CASE("payload hash: generated trees match jvs_oracle.py") {
     TempDir dir = make_temp_dir();
     const std::string &r = *dir;
     make_appendix_tree(r);
@@ -225,7 +225,7 @@ TEST_CASE("payload hash: generated trees match jvs_ref.py") {
 }
 
 TEST_CASE("payload hash: names are raw bytes, never normalised") {
-    // jvs_ref.py cannot sort names that are not UTF-8, so the expected lines are spelled out here.
+    // Spelled out by hand rather than computed by the oracle: names that are not UTF-8.
     TempDir dir = make_temp_dir();
     const std::string bad = "bad\xff" "name", decomposed = "cafe\xcc\x81";
     file_mode(*dir + "/" + bad, "invalid utf-8 name", 0644);

@@ -1,0 +1,3 @@
+module github.com/jvs-project/jvs/go
+
+go 1.22
