@@ -178,6 +178,22 @@ def ws(tmp_path: Path) -> Iterator[Any]:
     w.close()
 
 
+@pytest.fixture(autouse=True)
+def current_mlflow_api_only(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Only current MLflow 3 API: no deprecation or future warning raised where the plugin calls
+    MLflow, and none of MLflow's logged deprecation notices (e.g. "`artifact_path` is deprecated")."""
+    import logging
+    import warnings
+
+    caplog.set_level(logging.WARNING, logger="mlflow")
+    with warnings.catch_warnings():
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.filterwarnings("error", category=category, module=r"mlflow_jvs(\..*)?$")
+        yield
+    noted = [r.getMessage() for r in caplog.records if "deprecat" in r.getMessage().lower()]
+    assert noted == []
+
+
 def write_files(root: Path, files: Dict[str, str]) -> None:
     for rel, text in files.items():
         p = Path(root, rel)

