@@ -45,6 +45,7 @@ ENV_DISABLE = "MLFLOW_JVS_DISABLE"
 
 AUTOSNAPSHOT_NOTE = "MLflow run start (MLFLOW_JVS_AUTOSNAPSHOT)"
 
+
 def _truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -77,8 +78,9 @@ class JvsRunContextProvider(RunContextProvider):
             return {}
         with ws:
             tags = {"jvs.worktree": ws.worktree_name, "jvs.repo_root": str(ws.repo_root)}
-            start_frame = _start_run_frame()
-            if start_frame is not None and _truthy(ENV_AUTOSNAPSHOT) and not AUTOSNAPSHOT_SUPPRESSED:
+            autosnapshot = _truthy(ENV_AUTOSNAPSHOT) and not AUTOSNAPSHOT_SUPPRESSED
+            start_frame = _start_run_frame() if autosnapshot else None
+            if start_frame is not None:
                 try:
                     snap = ws.snapshot(AUTOSNAPSHOT_NOTE)
                 except j.JVSError as e:
