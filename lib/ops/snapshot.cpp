@@ -199,19 +199,6 @@ Built materialise(const std::vector<ScanEntry> &entries, const std::string &payl
     return b;
 }
 
-// The hash of a settled worktree file (its stat `w` predates the clone), read from the worktree (its
-// page cache is usually warm; the clone's is cold). Valid for the clone only if the file still has
-// stat `w` once read; otherwise the clone itself is hashed.
-std::string hash_unchanged_source(const std::string &src, const struct stat &w, const std::string &clone) {
-    UniqueFd fd(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-    if (fd) {
-        std::string h = sha256_fd(fd.get(), src);
-        struct stat after {};
-        if (::fstat(fd.get(), &after) == 0 && StatKey::of(after) == StatKey::of(w)) return h;
-    }
-    return sha256_file(clone);
-}
-
 // JuiceFS: one metadata-only `juicefs clone` of the worktree (or of each partial path) into the
 // staging directory, then hashes only what the stat cache cannot vouch for. Returns false (leaving
 // `tmp` as an empty directory) when the clone fails, so the caller copies instead and says why.
@@ -284,8 +271,11 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const std::strin
             hashes[files[k]] = *cached;
             return 0;
         }
-        hashes[files[k]] = steady ? hash_unchanged_source(path_join(payload, c.rel), *w, path_join(tmp, c.rel))
-                                  : sha256_file(path_join(tmp, c.rel));
+        // The clone is read, never the worktree: it is what the snapshot holds, and on a volume other
+        // hosts write this host's JuiceFS client keeps serving a file's cached bytes while its mtime
+        // is unchanged (a rewrite with the mtime put back reads stale here). The clone's inodes are
+        // new to this client.
+        hashes[files[k]] = sha256_file(path_join(tmp, c.rel));
         if (steady) cache.put(c.rel, *w, hashes[files[k]]);
         hashed++;
         bytes_hashed += static_cast<uint64_t>(c.st.st_size);

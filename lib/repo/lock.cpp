@@ -97,7 +97,7 @@ namespace {
 constexpr const char *kLeasePrefix = "use-";
 constexpr const char *kLeaseSuffix = ".lock";
 
-// "use-<13 digits>-<8 hex>-<pid>-<n>.lock" -> the snapshot id ("" if the name is not a lease's).
+// "use-<13 digits>-<8 hex>-<suffix>.lock" -> the snapshot id ("" if the name is not a lease's).
 std::string lease_snapshot_id(const std::string &name) {
     const std::string pre = kLeasePrefix, suf = kLeaseSuffix;
     if (name.size() <= pre.size() + suf.size() || name.rfind(pre, 0) != 0 ||
@@ -111,7 +111,7 @@ std::string lease_snapshot_id(const std::string &name) {
 
 constexpr const char *kClaimPrefix = "claim-";
 
-// "claim-<pid>-<n>-<worktree>.lock" -> the worktree ("" if the name is not a claim's).
+// "claim-<tag>.<pid>-<n>-<worktree>.lock" -> the worktree ("" if the name is not a claim's).
 std::string claim_worktree(const std::string &name) {
     const std::string pre = kClaimPrefix, suf = kLeaseSuffix;
     if (name.size() <= pre.size() + suf.size() || name.rfind(pre, 0) != 0 ||
@@ -136,9 +136,10 @@ bool held_by_someone(const std::string &path, bool *exists) {
     return fd && ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0;
 }
 
+// "<host tag>.<pid>-<n>": unique among the hosts that share a repository, whose pids may coincide.
 std::string unique_suffix() {
     static std::atomic<uint64_t> counter{0};
-    return std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+    return host_tag() + "." + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
 }
 }  // namespace
 

@@ -53,7 +53,7 @@ class HeldFile {
 
 // A lease on a published snapshot that an operation reads from while it runs (restore, fork,
 // `worktree create --from`): gc never deletes a snapshot with a live lease. The lease is a held
-// file, .jvs/locks/use-<snapshot id>-<pid>-<n>.lock, so a crashed holder's lease is void at once (its
+// file, .jvs/locks/use-<snapshot id>-<host tag>.<pid>-<n>.lock, so a crashed holder's lease is void at once (its
 // file is then provably stale: gc run and doctor remove it).
 // take() holds the repository lock while it checks that the snapshot is still published and creates
 // the file; gc run holds that lock from its re-check to its last deletion, so a lease is either seen
@@ -69,7 +69,7 @@ class SnapshotLease {
 };
 
 // A claim on a worktree's payload directory while an operation creates it (fork, create) or deletes
-// it (remove): a held file .jvs/locks/claim-<pid>-<n>-<worktree>.lock taken before the directory is
+// it (remove): a held file .jvs/locks/claim-<host tag>.<pid>-<n>-<worktree>.lock taken before the directory is
 // made (or its config removed) and dropped once the config says what the directory is. A payload
 // directory without a config is then provably jvs's leftover only if a dead claim names it; doctor
 // never removes one a user put there.

@@ -8,8 +8,16 @@
 namespace jvs {
 
 namespace {
-constexpr const char *kHeader = "jvs-stat-cache 1";
+// The header names the host that wrote the cache (host_tag: boot id, pid namespace, host name), and
+// a cache is trusted only where it was written. Entries vouch for a stat as this host's kernel saw
+// it, with times this host's clock bounds (racy entries, put_unseen): on a filesystem that several
+// hosts mount, another host's entries could match a stat by chance of equal device numbers, and its
+// clock bounds mean nothing here. Another host, or this one after a reboot, starts empty.
+const std::string &header() {
+    static const std::string h = "jvs-stat-cache 1 h" + host_tag();
+    return h;
 }
+}  // namespace
 
 int64_t mtime_ns(const struct stat &st) { return st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec; }
 int64_t ctime_ns(const struct stat &st) { return st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec; }
@@ -31,7 +39,7 @@ StatCache StatCache::load(const std::string &path) {
     auto raw = read_file_if_exists(path);
     if (!st || !raw) return c;
     c.written_ns_ = mtime_ns(*st);
-    auto recs = decode_records(kHeader, *raw);
+    auto recs = decode_records(header(), *raw);
     if (!recs) return c;
     for (auto &r : *recs) {
         if (r.size() != 8) continue;
@@ -92,7 +100,7 @@ void StatCache::save(const std::string &path) const {
                             std::to_string(e.key.mtime_ns), std::to_string(e.key.ctime_ns),
                             std::to_string(e.key.mode), e.hash});
     }
-    atomic_write(path, encode_records(kHeader, recs), 0644);
+    atomic_write(path, encode_records(header(), recs), 0644);
 }
 
 }  // namespace jvs

@@ -1,6 +1,7 @@
 // Per-worktree stat cache: (dev, ino, size, mtime, ctime, mode) -> content sha256, so a snapshot of a
 // mostly unchanged workspace reads only what changed. Racy entries are handled as git's index does:
-// an entry whose mtime or ctime is not older than the cache file itself is not trusted.
+// an entry whose mtime or ctime is not older than the cache file itself is not trusted. A cache file
+// written on another host (or before a reboot) loads as empty.
 #pragma once
 #include <sys/stat.h>
 

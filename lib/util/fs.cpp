@@ -86,21 +86,39 @@ std::optional<std::string> read_file_if_exists(const std::string &path) {
 }
 
 namespace {
-// FNV-1a of the host name: a short, stable tag telling temp files of this host from another's (a
-// repository on a shared filesystem is written from several hosts).
-std::string host_tag() {
+std::string first_line(const char *path) {
+    std::string line;
+    if (FILE *f = std::fopen(path, "re")) {
+        char buf[128];
+        if (std::fgets(buf, sizeof buf, f)) line = buf;
+        std::fclose(f);
+    }
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    return line;
+}
+}  // namespace
+
+const std::string &host_tag() {
+    // The boot id (one per boot of one machine) and the pid namespace (containers of one machine
+    // differ) decide where a pid names the same process and one clock stamps the files; the host
+    // name joins them. A host name alone proves nothing: hosts and containers can share one.
     static const std::string tag = [] {
         char host[256] = {0};
         ::gethostname(host, sizeof host - 1);
-        uint32_t h = 2166136261u;
-        for (const char *c = host; *c; ++c) h = (h ^ static_cast<unsigned char>(*c)) * 16777619u;
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "%08x", h);
+        char ns[64] = {0};
+        ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+        std::string id = first_line("/proc/sys/kernel/random/boot_id") + '\0' +
+                         std::string(ns, n > 0 ? static_cast<size_t>(n) : 0) + '\0' + host;
+        uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
+        for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+        char buf[20];
+        std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
         return std::string(buf);
     }();
     return tag;
 }
 
+namespace {
 constexpr std::string_view kTempPrefix = ".jvs-tmp-";
 
 std::string temp_sibling(const std::string &path) {

@@ -66,6 +66,10 @@ void atomic_write(const std::string &path, std::string_view data, mode_t mode);
 // For a temp file name atomic_write made on this host: whether its writer process is still alive.
 // nullopt when the name is not ours (the Go tool's, or another host's): nothing can be proven then.
 std::optional<bool> temp_file_writer_alive(std::string_view name);
+// 16 hex digits naming this host as far as pids and file times go: a hash of the boot id, the pid
+// namespace and the host name. Equal tags mean kill(pid, 0) speaks of the same processes and the
+// same clock stamps files; several hosts (or containers) writing one repository get different tags.
+const std::string &host_tag();
 
 void fsync_path(const std::string &path);  // fsync a file or directory by path
 // syncfs(2): writes back and waits for all dirty data and metadata of the filesystem holding `dir`;

@@ -1,4 +1,5 @@
-"""Fixtures of the real-filesystem suites: XFS (reflink=1) and btrfs on loop devices, JuiceFS over FUSE.
+"""Fixtures of the real-filesystem suites: XFS (reflink=1) and btrfs on loop devices, JuiceFS over FUSE,
+and one JuiceFS volume mounted twice (two hosts, tests/fs/test_multihost.py).
 
 Each mount is session-scoped, created on first use and torn down at the end of the session (also when
 tests fail or the run is interrupted). A filesystem that cannot be set up here skips the tests that
@@ -28,9 +29,9 @@ def _close_all():
 atexit.register(_close_all)  # belt and braces: an interrupted session still unmounts
 
 
-def _mount_fixture(kind, **kw):
+def _mount_fixture(kind, factory=None, **kw):
     try:
-        m = fsmounts.MOUNTERS[kind](**kw)
+        m = (factory or fsmounts.MOUNTERS[kind])(**kw)
     except fsmounts.Unavailable as e:
         print(f"\n[tests/fs] {kind} unavailable, skipping its tests: {e}", file=sys.stderr)
         pytest.skip(f"{kind} unavailable: {e}")
@@ -56,6 +57,14 @@ def btrfs_mount():
 @pytest.fixture(scope="session")
 def juicefs_mount():
     yield from _mount_fixture("juicefs")
+
+
+@pytest.fixture(scope="module")
+def jfs_hosts():
+    """One JuiceFS volume (metadata in a private redis-server, data in a local bucket) mounted twice,
+    at `mounts["a"]` and `mounts["b"]`: two hosts. JVS_JFS_HEARTBEAT (e.g. 3s) sets `--heartbeat`."""
+    yield from _mount_fixture("juicefs hosts", fsmounts.juicefs_hosts,
+                              heartbeat=os.environ.get("JVS_JFS_HEARTBEAT") or None)
 
 
 @pytest.fixture(params=["xfs", "btrfs"])

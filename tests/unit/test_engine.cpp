@@ -157,5 +157,14 @@ TEST_CASE("stat cache: trusted only when the key matches and the entry is not ra
     // A torn cache file loads as empty.
     write(d + "/cache3", "jvs-stat-cache 1\nf");
     CHECK(StatCache::load(d + "/cache3").size() == 0);
+    // So does one another host wrote (its header names that host): its entries and its clock's
+    // bounds say nothing about this host's view, even where device and inode numbers coincide.
+    std::string mine = read_file(d + "/cache4");
+    REQUIRE(mine.rfind("jvs-stat-cache 1 h" + host_tag() + "\n", 0) == 0);
+    std::string theirs = mine;
+    theirs.replace(theirs.find(host_tag()), host_tag().size(), std::string(host_tag().size(), '0'));
+    write(d + "/cache5", theirs);
+    CHECK(StatCache::load(d + "/cache5").size() == 0);
+    CHECK(StatCache::load(d + "/cache4").size() == 1);
     remove_tree(d);
 }
