@@ -121,6 +121,7 @@ namespace Jvs
             { "E_SNAPSHOT_INCOMPLETE", m => new CorruptException(m) },
             { "E_READY_MISMATCH", m => new CorruptException(m) },
             { "E_AUDIT_CHAIN_BROKEN", m => new CorruptException(m) },
+            { "E_PATH_UNSAFE", m => new CorruptException(m) },
             { "E_IO", m => new IOFailureException(m) },
             { "E_NO_SPACE", m => new IOFailureException(m) },
             { "E_CANCELLED", m => new CancelledException(m) },
