@@ -94,7 +94,7 @@ var (
 	// E_WORKTREE_EXISTS).
 	ErrAlreadyExists = errors.New("jvs: already exists")
 	// ErrConflict: the repository's state forbids the operation (E_WORKTREE_MAIN,
-	// E_GC_PLAN_MISMATCH), and E_DETACHED.
+	// E_GC_PLAN_MISMATCH, E_PATH_CONFLICT), and E_DETACHED.
 	ErrConflict = errors.New("jvs: conflict")
 	// ErrDetached: the worktree's head is not its latest snapshot, so it cannot be snapshotted
 	// (E_DETACHED). Restore "HEAD" to go back, or Fork to continue elsewhere.
@@ -143,6 +143,7 @@ var codeFamilies = map[string][]error{
 	"E_WORKTREE_EXISTS":       {ErrAlreadyExists},
 	"E_WORKTREE_MAIN":         {ErrConflict},
 	"E_GC_PLAN_MISMATCH":      {ErrConflict},
+	"E_PATH_CONFLICT":         {ErrConflict},
 	"E_DETACHED":              {ErrDetached, ErrConflict},
 	"E_LOCKED":                {ErrLocked},
 	"E_CONFIG_CORRUPT":        {ErrCorrupt},

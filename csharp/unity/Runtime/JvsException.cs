@@ -112,6 +112,7 @@ namespace Jvs
             { "E_WORKTREE_EXISTS", m => new AlreadyExistsException(m) },
             { "E_WORKTREE_MAIN", m => new ConflictException(m) },
             { "E_GC_PLAN_MISMATCH", m => new ConflictException(m) },
+            { "E_PATH_CONFLICT", m => new ConflictException(m) },
             { "E_DETACHED", m => new DetachedException(m) },
             { "E_LOCKED", m => new LockedException(m) },
             { "E_CONFIG_CORRUPT", m => new CorruptException(m) },
