@@ -49,7 +49,7 @@ def main():
         if op("worktree_fork", **{"from": full, "name": name}):
             op("snapshot_fork", worktree=name, note=f"fork {i}")
             op("worktree_remove", name=name, force=True)
-        plan = op("gc_plan", keep_last=1)
+        plan = op("gc_plan", keep_last=1, keep_min_age="0")  # collect the removed forks now, not in 24h
         if plan:
             op("gc_run", plan_id=plan["plan_id"])
     r.close()
