@@ -89,7 +89,12 @@ class WritableDirs {
         for (const auto &c : plan.changes)
             if (c.action != "metadata") parents.insert(c.rel.find('/') == std::string::npos ? "" : parent_path(c.rel));
         for (const auto &rel : parents) {
-            std::optional<Dir> d = rel.empty() ? std::optional<Dir>(root.dir("")) : root.dir_if_exists(rel);
+            std::optional<Dir> d;
+            try {
+                d = rel.empty() ? std::optional<Dir>(root.dir("")) : root.dir_if_exists(rel);
+            } catch (const Error &) {
+                continue;  // a symlink or file there now: the checkout replaces it (or refuses)
+            }
             if (!d) continue;  // made by this checkout (mode 0700 until finished)
             struct stat st = d->stat_self();
             if ((st.st_mode & (S_IWUSR | S_IXUSR)) == (S_IWUSR | S_IXUSR)) continue;
