@@ -11,6 +11,7 @@
 #include "repo/stat_cache.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/holes.hpp"
 #include "util/sha256.hpp"
 
 namespace jvs {
@@ -65,7 +66,7 @@ CopyOutcome copy_file(const Dir &src_root, const std::string &src_rel, const Ent
         if (!r.cloned) {
             std::optional<Sha256> h;
             if (hash_out) h.emplace();
-            r.bytes = copy_data(in.get(), out.get(), dst.display, h ? &*h : nullptr, method == CopyMethod::Kernel);
+            r.bytes = copy_data(in.get(), out.get(), dst.display, h ? &*h : nullptr, method == CopyMethod::Kernel, &before);
             if (h) *hash_out = h->hex();
         }
         if (::fstat(out.get(), &created) != 0) fail_errno(errno, "fstat", dst.display);
@@ -89,6 +90,7 @@ CopyOutcome copy_file(const Dir &src_root, const std::string &src_rel, const Ent
     set_fd_metadata(out.get(), r.stored, dst.display, &created);
     r.dropped_xattrs = copy_xattrs(in.get(), out.get());  // after chown, which may clear some
     if (::fstat(out.get(), &r.dst_after) != 0) fail_errno(errno, "fstat", dst.display);
+    r.holes_filled = holes_filled(r.stored, r.dst_after);
     return r;
 }
 

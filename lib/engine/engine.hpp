@@ -15,11 +15,19 @@ namespace jvs {
 
 // Something the engine could not keep, reported in results (never silently dropped).
 struct Degradation {
-    std::string kind;    // hardlink_split | xattr_dropped | reflink_fallback | clone_fallback | changed_while_read
+    std::string kind;    // hardlink_split | xattr_dropped | reflink_fallback | clone_fallback | changed_while_read |
+                         // sparse_filled
     std::string path;
     std::string detail;
     nlohmann::ordered_json to_json() const { return {{"kind", kind}, {"path", path}, {"detail", detail}}; }
 };
+
+// A sparse file whose copy could not keep its holes (the filesystem stores no holes, or does not
+// report them): the content is right, the disk use is the full size.
+inline nlohmann::ordered_json sparse_filled(const std::string &path) {
+    return Degradation{"sparse_filled", path, "the copy could not keep the file's holes: it uses its full size on disk"}
+        .to_json();
+}
 
 inline constexpr const char *kCopyEngine = "copy";
 
@@ -39,6 +47,7 @@ struct CopyOutcome {
     struct stat src_after {};  // fstat of the source once its data was taken
     struct stat dst_after {};  // fstat of dst with its final metadata (for the stat cache)
     std::vector<std::string> dropped_xattrs;  // extended attributes that could not be kept
+    bool holes_filled = false;  // the source is sparse, the copy is not (reported as sparse_filled)
     int64_t started_ns = 0;  // stamp_clock_ns() before the source was last read or cloned
 };
 

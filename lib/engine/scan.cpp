@@ -183,17 +183,22 @@ std::vector<ScanEntry> scan_whole_tree(const Dir &root, OpContext *ctx, TopReady
         level = std::move(next);
     }
     std::vector<ScanEntry> out;
-    // Pre-order: each entry, then (for a directory) its own children, siblings in name order.
+    size_t total = 0;
+    for (const auto &[dir, l] : listings) total += l.entries.size();
+    out.reserve(total);  // exact: no growth by doubling (three times a million entries at once)
+    // Pre-order: each entry, then (for a directory) its own children, siblings in name order. A
+    // listing is dropped once stitched, so the tree is held about once, not twice.
     std::function<void(const std::string &)> emit = [&](const std::string &dir) {
-        auto &l = listings[dir];
+        auto node = listings.extract(dir);
+        if (node.empty()) return;
+        auto &l = node.mapped();
         size_t next_sub = 0;
         for (size_t i = 0; i < l.entries.size(); i++) {
             bool is_dir = next_sub < l.subdirs.size() && l.subdirs[next_sub] == i;
-            std::string rel = l.entries[i].rel;
             out.push_back(std::move(l.entries[i]));
             if (is_dir) {
                 next_sub++;
-                emit(rel);
+                emit(out.back().rel);
             }
         }
     };

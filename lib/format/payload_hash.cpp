@@ -39,11 +39,23 @@ std::string payload_line(const PayloadEntry &e) {
     return std::string(type) + ":" + e.rel + ":" + meta + ":" + e.hash;
 }
 
-std::string payload_root_hash(const std::vector<PayloadEntry> &entries) {
-    std::vector<std::string> lines;
-    lines.reserve(entries.size());
-    for (const auto &e : entries)
-        if (basename_of(e.rel) != kReady) lines.push_back(payload_line(e));
+std::string payload_root_hash(size_t n, const std::function<PayloadEntry(size_t)> &entry) {
+    // Every line in one buffer, sorted as views into it: a million lines cost their bytes, not a
+    // million strings.
+    std::string arena;
+    std::vector<std::pair<size_t, size_t>> spans;  // (offset, length) in arena
+    spans.reserve(n);
+    for (size_t i = 0; i < n; i++) {
+        PayloadEntry e = entry(i);
+        if (basename_of(e.rel) == kReady) continue;
+        std::string line = payload_line(e);
+        spans.emplace_back(arena.size(), line.size());
+        arena += line;
+    }
+    std::vector<std::string_view> lines;
+    lines.reserve(spans.size());
+    for (const auto &[off, len] : spans) lines.emplace_back(arena.data() + off, len);
+    std::vector<std::pair<size_t, size_t>>().swap(spans);
     std::sort(lines.begin(), lines.end());  // whole lines, byte order (Go sort.Strings)
     Sha256 h;
     for (const auto &line : lines) {
@@ -53,5 +65,8 @@ std::string payload_root_hash(const std::vector<PayloadEntry> &entries) {
     return h.hex();
 }
 
+std::string payload_root_hash(const std::vector<PayloadEntry> &entries) {
+    return payload_root_hash(entries.size(), [&](size_t i) { return entries[i]; });
+}
 
 }  // namespace jvs

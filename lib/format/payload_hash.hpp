@@ -1,6 +1,7 @@
 // payload_root_hash: the Go tool's tree hash, exactly (UPSTREAM_FACTS section 4).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,5 +20,7 @@ std::string payload_line(const PayloadEntry &e);
 // Skips every entry whose basename is ".READY" (at any depth), sorts the lines bytewise,
 // hashes the concatenation of line + "\n".
 std::string payload_root_hash(const std::vector<PayloadEntry> &entries);
+// The same over n entries produced one at a time (a manifest's, without copying it first).
+std::string payload_root_hash(size_t n, const std::function<PayloadEntry(size_t)> &entry);
 
 }  // namespace jvs

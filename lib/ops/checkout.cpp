@@ -253,6 +253,7 @@ CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const Checkout
     ctx.phase("write", writes.size(), total_bytes);
     std::vector<char> outcome(writes.size(), 0);  // 'r' cloned, 'f' clone refused
     std::vector<std::vector<std::string>> dropped(writes.size());
+    std::vector<char> holes_lost(writes.size(), 0);
     DirCache wc(dir);
     parallel_for(writes.size(), &ctx, [&](size_t i) -> uint64_t {
         const Change &c = *writes[i];
@@ -277,6 +278,7 @@ CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const Checkout
                 n = out.bytes;
                 outcome[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 0;
                 dropped[i] = std::move(out.dropped_xattrs);
+                holes_lost[i] = out.holes_filled;
                 if (direct) now = out.dst_after;
             }
             if (!direct) entry_rename(tmp, dst);
@@ -307,6 +309,7 @@ CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const Checkout
         else stats.bytes_written += c->target->size;
         if (outcome[i] == 'f') stats.refused.push_back(c->rel);
         for (auto &x : dropped[i]) stats.dropped_xattrs.emplace_back(c->rel, std::move(x));
+        if (holes_lost[i]) stats.holes_filled.push_back(c->rel);
     }
     // 4. metadata-only differences, without rewriting content.
     for (const auto *c : metas) {
@@ -338,6 +341,7 @@ std::string checkout_engine(const CheckoutStats &s, CopyMethod method) {
 nlohmann::ordered_json checkout_degradations(const CheckoutStats &s) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto &[path, name] : s.dropped_xattrs) out.push_back(Degradation{"xattr_dropped", path, name}.to_json());
+    for (const auto &path : s.holes_filled) out.push_back(sparse_filled(path));
     if (s.refused.empty()) return out;
     std::string list;
     for (size_t i = 0; i < s.refused.size() && i < 10; i++) list += (i ? ", " : "") + s.refused[i];

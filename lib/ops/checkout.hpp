@@ -31,6 +31,7 @@ struct CheckoutStats {
     uint64_t cloned = 0;                // files whose extents are shared with the snapshot
     std::vector<std::string> refused;   // files the filesystem would not clone (copied instead)
     std::vector<std::pair<std::string, std::string>> dropped_xattrs;  // (path, attribute) not kept
+    std::vector<std::string> holes_filled;  // sparse files written without their holes
     nlohmann::ordered_json to_json() const;
 };
 

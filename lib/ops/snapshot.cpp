@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 
@@ -123,7 +124,7 @@ void to_stored_names(Manifest &m) {
 Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Dir &tmp, const Dir *parent_dir,
                   const Manifest *parent, StatCache &cache, CopyMethod method, OpContext &ctx) {
     Built b;
-    auto parent_idx = parent ? index_manifest(*parent) : std::unordered_map<std::string, const ManifestEntry *>{};
+    auto parent_idx = parent ? index_manifest(*parent) : std::unordered_map<std::string_view, const ManifestEntry *>{};
     DirCache tc(tmp);
     std::optional<DirCache> pc;
     if (parent_dir) pc.emplace(*parent_dir);
@@ -144,18 +145,31 @@ Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Di
             if (e.st.st_nlink > 1) hardlinks[{e.st.st_dev, e.st.st_ino}].push_back(e.rel);
         }
     }
-    std::vector<std::string> hashes(entries.size());
-    std::vector<uint64_t> sizes(entries.size());
-    std::vector<struct stat> stored(entries.size());  // the stat the stored copy belongs to
+    // The manifest is laid out first (one entry per scanned entry, in scan order) and the workers
+    // fill in each file's hash, size, mode and mtime: no per-file side tables of hashes and stats.
+    b.manifest.resize(entries.size());
+    for (size_t i = 0; i < entries.size(); i++) {
+        const auto &e = entries[i];
+        ManifestEntry &m = b.manifest[i];
+        m.type = e.type;
+        m.rel = e.rel;
+        m.perm = static_cast<uint32_t>(e.st.st_mode & 07777);
+        m.mtime_ns = mtime_ns(e.st);
+        if (e.type == 'l') m.hash = sha256_hex(e.link_target);
+        if (e.type == 'd') m.hash = sha256_hex(base_name(stored_rel(e.rel)));
+    }
     std::vector<char> how(entries.size(), 0);  // 'l' linked, 'c' copied, 'r' cloned, 'f' clone refused
     std::vector<char> read_for_hash(entries.size(), 0);
-    std::vector<int> changed_reads(entries.size(), 0);  // > 0: changed while read, this many reads
-    std::vector<std::vector<std::string>> dropped_xattrs(entries.size());
+    std::vector<char> holes_lost(entries.size(), 0);
+    std::vector<uint8_t> changed_reads(entries.size(), 0);  // > 0: changed while read, this many reads
+    std::mutex dropped_mu;
+    std::vector<std::pair<size_t, std::string>> dropped_xattrs;  // (entry, attribute): rare
     ctx.phase("copy", files.size(), total_bytes);
     parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
         if (k == files.size() / 2) fault_point("snapshot.mid_copy");
         size_t i = files[k];
         const ScanEntry &e = entries[i];
+        ManifestEntry &m = b.manifest[i];
         const std::string to = stored_rel(e.rel);
         Entry dst = tc.entry(to);
         auto cached = cache.lookup(e.rel, e.st);
@@ -164,35 +178,39 @@ Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Di
         if (cached && pm && pc && pm->type == 'f' && pm->hash == *cached && pm->perm == (e.st.st_mode & 07777) &&
             pm->size == static_cast<uint64_t>(e.st.st_size) && pm->mtime_ns == mtime_ns(e.st) &&
             try_hardlink(pc->entry(to), dst)) {
-            hashes[i] = *cached;
-            sizes[i] = pm->size;
-            stored[i] = e.st;
+            m.hash = std::move(*cached);
+            m.size = pm->size;
             how[i] = 'l';
             return 0;
         }
         // A hash the stat cache vouches for is not computed again: the file is cloned (or copied)
         // without reading it, and the hash is kept only if the source kept its scanned stat while
         // its data was taken; otherwise what dst holds is hashed.
-        CopyOutcome out = copy_file(wt, e.rel, dst, cached ? nullptr : &hashes[i], method, kReadAttempts);
+        CopyOutcome out = copy_file(wt, e.rel, dst, cached ? nullptr : &m.hash, method, kReadAttempts);
         bool unchanged = !out.changed && StatKey::of(out.stored) == StatKey::of(e.st) &&
                          out.bytes == static_cast<uint64_t>(e.st.st_size);
         if (cached && !unchanged) {
             UniqueFd fd = tmp.open_regular(to);
-            hashes[i] = sha256_fd(fd.get(), tmp.display(to));
+            m.hash = sha256_fd(fd.get(), tmp.display(to));
         } else if (cached) {
-            hashes[i] = *cached;
+            m.hash = std::move(*cached);
         }
         read_for_hash[i] = !cached || !unchanged;
-        sizes[i] = out.bytes;
-        stored[i] = out.stored;
-        if (out.changed) changed_reads[i] = out.reads;
+        m.size = out.bytes;
+        m.perm = static_cast<uint32_t>(out.stored.st_mode & 07777);  // the stat the stored copy belongs to
+        m.mtime_ns = mtime_ns(out.stored);
+        if (out.changed) changed_reads[i] = static_cast<uint8_t>(out.reads);
         how[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 'c';
-        dropped_xattrs[i] = std::move(out.dropped_xattrs);
+        holes_lost[i] = out.holes_filled;
+        if (!out.dropped_xattrs.empty()) {
+            std::lock_guard<std::mutex> g(dropped_mu);
+            for (auto &x : out.dropped_xattrs) dropped_xattrs.emplace_back(i, std::move(x));
+        }
         // Cached only if it provably did not change while read. A write after the read moves the
         // ctime even within the same clock tick on kernels with multigrain timestamps (6.13+: a
         // change after a stat gets a fine-grained stamp); older kernels rely on the racy-clean rule.
-        if (unchanged && !cached) cache.put(e.rel, e.st, hashes[i]);
-        return sizes[i];
+        if (unchanged && !cached) cache.put(e.rel, e.st, m.hash);
+        return m.size;
     });
     // Directory modes and mtimes last, deepest first; extended attributes from the worktree's
     // directory, opened beneath its root.
@@ -202,30 +220,22 @@ Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Di
         for (const auto &x : finish_dir(tmp, stored_rel(it->rel), it->st, from.fd()))
             b.degradations.push_back(Degradation{"xattr_dropped", it->rel, x}.to_json());
     }
+    std::sort(dropped_xattrs.begin(), dropped_xattrs.end());
+    auto dropped = dropped_xattrs.begin();
     uint64_t linked = 0, copied = 0, cloned = 0, bytes_copied = 0, hashed = 0, bytes_hashed = 0;
     std::vector<std::string> refused;
-    b.manifest.reserve(entries.size());
-    for (size_t i = 0; i < entries.size(); i++) {
-        const auto &e = entries[i];
-        const struct stat &st = e.type == 'f' ? stored[i] : e.st;
-        ManifestEntry m{e.type, e.rel, static_cast<uint32_t>(st.st_mode & 07777), 0, mtime_ns(st), {}};
-        if (e.type == 'f') {
-            m.size = sizes[i];
-            m.hash = hashes[i];
-            if (how[i] == 'l') linked++;
-            if (how[i] == 'r') cloned++;
-            if (how[i] == 'c' || how[i] == 'f') copied++, bytes_copied += sizes[i];
-            if (how[i] == 'f') refused.push_back(e.rel);
-            if (read_for_hash[i]) hashed++, bytes_hashed += sizes[i];
-            if (changed_reads[i]) b.degradations.push_back(changed_while_read(e.rel, changed_reads[i], "reads"));
-            for (const auto &x : dropped_xattrs[i])
-                b.degradations.push_back(Degradation{"xattr_dropped", e.rel, x}.to_json());
-        } else if (e.type == 'l') {
-            m.hash = sha256_hex(e.link_target);
-        } else {
-            m.hash = sha256_hex(base_name(stored_rel(e.rel)));
-        }
-        b.manifest.push_back(std::move(m));
+    for (size_t i : files) {
+        const std::string &rel = entries[i].rel;
+        uint64_t size = b.manifest[i].size;
+        if (how[i] == 'l') linked++;
+        if (how[i] == 'r') cloned++;
+        if (how[i] == 'c' || how[i] == 'f') copied++, bytes_copied += size;
+        if (how[i] == 'f') refused.push_back(rel);
+        if (read_for_hash[i]) hashed++, bytes_hashed += size;
+        if (changed_reads[i]) b.degradations.push_back(changed_while_read(rel, changed_reads[i], "reads"));
+        for (; dropped != dropped_xattrs.end() && dropped->first == i; ++dropped)
+            b.degradations.push_back(Degradation{"xattr_dropped", rel, dropped->second}.to_json());
+        if (holes_lost[i]) b.degradations.push_back(sparse_filled(rel));
     }
     to_stored_names(b.manifest);
     for (const auto &[inode, paths] : hardlinks) {
@@ -570,13 +580,15 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
             if (!engine.shortfall.empty())
                 built.degradations.push_back(Degradation{"clone_fallback", ".", engine.shortfall}.to_json());
         }
+        // The scan and the parent's manifest are not needed to publish: freed before the manifest
+        // and the payload hash are encoded (the peak memory of a million-file snapshot).
+        std::vector<ScanEntry>().swap(entries);
+        parent.reset();
+        parent_dir.reset();
         d.engine = built.engine;
         check_storable(built.manifest);
         fault_point("snapshot.after_copy");
-        std::vector<PayloadEntry> pe;
-        pe.reserve(built.manifest.size());
-        for (const auto &m : built.manifest) pe.push_back(m.payload());
-        d.payload_root_hash = payload_root_hash(pe);
+        d.payload_root_hash = manifest_root_hash(built.manifest);
         d.created_at = now_utc();
         d.descriptor_checksum = descriptor_checksum(d);
         write_manifest(repo.manifest_path(d.snapshot_id), built.manifest);

@@ -63,13 +63,13 @@ Doc verify_one(const Repo &repo, const std::string &id, bool payload, OpContext 
             std::vector<std::string> extra, missing, changed;
             for (const auto &[rel, m] : have) {
                 auto it = want.find(rel);
-                if (it == want.end()) extra.push_back(rel);
+                if (it == want.end()) extra.emplace_back(rel);
                 else if (it->second->type != m->type || it->second->hash != m->hash || it->second->size != m->size ||
                          (m->type != 'l' && it->second->perm != m->perm))  // setuid/sticky bits too
-                    changed.push_back(rel);
+                    changed.emplace_back(rel);
             }
             for (const auto &[rel, m] : want)
-                if (!have.count(rel)) missing.push_back(rel);
+                if (!have.count(rel)) missing.emplace_back(rel);
             auto list = [](const char *what, std::vector<std::string> v) {
                 if (v.empty()) return std::string();
                 std::sort(v.begin(), v.end());

@@ -25,12 +25,12 @@ constexpr const char *kHeader = "jvs-manifest 1";
 PayloadEntry ManifestEntry::payload() const { return {type, rel, perm & 0777, size, hash}; }
 
 void write_manifest(const std::string &path, const Manifest &m) {
-    std::vector<Record> recs;
-    recs.reserve(m.size());
-    for (const auto &e : m)
-        recs.push_back({std::string(1, e.type), std::to_string(e.perm), std::to_string(e.size),
-                        std::to_string(e.mtime_ns), e.hash, e.rel});
-    atomic_write(path, encode_records(kHeader, recs), 0644);
+    RecordWriter w(kHeader, m.size() * 120);
+    for (const auto &e : m) {
+        w.field(std::string_view(&e.type, 1)).number(e.perm).number(e.size).number(e.mtime_ns).field(e.hash).field(e.rel);
+        w.end_record();
+    }
+    atomic_write(path, w.finish(), 0644);
 }
 
 namespace {
@@ -61,20 +61,22 @@ bool check_entries(const Manifest &m) {
 std::optional<Manifest> read_manifest(const std::string &path) {
     auto raw = read_file_if_exists(path);
     if (!raw) return std::nullopt;
-    auto recs = decode_records(kHeader, *raw);
-    if (!recs) return std::nullopt;
     Manifest m;
-    m.reserve(recs->size());
-    try {
-        for (auto &r : *recs) {
-            if (r.size() != 6 || r[0].size() != 1) return std::nullopt;
-            m.push_back({r[0][0], std::move(r[5]), static_cast<uint32_t>(std::stoul(r[1])), std::stoull(r[2]),
-                         std::stoll(r[3]), std::move(r[4])});
-        }
-    } catch (const std::exception &) {  // std::stoul & co. on a damaged number
-        return std::nullopt;
-    }
-    if (!check_entries(m)) return std::nullopt;
+    m.reserve(raw->size() / 120);
+    bool ok = for_each_record(kHeader, *raw, false, [&](const std::vector<std::string_view> &r) {
+        ManifestEntry e;
+        if (r.size() != 6 || r[0].size() != 1 || !parse_number(r[1], e.perm) || !parse_number(r[2], e.size) ||
+            !parse_number(r[3], e.mtime_ns))
+            return false;
+        e.type = r[0][0];
+        e.hash = r[4];
+        e.rel = r[5];
+        m.push_back(std::move(e));
+        return true;
+    });
+    raw.reset();
+    if (!ok || !check_entries(m)) return std::nullopt;
+    m.shrink_to_fit();
     return m;
 }
 
@@ -119,10 +121,7 @@ std::string payload_root_hash_of_dir(const std::string &root, OpContext *ctx) {
 }
 
 std::string manifest_root_hash(const Manifest &m) {
-    std::vector<PayloadEntry> pe;
-    pe.reserve(m.size());
-    for (const auto &e : m) pe.push_back(e.payload());
-    return payload_root_hash(pe);
+    return payload_root_hash(m.size(), [&](size_t i) { return m[i].payload(); });
 }
 
 std::optional<Manifest> read_trusted_manifest(const Repo &repo, const std::string &id) {
@@ -156,8 +155,8 @@ Manifest worktree_view(const Manifest &m) {
     return out;
 }
 
-std::unordered_map<std::string, const ManifestEntry *> index_manifest(const Manifest &m) {
-    std::unordered_map<std::string, const ManifestEntry *> idx;
+std::unordered_map<std::string_view, const ManifestEntry *> index_manifest(const Manifest &m) {
+    std::unordered_map<std::string_view, const ManifestEntry *> idx;
     idx.reserve(m.size());
     for (const auto &e : m) idx.emplace(e.rel, &e);
     return idx;

@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -49,7 +50,8 @@ Manifest build_manifest_from_dir(const Dir &root, OpContext *ctx = nullptr);
 // as filepath.Walk sees it).
 std::string payload_root_hash_of_dir(const std::string &root, OpContext *ctx = nullptr);
 
-std::unordered_map<std::string, const ManifestEntry *> index_manifest(const Manifest &m);
+// Keys are views of the entries' paths: valid while `m` lives unchanged.
+std::unordered_map<std::string_view, const ManifestEntry *> index_manifest(const Manifest &m);
 
 // A manifest (which names what a snapshot directory holds) under worktree names: a user's
 // top-level `.READY` comes back from its stored name (engine/scan.hpp stored_rel), in path order.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/names.hpp"
 #include "util/records.hpp"
@@ -48,25 +49,22 @@ StatCache StatCache::load(const std::string &path, std::string *problem) {
     };
     // The whole file or nothing: a cache whose checksum fails, or with one entry that is not what jvs
     // writes, was damaged or edited, and an edited entry could make a snapshot store stale content.
-    auto recs = decode_records(header(), *raw, true);
-    if (!recs) return dropped("the file is torn, of another format, or fails its checksum");
+    // Decoded record by record straight into the table (no copy of every field on the way).
+    std::string why = "the file is torn, of another format, or fails its checksum";
+    c.entries_.reserve(raw->size() / 150);
+    bool ok = for_each_record(header(), *raw, true, [&](const std::vector<std::string_view> &r) {
+        Entry e;
+        if (r.size() != 8) return why = "a record has " + std::to_string(r.size()) + " fields", false;
+        if (unsafe_path_reason(r[0])) return why = "an entry names an unsafe path", false;
+        if (!digest_from_hex(r[7], e.hash)) return why = "an entry's hash is not a sha256", false;
+        if (!parse_number(r[1], e.key.dev) || !parse_number(r[2], e.key.ino) || !parse_number(r[3], e.key.size) ||
+            !parse_number(r[4], e.key.mtime_ns) || !parse_number(r[5], e.key.ctime_ns) || !parse_number(r[6], e.key.mode))
+            return why = "an entry's stat fields are not numbers", false;
+        c.entries_.emplace(std::string(r[0]), e);
+        return true;
+    });
+    if (!ok) return dropped(why);
     c.written_ns_ = mtime_ns(*st);
-    c.entries_.reserve(recs->size());
-    for (auto &r : *recs) {
-        if (r.size() != 8) return dropped("a record has " + std::to_string(r.size()) + " fields");
-        if (unsafe_path_reason(r[0])) return dropped("an entry names an unsafe path");
-        if (r[7].size() != 64 || r[7].find_first_not_of("0123456789abcdef") != std::string::npos)
-            return dropped("an entry's hash is not a sha256");
-        try {
-            Entry e;
-            e.key = {std::stoull(r[1]), std::stoull(r[2]), std::stoull(r[3]), std::stoll(r[4]), std::stoll(r[5]),
-                     static_cast<uint32_t>(std::stoul(r[6]))};
-            e.hash = std::move(r[7]);
-            c.entries_.emplace(std::move(r[0]), std::move(e));
-        } catch (const std::exception &) {
-            return dropped("an entry's stat fields are not numbers");
-        }
-    }
     return c;
 }
 
@@ -74,7 +72,7 @@ std::vector<StatCache::Item> StatCache::items() const {
     std::lock_guard<std::mutex> g(*mu_);
     std::vector<Item> out;
     out.reserve(entries_.size());
-    for (const auto &[rel, e] : entries_) out.push_back({rel, e.key, e.hash});
+    for (const auto &[rel, e] : entries_) out.push_back({rel, e.key, digest_hex(e.hash)});
     std::sort(out.begin(), out.end(), [](const Item &a, const Item &b) { return a.rel < b.rel; });
     return out;
 }
@@ -88,23 +86,34 @@ std::optional<std::string> StatCache::lookup(const std::string &rel, const struc
         bool same = e.key.size == static_cast<uint64_t>(st.st_size) && e.key.mtime_ns == jvs::mtime_ns(st) &&
                     e.key.mode == static_cast<uint32_t>(st.st_mode);
         bool untouched = jvs::ctime_ns(st) < e.key.ctime_ns && jvs::mtime_ns(st) < e.key.ctime_ns;
-        return same && untouched && e.key.ctime_ns <= written_ns_ ? std::optional<std::string>(e.hash) : std::nullopt;
+        return same && untouched && e.key.ctime_ns <= written_ns_ ? std::optional<std::string>(digest_hex(e.hash))
+                                                                   : std::nullopt;
     }
     if (!(e.key == StatKey::of(st))) return std::nullopt;
     // Racily clean: changed within the same timestamp tick as (or after) the cache was written.
     if (e.key.mtime_ns >= written_ns_ || e.key.ctime_ns >= written_ns_) return std::nullopt;
-    return e.hash;
+    return digest_hex(e.hash);
 }
 
+namespace {
+Digest digest_of(const std::string &hex) {
+    Digest d{};
+    if (!digest_from_hex(hex, d)) fail("E_INTERNAL", "not a sha256: " + hex, "report this as a bug");
+    return d;
+}
+}  // namespace
+
 void StatCache::put(const std::string &rel, const struct stat &st, const std::string &hash) {
+    Digest d = digest_of(hash);
     std::lock_guard<std::mutex> g(*mu_);
-    entries_[rel] = Entry{StatKey::of(st), hash};
+    entries_[rel] = Entry{StatKey::of(st), d};
 }
 
 void StatCache::put_unseen(const std::string &rel, uint64_t size, int64_t mtime, uint32_t mode,
                            const std::string &hash, int64_t unchanged_before_ns) {
+    Digest d = digest_of(hash);
     std::lock_guard<std::mutex> g(*mu_);
-    entries_[rel] = Entry{StatKey{0, 0, size, mtime, unchanged_before_ns, mode}, hash};
+    entries_[rel] = Entry{StatKey{0, 0, size, mtime, unchanged_before_ns, mode}, d};
 }
 
 void StatCache::erase_missing(const std::unordered_map<std::string, bool> &keep) {
@@ -114,16 +123,18 @@ void StatCache::erase_missing(const std::unordered_map<std::string, bool> &keep)
 }
 
 void StatCache::save(const std::string &path) const {
-    std::vector<Record> recs;
+    std::string bytes;
     {
         std::lock_guard<std::mutex> g(*mu_);
-        recs.reserve(entries_.size());
-        for (const auto &[rel, e] : entries_)
-            recs.push_back({rel, std::to_string(e.key.dev), std::to_string(e.key.ino), std::to_string(e.key.size),
-                            std::to_string(e.key.mtime_ns), std::to_string(e.key.ctime_ns),
-                            std::to_string(e.key.mode), e.hash});
+        RecordWriter w(header(), entries_.size() * 160);
+        for (const auto &[rel, e] : entries_) {
+            w.field(rel).number(e.key.dev).number(e.key.ino).number(e.key.size).number(e.key.mtime_ns);
+            w.number(e.key.ctime_ns).number(e.key.mode).field(digest_hex(e.hash));
+            w.end_record();
+        }
+        bytes = w.finish();
     }
-    atomic_write(path, encode_records(header(), recs), 0644);
+    atomic_write(path, bytes, 0644);
 }
 
 }  // namespace jvs

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "util/sha256.hpp"
+
 namespace jvs {
 
 struct StatKey {
@@ -56,9 +58,11 @@ class StatCache {
     std::vector<Item> items() const;
 
    private:
+    // In memory per file: the path, the stat key and the hash in binary (a million-file worktree's
+    // cache is loaded whole by every snapshot).
     struct Entry {
         StatKey key;
-        std::string hash;
+        Digest hash;
     };
     std::unordered_map<std::string, Entry> entries_;
     int64_t written_ns_ = 0;  // the cache file's mtime when loaded: the racy-clean threshold

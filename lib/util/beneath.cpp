@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "util/error.hpp"
+#include "util/holes.hpp"
 #include "util/sha256.hpp"
 
 #if __has_include(<linux/openat2.h>)
@@ -555,7 +556,10 @@ uint64_t copy_bytes(int in, int out, const std::string &display, Sha256 *hash) {
 }
 }  // namespace
 
-uint64_t copy_data(int in, int out, const std::string &display, Sha256 *hash, bool kernel) {
+uint64_t copy_data(int in, int out, const std::string &display, Sha256 *hash, bool kernel,
+                   const struct stat *in_st) {
+    if (in_st && may_have_holes(*in_st))
+        return copy_sparse(in, out, static_cast<uint64_t>(in_st->st_size), display, hash, kernel);
     if (hash || !kernel) return copy_bytes(in, out, display, hash);
     uint64_t total = 0;
     for (;;) {

@@ -166,7 +166,10 @@ class DirCache {
 bool clone_data(int in, int out, const std::string &display);
 // Copies all of `in` (from its current offset) to `out`: with `hash`, read + hash + write from one
 // buffer; else `kernel` uses copy_file_range (read/write where it is refused), otherwise read/write.
-uint64_t copy_data(int in, int out, const std::string &display, Sha256 *hash, bool kernel);
+// With `in_st` (its fstat) showing holes, the whole file is copied from offset 0 keeping its holes
+// (util/holes.hpp: holes are neither read nor written; they hash as zeros).
+uint64_t copy_data(int in, int out, const std::string &display, Sha256 *hash, bool kernel,
+                   const struct stat *in_st = nullptr);
 // Extended attributes from one open file to another; the names that could not be kept. Symlinks
 // have no usable fd (O_PATH cannot carry xattr calls) and Linux forbids user.* attributes on them,
 // so symlink xattrs are not copied (documented).

@@ -1,5 +1,6 @@
 // SHA-256 through OpenSSL's EVP interface (SHA-NI / AVX2 accelerated where the CPU has it).
 #pragma once
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +23,13 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view data);
+
+// A sha256 kept in 32 bytes instead of 64 hex digits (+ a string's overhead): for tables of a
+// million hashes held in memory.
+using Digest = std::array<unsigned char, 32>;
+std::string digest_hex(const Digest &d);
+// false unless `hex` is exactly 64 lowercase hex digits.
+bool digest_from_hex(std::string_view hex, Digest &out);
 
 // Hash of a whole file's content, read with large sequential reads. Throws E_IO.
 std::string sha256_file(const std::string &path);
