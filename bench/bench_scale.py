@@ -114,7 +114,7 @@ def churn(root, paths, gen, fraction=0.001):
 def bench_files(R, n, repeat):
     tmp = tempfile.mkdtemp(prefix=f"scale-{n}-", dir=R.tmp)
     repo = os.path.join(tmp, "r")
-    R.run([R.jvs, "--json", "init", repo])
+    R.run([R.jvs, "--json", "init", "r"], cwd=tmp)
     main = os.path.join(repo, "main")
     paths = layout(n)
     t0 = time.perf_counter()
@@ -176,7 +176,7 @@ def summarise(res):
 def bench_sparse(R, gib):
     tmp = tempfile.mkdtemp(prefix="sparse-", dir=R.tmp)
     repo = os.path.join(tmp, "r")
-    R.run([R.jvs, "--json", "init", repo])
+    R.run([R.jvs, "--json", "init", "r"], cwd=tmp)
     main = os.path.join(repo, "main")
     f = os.path.join(main, "disk.img")
     size = gib << 30
