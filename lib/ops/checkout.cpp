@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/engine.hpp"
 #include "engine/scan.hpp"
@@ -34,7 +35,7 @@ bool is_leaked_marker(const Dir &dir) {
 // stat-cache entry) are hashed up front, in parallel; a hash enters the cache only if the file kept
 // its scanned stat while it was read.
 std::unordered_map<std::string, std::string> hash_uncached(
-    const Dir &dir, const Manifest &manifest, const std::unordered_map<std::string, const ScanEntry *> &have,
+    const Dir &dir, const Manifest &manifest, const std::unordered_map<std::string_view, const ScanEntry *> &have,
     StatCache &cache, OpContext &ctx) {
     std::vector<const ScanEntry *> todo;
     uint64_t bytes = 0;
@@ -64,11 +65,11 @@ std::unordered_map<std::string, std::string> hash_uncached(
 
 bool same_content(const ScanEntry &w, const ManifestEntry &m, const StatCache &cache,
                   const std::unordered_map<std::string, std::string> &hashed) {
-    if (w.type == 'l') return sha256_hex(w.link_target) == m.hash;
+    if (w.type == 'l') return m.hash == sha256_hex(w.link_target);
     if (static_cast<uint64_t>(w.st.st_size) != m.size) return false;
-    if (auto cached = cache.lookup(w.rel, w.st)) return *cached == m.hash;
+    if (auto cached = cache.lookup(w.rel, w.st)) return m.hash == *cached;
     auto it = hashed.find(w.rel);
-    return it != hashed.end() && it->second == m.hash;
+    return it != hashed.end() && m.hash == it->second;
 }
 
 bool same_metadata(const ScanEntry &w, const ManifestEntry &m) {
@@ -164,10 +165,10 @@ nlohmann::ordered_json CheckoutStats::to_json() const {
             {"unchanged", unchanged}, {"bytes_written", bytes_written}, {"files_cloned", cloned}};
 }
 
-CheckoutPlan plan_checkout(const Dir &dir, const Manifest &manifest, const std::vector<std::string> &scope,
+CheckoutPlan plan_checkout(const Dir &dir, Manifest manifest, const std::vector<std::string> &scope,
                            StatCache &cache, OpContext &ctx) {
     CheckoutPlan plan;
-    plan.view = worktree_view(manifest);
+    plan.view = worktree_view(std::move(manifest));
     check_scope_parents(dir, scope);
     std::vector<std::string> present;
     for (const auto &p : scope)
@@ -176,13 +177,13 @@ CheckoutPlan plan_checkout(const Dir &dir, const Manifest &manifest, const std::
     std::vector<ScanEntry> worktree = scope.empty() || !present.empty()
                                           ? scan_tree(dir, present, &ctx, TopReady::UserData)
                                           : std::vector<ScanEntry>{};
-    std::unordered_map<std::string, const ScanEntry *> have;
+    std::unordered_map<std::string_view, const ScanEntry *> have;
     for (const auto &w : worktree)
         if (in_scope(w.rel, scope)) have.emplace(w.rel, &w);
 
     auto hashed = hash_uncached(dir, plan.view, have, cache, ctx);
     ctx.phase("compare", plan.view.size());
-    std::unordered_map<std::string, bool> wanted;
+    std::unordered_set<std::string_view> wanted;  // views of plan.view's paths
     for (const auto &m : plan.view) {
         bool scoped = in_scope(m.rel, scope);
         if (!scoped && m.type != 'd') continue;
@@ -195,7 +196,7 @@ CheckoutPlan plan_checkout(const Dir &dir, const Manifest &manifest, const std::
             }
             continue;
         }
-        wanted[m.rel] = true;
+        wanted.insert(m.rel);
         if (m.type == 'd') plan.dirs_in_scope.push_back(&m);
         if (!w) {
             plan.changes.push_back({m.rel, m.type == 'd' ? "mkdir" : "create", &m, 0});

@@ -42,7 +42,8 @@ struct CheckoutStats {
 // place instead of through a temp file and a rename.
 // `scope`: the partial snapshot's paths (only those are compared, and only inside them is anything
 // deleted); empty means the whole directory.
-CheckoutPlan plan_checkout(const Dir &dir, const Manifest &manifest, const std::vector<std::string> &scope,
+// `manifest` is taken over (a caller done with it moves it in: the plan holds the only copy).
+CheckoutPlan plan_checkout(const Dir &dir, Manifest manifest, const std::vector<std::string> &scope,
                            StatCache &cache, OpContext &ctx);
 CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const CheckoutPlan &plan, StatCache &cache,
                              OpContext &ctx, CopyMethod method, bool fresh, const char *fault_mid_write);

@@ -31,7 +31,7 @@ struct Ent {
     char type = 'f';
     uint32_t perm = 0;
     uint64_t size = 0;
-    std::string hash;        // files: content hash ("" = not known yet, live side); symlinks: hash of target
+    HexDigest hash;          // files: content hash ("" = not known yet, live side); symlinks: hash of target
     std::string target;      // symlinks, when known
     const struct stat *st = nullptr;  // live side only
 };
@@ -65,7 +65,7 @@ Side snapshot_side(const Repo &repo, const Descriptor &d, const std::vector<std:
         x.type = e.type;
         x.perm = e.perm;
         x.size = e.type == 'f' ? e.size : 0;
-        x.hash = e.type == 'd' ? std::string() : e.hash;
+        x.hash = e.type == 'd' ? HexDigest() : e.hash;
         s.entries.emplace(e.rel, std::move(x));
     }
     return s;
@@ -108,7 +108,7 @@ void put_side(Doc &c, const char *prefix, Ent &e) {
     std::string p(prefix);
     if (e.type != 'l') c[p + "mode"] = mode_str(e.perm);
     if (e.type == 'f') c[p + "size"] = e.size;
-    if (e.type == 'f' && !e.hash.empty()) c[p + "hash"] = e.hash;
+    if (e.type == 'f' && !e.hash.empty()) c[p + "hash"] = e.hash.str();
     if (e.type == 'l') c[p + "target"] = e.target;
 }
 
@@ -205,8 +205,8 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
         if (y.type != 'l') c["new_mode"] = mode_str(y.perm);
         if (x.type == 'f') c["old_size"] = x.size;
         if (y.type == 'f') c["new_size"] = y.size;
-        if (x.type == 'f' && !x.hash.empty()) c["old_hash"] = x.hash;
-        if (y.type == 'f' && !y.hash.empty()) c["new_hash"] = y.hash;
+        if (x.type == 'f' && !x.hash.empty()) c["old_hash"] = x.hash.str();
+        if (y.type == 'f' && !y.hash.empty()) c["new_hash"] = y.hash.str();
         if (x.type == 'l') c["old_target"] = x.target;
         if (y.type == 'l') c["new_target"] = y.target;
         modified.push_back(std::move(c));

@@ -186,7 +186,9 @@ Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Di
         // A hash the stat cache vouches for is not computed again: the file is cloned (or copied)
         // without reading it, and the hash is kept only if the source kept its scanned stat while
         // its data was taken; otherwise what dst holds is hashed.
-        CopyOutcome out = copy_file(wt, e.rel, dst, cached ? nullptr : &m.hash, method, kReadAttempts);
+        std::string hash;
+        CopyOutcome out = copy_file(wt, e.rel, dst, cached ? nullptr : &hash, method, kReadAttempts);
+        if (!cached) m.hash = hash;
         bool unchanged = !out.changed && StatKey::of(out.stored) == StatKey::of(e.st) &&
                          out.bytes == static_cast<uint64_t>(e.st.st_size);
         if (cached && !unchanged) {
@@ -209,7 +211,7 @@ Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Di
         // Cached only if it provably did not change while read. A write after the read moves the
         // ctime even within the same clock tick on kernels with multigrain timestamps (6.13+: a
         // change after a stat gets a fine-grained stamp); older kernels rely on the racy-clean rule.
-        if (unchanged && !cached) cache.put(e.rel, e.st, m.hash);
+        if (unchanged && !cached) cache.put(e.rel, e.st, hash);
         return m.size;
     });
     // Directory modes and mtimes last, deepest first; extended attributes from the worktree's

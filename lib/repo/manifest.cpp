@@ -22,21 +22,18 @@ namespace {
 constexpr const char *kHeader = "jvs-manifest 1";
 }
 
-PayloadEntry ManifestEntry::payload() const { return {type, rel, perm & 0777, size, hash}; }
+PayloadEntry ManifestEntry::payload() const { return {type, rel, perm & 0777, size, hash.str()}; }
 
 void write_manifest(const std::string &path, const Manifest &m) {
     RecordWriter w(kHeader, m.size() * 120);
     for (const auto &e : m) {
-        w.field(std::string_view(&e.type, 1)).number(e.perm).number(e.size).number(e.mtime_ns).field(e.hash).field(e.rel);
+        w.field(std::string_view(&e.type, 1)).number(e.perm).number(e.size).number(e.mtime_ns).field(e.hash.str()).field(e.rel);
         w.end_record();
     }
     atomic_write(path, w.finish(), 0644);
 }
 
 namespace {
-bool is_hex64(const std::string &s) {
-    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 // A manifest tells restore, fork and diff what to create where: every entry must be a safe relative
 // path lying in a directory the manifest itself lists (a symlink or file is never a parent), once.
@@ -47,7 +44,7 @@ bool check_entries(const Manifest &m) {
     seen.reserve(m.size());
     for (const auto &e : m) {
         check_stored_path(e.rel, "manifest entry");
-        if ((e.type != 'd' && e.type != 'f' && e.type != 'l') || !is_hex64(e.hash) || e.perm > 07777) return false;
+        if ((e.type != 'd' && e.type != 'f' && e.type != 'l') || !e.hash.valid() || e.perm > 07777) return false;
         auto slash = e.rel.rfind('/');
         if (slash != std::string::npos && !dirs.count(std::string_view(e.rel).substr(0, slash)))
             fail_unsafe(e.rel, "manifest entry", "lies under a path the manifest does not list as a directory");
@@ -62,7 +59,7 @@ std::optional<Manifest> read_manifest(const std::string &path) {
     auto raw = read_file_if_exists(path);
     if (!raw) return std::nullopt;
     Manifest m;
-    m.reserve(raw->size() / 120);
+    m.reserve(count_records(*raw));
     bool ok = for_each_record(kHeader, *raw, false, [&](const std::vector<std::string_view> &r) {
         ManifestEntry e;
         if (r.size() != 6 || r[0].size() != 1 || !parse_number(r[1], e.perm) || !parse_number(r[2], e.size) ||
@@ -76,7 +73,6 @@ std::optional<Manifest> read_manifest(const std::string &path) {
     });
     raw.reset();
     if (!ok || !check_entries(m)) return std::nullopt;
-    m.shrink_to_fit();
     return m;
 }
 
@@ -137,22 +133,27 @@ Manifest load_or_build_manifest(const Repo &repo, const std::string &id) {
     return build_manifest_from_dir(repo.snapshot_dir(id));
 }
 
-Manifest worktree_view(const Manifest &m) {
-    Manifest out;
-    out.reserve(m.size());
-    bool renamed = false;
-    for (const auto &e : m) {
+Manifest worktree_view(const Manifest &m) { return worktree_view(Manifest(m)); }
+
+Manifest worktree_view(Manifest &&m) {
+    bool renamed = false, stray = false;
+    for (auto &e : m) {
+        if (!renamed_in_snapshots(e.rel)) continue;  // nearly every entry: no copy of its path
         auto rel = worktree_rel(e.rel);
-        if (!rel) continue;  // the marker is never in a manifest; a stray one is no user data
+        if (!rel) {  // the marker is never in a manifest; a stray one is no user data
+            stray = true;
+            e.type = 0;
+            continue;
+        }
         renamed = renamed || *rel != e.rel;
-        out.push_back(e);
-        out.back().rel = std::move(*rel);
+        e.rel = std::move(*rel);
     }
+    if (stray) m.erase(std::remove_if(m.begin(), m.end(), [](const ManifestEntry &e) { return e.type == 0; }), m.end());
     // A renamed first component may sort elsewhere among its siblings: restore path order.
     if (renamed)
-        std::stable_sort(out.begin(), out.end(),
+        std::stable_sort(m.begin(), m.end(),
                          [](const ManifestEntry &a, const ManifestEntry &b) { return path_less(a.rel, b.rel); });
-    return out;
+    return std::move(m);
 }
 
 std::unordered_map<std::string_view, const ManifestEntry *> index_manifest(const Manifest &m) {

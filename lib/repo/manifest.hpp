@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "format/payload_hash.hpp"
+#include "util/sha256.hpp"
 
 namespace jvs {
 
@@ -22,7 +23,7 @@ struct ManifestEntry {
     uint32_t perm = 0;      // st_mode & 07777 (payload hash uses & 0777)
     uint64_t size = 0;
     int64_t mtime_ns = 0;
-    std::string hash;       // file content | symlink target | directory basename (sha256 hex)
+    HexDigest hash;         // file content | symlink target | directory basename (sha256 hex)
 
     PayloadEntry payload() const;
 };
@@ -56,5 +57,6 @@ std::unordered_map<std::string_view, const ManifestEntry *> index_manifest(const
 // A manifest (which names what a snapshot directory holds) under worktree names: a user's
 // top-level `.READY` comes back from its stored name (engine/scan.hpp stored_rel), in path order.
 Manifest worktree_view(const Manifest &m);
+Manifest worktree_view(Manifest &&m);  // the same, in place
 
 }  // namespace jvs

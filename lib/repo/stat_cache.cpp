@@ -51,7 +51,7 @@ StatCache StatCache::load(const std::string &path, std::string *problem) {
     // writes, was damaged or edited, and an edited entry could make a snapshot store stale content.
     // Decoded record by record straight into the table (no copy of every field on the way).
     std::string why = "the file is torn, of another format, or fails its checksum";
-    c.entries_.reserve(raw->size() / 150);
+    c.entries_.reserve(count_records(*raw));
     bool ok = for_each_record(header(), *raw, true, [&](const std::vector<std::string_view> &r) {
         Entry e;
         if (r.size() != 8) return why = "a record has " + std::to_string(r.size()) + " fields", false;

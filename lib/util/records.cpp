@@ -33,6 +33,14 @@ std::string encode_records(std::string_view header, const std::vector<Record> &r
     return w.finish();
 }
 
+size_t count_records(std::string_view data) {
+    size_t n = 0;
+    for (size_t i = data.find(std::string_view("\0\0", 2)); i != std::string_view::npos;
+         i = data.find(std::string_view("\0\0", 2), i + 2))
+        n++;  // fields are never empty: "\0\0" ends a record and appears nowhere else
+    return n;
+}
+
 bool for_each_record(std::string_view header, std::string_view data, bool require_checksum,
                      const std::function<bool(const std::vector<std::string_view> &)> &fn) {
     if (data.size() < header.size() + 5 || data.substr(0, header.size()) != header || data[header.size()] != '\n')

@@ -47,6 +47,9 @@ std::optional<std::vector<Record>> decode_records(std::string_view header, std::
 // The same checks, without materialising the records: fn gets each record's fields as views into
 // `data` (valid during the call) and returns false to stop. false when the data is not a valid
 // record file (as decode_records' nullopt) or fn stopped.
+// How many records `data` holds if it is a record file (an upper bound otherwise): sizes a table once.
+size_t count_records(std::string_view data);
+
 // A record's number field (decimal, as RecordWriter::number writes it); false unless it is exactly one.
 template <typename Int>
 bool parse_number(std::string_view f, Int &out) {

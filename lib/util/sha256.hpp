@@ -31,6 +31,33 @@ std::string digest_hex(const Digest &d);
 // false unless `hex` is exactly 64 lowercase hex digits.
 bool digest_from_hex(std::string_view hex, Digest &out);
 
+// A manifest's hash field: read and written as the 64 hex digits the formats spell, held as 32
+// bytes (a string would take 112: its own 32 and a 65-byte heap block). Anything that is not
+// 64 lowercase hex digits is kept as "invalid" (valid() false, str() empty), never as other bytes.
+class HexDigest {
+   public:
+    HexDigest() = default;
+    HexDigest(std::string_view hex) { assign(hex); }  // NOLINT: implicit, as the string it replaces
+    HexDigest(const std::string &hex) { assign(hex); }  // NOLINT
+    HexDigest &operator=(std::string_view hex) { return assign(hex); }
+    HexDigest &operator=(const std::string &hex) { return assign(hex); }
+    std::string str() const { return state_ == kSet ? digest_hex(d_) : std::string(); }
+    operator std::string() const { return str(); }  // NOLINT
+    bool empty() const { return state_ != kSet; }
+    bool valid() const { return state_ == kSet; }
+    bool operator==(const HexDigest &o) const { return state_ == o.state_ && (state_ != kSet || d_ == o.d_); }
+    bool operator==(const std::string &hex) const { return str() == hex; }
+
+   private:
+    HexDigest &assign(std::string_view hex) {
+        state_ = hex.empty() ? kEmpty : digest_from_hex(hex, d_) ? kSet : kInvalid;
+        return *this;
+    }
+    enum : unsigned char { kEmpty, kSet, kInvalid };
+    Digest d_{};
+    unsigned char state_ = kEmpty;
+};
+
 // Hash of a whole file's content, read with large sequential reads. Throws E_IO.
 std::string sha256_file(const std::string &path);
 // The same for an open file, from offset 0 (the file position is not used); `path` names it in errors.
