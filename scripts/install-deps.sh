@@ -4,6 +4,7 @@
 set -euo pipefail
 
 DEBS=(meson ninja-build g++ pkg-config nlohmann-json3-dev doctest-dev libcli11-dev libutf8proc-dev libssl-dev
+      zlib1g-dev  # reading snapshots the Go tool compressed (libz.a also goes into bundled/)
       libyaml-cpp-dev xfsprogs btrfs-progs binutils chromium
       mono-devel nunit-console libnunit-cil-dev libnewtonsoft-json-cil-dev  # the C# binding (csharp/)
       redis-server)
