@@ -12,6 +12,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -123,6 +124,41 @@ std::string command_path(const CLI::App *app) {
     for (const CLI::App *a = app; a != nullptr && a->get_parent() != nullptr; a = a->get_parent())
         path = a->get_name() + (path.empty() ? "" : " " + path);
     return path;
+}
+
+// The first word of the command line that names no command where a command is expected (`jvs
+// nosuchcmd --help`, `jvs gc bogus --help`). CLI11 answers --help before it looks at the other words,
+// so without this check an unknown command followed by --help printed the top-level help with
+// exit 0; it must fail like the same command line without --help. Option values are skipped.
+std::optional<std::string> unknown_command_word(const CLI::App &app, int argc, char **argv) {
+    const CLI::App *cur = &app;
+    auto takes_value = [&](const std::string &flag) {
+        for (const CLI::App *a = cur; a != nullptr; a = a->get_parent())
+            if (const CLI::Option *o = a->get_option_no_throw(flag)) return o->get_items_expected_min() > 0;
+        return false;
+    };
+    for (int i = 1; i < argc; ++i) {
+        std::string w = argv[i];
+        if (w == "--")
+            return std::nullopt;
+        if (w.size() > 1 && w[0] == '-') {
+            if (w.find('=') == std::string::npos && takes_value(w))
+                ++i;
+            continue;
+        }
+        const CLI::App *sub = nullptr;
+        try {
+            sub = cur->get_subcommand(w);
+        } catch (const CLI::OptionNotFound &) {
+        }
+        if (sub != nullptr) {
+            cur = sub;
+            continue;
+        }
+        bool has_positionals = !cur->get_options([](const CLI::Option *o) { return o->get_positional(); }).empty();
+        return has_positionals ? std::nullopt : std::optional<std::string>(w);
+    }
+    return std::nullopt;
 }
 
 int print_version(const Output &out) {
@@ -387,11 +423,15 @@ int run(int argc, char **argv) {
     try {
         cli.app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
-        if (e.get_exit_code() == 0)
-            return cli.app.exit(e); // --help
         const std::string path = command_path(deepest_command(cli.app));
-        return out.report_error(make_error(JVS_E_INVALID_ARG, "E_USAGE", e.what(),
-                                           "see 'jvs " + (path.empty() ? "" : path + " ") + "--help'"));
+        const std::string hint = "see 'jvs " + (path.empty() ? "" : path + " ") + "--help'";
+        if (e.get_exit_code() == 0) { // --help
+            if (auto word = unknown_command_word(cli.app, argc, argv))
+                return out.report_error(make_error(JVS_E_INVALID_ARG, "E_USAGE",
+                                                   "The following argument was not expected: " + *word, hint));
+            return cli.app.exit(e);
+        }
+        return out.report_error(make_error(JVS_E_INVALID_ARG, "E_USAGE", e.what(), hint));
     }
     const Globals &g = cli.g;
     out.configure(g.json, g.no_color, g.debug);
