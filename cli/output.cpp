@@ -353,6 +353,16 @@ void render_info(const json &doc, const Output &out) {
         line("  Library version: " + v);
 }
 
+// A snapshot the Go tool compressed was read inflated: say so, with what it verified.
+static void note_compression(const json &doc, const Output &out) {
+    const json &c = member(doc, "compression");
+    if (!c.is_object() || c.empty())
+        return;
+    line(out.paint("  (compressed by the Go tool: read inflated, " +
+                       std::string(str(c, "verdict") == "verified" ? "verified against its payload hash" : str(c, "verdict")) + ")",
+                   Color::Dim));
+}
+
 static void warn_degradations(const json &doc, const Output &out) {
     const json &deg = member(doc, "degradations");
     if (!deg.is_array())
@@ -450,6 +460,8 @@ void render_restore(const json &doc, const Output &out, bool ref_was_head) {
     }
     line((ref_was_head ? "Restored to latest snapshot " : "Restored to snapshot ") + id);
     line(out.paint("  " + restore_summary(st, false), Color::Dim));
+    note_compression(doc, out);
+    warn_degradations(doc, out);
     if (flag(doc, "partial"))
         line(out.paint("  (a partial snapshot: only its paths were restored)", Color::Dim));
     if (flag(doc, "detached")) {
@@ -522,6 +534,8 @@ static std::string render_verify_results(const json &doc, const Output &out, boo
                 status += "  " + err;
             if (!code.empty())
                 status += " [" + code + "]";
+        } else if (str(member(r, "compression"), "verdict") == "verified") {
+            status += out.paint("  (compressed by the Go tool; inflated and verified)", Color::Dim);
         }
         line(out.paint(str(r, "snapshot_id"), Color::Yellow) + "  " + status);
     }
@@ -559,6 +573,7 @@ void render_worktree_created(const json &doc, const Output &out, bool forked) {
     line("Path: " + out.paint(str(wt, "path"), Color::Cyan));
     if (forked)
         line("Worktree is at HEAD state - you can create snapshots.");
+    note_compression(doc, out);
     warn_degradations(doc, out);
 }
 
