@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <functional>
 #include <unordered_map>
 
 #include "repo/repo.hpp"
@@ -48,6 +49,7 @@ bool ends_with_gz(std::string_view n) { return n.size() > kGz.size() && n.substr
 
 // Nearby uncompressed snapshots: where the Go tool's lost modes and mtimes are found again.
 struct Reference {
+    std::string id;
     Manifest manifest;
     std::unordered_map<std::string, const ManifestEntry *> index;
 };
@@ -69,6 +71,7 @@ std::vector<Reference> load_references(const Repo &repo, const Descriptor &d) {
         if (refs.size() == kMaxReferences) break;
         try {
             Reference r;
+            r.id = s.snapshot_id;
             r.manifest = load_or_build_manifest(repo, s.snapshot_id);
             refs.push_back(std::move(r));
             refs.back().index = index_manifest(refs.back().manifest);
@@ -84,6 +87,7 @@ struct Child {
     std::string source;  // the name in the snapshot directory
     ManifestEntry entry;
     bool inflate = false;
+    std::string link_target;  // a symlink given back from a neighbour
     bool mode_known = true;   // perm came from the file itself or a reference
     bool mtime_known = true;
     bool is_dir = false;
@@ -91,6 +95,9 @@ struct Child {
 
 class Reader {
    public:
+    // A neighbour's symlink target, read beneath its snapshot directory.
+    std::function<std::string(const Reference &, const std::string &)> link_target_of_;
+
     Reader(const Dir &snap, const std::vector<Reference> &refs, CompressedView &v, OpContext *ctx)
         : snap_(snap), refs_(refs), v_(v), ctx_(ctx) {}
 
@@ -124,6 +131,7 @@ class Reader {
             v_.manifest.push_back(k.entry);
             v_.source.push_back(k.source);
             v_.inflate.push_back(k.inflate ? 1 : 0);
+            v_.link_target.push_back(k.link_target);
             if (k.is_dir) walk(k.entry.rel);
         }
     }
@@ -146,6 +154,14 @@ class Reader {
         std::string why;
         v_.ready = gz ? inflate_small_file(snap_, src, 1 << 16, &why) : snap_.read_small_file(src, 1 << 16);
         if (!why.empty()) damaged(src + ": " + why);
+    }
+
+    std::string link_target_of(const Reference &r, const std::string &rel) {
+        try {
+            return link_target_of_ ? link_target_of_(r, rel) : std::string();
+        } catch (const Error &) {
+            return {};
+        }
     }
 
     std::optional<Child> child(const std::string &dir_rel, const std::string &n, const std::string &src) {
@@ -220,6 +236,20 @@ class Reader {
                 v_.inflated++;
                 return c;
             }
+            // The Go tool compressed a symlink as a file of its target's content: the neighbour's link
+            // (only the hash check below can confirm it; the link's target is all the hash covers).
+            if (why.empty() && it != r.index.end() && it->second->type == 'l') {
+                c.name = stem;
+                c.entry.rel = stem_rel;
+                c.entry.type = 'l';
+                c.entry.hash = it->second->hash;
+                c.entry.perm = it->second->perm;
+                c.entry.mtime_ns = it->second->mtime_ns;
+                c.entry.size = 0;
+                c.link_target = link_target_of(r, stem_rel);
+                if (!c.link_target.empty()) return c;
+                c.entry.type = 'f';
+            }
             auto own = r.index.find(src);
             if (own != r.index.end() && own->second->type == 'f' && own->second->hash == raw_hash) return keep_as_is();
         }
@@ -290,6 +320,9 @@ CompressedView read_compressed_snapshot(const Repo &repo, const Descriptor &d, O
     Dir snap = Dir::open_root(repo.snapshot_dir(d.snapshot_id));
     if (ctx) ctx->phase("inflate", 0);
     Reader r(snap, refs, v, ctx);
+    r.link_target_of_ = [&](const Reference &ref, const std::string &rel) {
+        return Dir::open_root(repo.snapshot_dir(ref.id)).read_link(rel);
+    };
     r.walk("");
     if (v.verdict == "damaged") return v;
     bool ok = search_modes(v.manifest, r.unknown_modes_, d.payload_root_hash);
@@ -352,7 +385,7 @@ void expand_compressed_snapshot(const Dir &snapshot, const CompressedView &v, co
             into.mkdir(e.rel, 0700);  // writable until its files are in; its mode is set last
             dirs.push_back(i);
         } else if (e.type == 'l') {
-            into.symlink(snapshot.read_link(src), e.rel);
+            into.symlink(v.link_target[i].empty() ? snapshot.read_link(src) : v.link_target[i], e.rel);
         } else {
             UniqueFd in = snapshot.open_regular(src);
             UniqueFd out = into.open(e.rel, O_WRONLY | O_CREAT | O_EXCL, 0600);

@@ -26,6 +26,9 @@ struct CompressedView {
     Manifest manifest;                // the user's tree under snapshot names (as build_manifest_from_dir gives)
     std::vector<std::string> source;  // per entry: its name in the snapshot directory
     std::vector<char> inflate;        // per entry: 1 when `source` is gzip data to inflate
+    // per entry: a symlink's target when the Go tool turned the link into a file (of its target's
+    // content) and a neighbour holds the link; "" otherwise
+    std::vector<std::string> link_target;
     // "verified": the tree hashes to payload_root_hash (content and modes confirmed);
     // "unverified": the files inflate but the tree does not hash to it with any mode jvs could
     // infer (changed after compression, or modes beyond recovery); "damaged": a file the Go tool
