@@ -50,3 +50,23 @@ def test_changed_compressed_snapshot_fails_verify_and_restore(jvs, democ):
     assert files(democ / "main") == before
     p = jvs.run("verify")
     assert p.returncode == EXIT_CORRUPT and "E_COMPRESSED_UNVERIFIED" in p.stdout
+
+
+def inflated_copies(democ):
+    cache = democ / ".jvs" / "cache"
+    return [n for n in os.listdir(cache) if n.startswith(".jvs-tmp-")] if cache.exists() else []
+
+
+def test_inflated_copy_is_removed_on_failure_and_after_a_crash(jvs, democ):
+    from cli_helpers import base_env
+    p = jvs.run("restore", "fast", env=base_env(JVS_FAULT_FAIL_AT="restore.mid_write"))
+    assert p.returncode != 0 and inflated_copies(democ) == []
+    # (the failed restore got as far as a.txt: restore another snapshot, so there is a file to write)
+    p = jvs.run("restore", "max", env=base_env(JVS_FAULT_KILL_AT="restore.mid_write"))
+    assert p.returncode == -9 and len(inflated_copies(democ)) == 1
+    doc = jvs.json("doctor")
+    assert any(f["code"] == "temp_file_leftover" and "/.jvs/cache/.jvs-tmp-" in f["path"] for f in doc["findings"])
+    jvs.json("doctor", "--repair")
+    assert inflated_copies(democ) == []
+    jvs.ok("restore", "fast")
+    assert (democ / "main" / "a.txt").read_text() == "alpha\nbeta\n"
