@@ -310,6 +310,9 @@ class VerifyEntry:
     tamper_detected: bool
     code: Optional[str] = None
     error: Optional[str] = None
+    #: only for a snapshot the Go tool compressed: ``verified``, ``unverified``
+    #: (E_COMPRESSED_UNVERIFIED), ``damaged`` or ``not_checked`` (API reference §5.8)
+    compression_verdict: Optional[str] = None
 
     @property
     def ok(self) -> bool:
@@ -368,6 +371,8 @@ class VerifyResult:
                 tamper_detected=bool(r.get("tamper_detected", False)),
                 code=str(r["code"]) if r.get("code") else None,
                 error=str(r["error"]) if r.get("error") else None,
+                compression_verdict=(str(r["compression"].get("verdict", "")) or None
+                                     if isinstance(r.get("compression"), Mapping) else None),
             ))
         audit = d.get("audit")
         return cls(ok=bool(d.get("ok", False)), results=entries,
