@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <functional>
 #include <unordered_map>
 
 #include "repo/repo.hpp"
@@ -47,11 +46,68 @@ constexpr std::string_view kGz = ".gz";
 
 bool ends_with_gz(std::string_view n) { return n.size() > kGz.size() && n.substr(n.size() - kGz.size()) == kGz; }
 
-// Nearby uncompressed snapshots: where the Go tool's lost modes and mtimes are found again.
-struct Reference {
-    std::string id;
-    Manifest manifest;
-    std::unordered_map<std::string, const ManifestEntry *> index;
+// A nearby uncompressed snapshot: where the Go tool's lost modes and mtimes are found again. Asked
+// path by path: its stored manifest when jvs wrote a trusted one, else its directory (an entry's
+// lstat beneath it, its content hashed only when the size already matches), never read whole.
+class Reference {
+   public:
+    struct Entry {
+        char type = 'f';
+        uint32_t perm = 0;
+        int64_t mtime_ns = 0;
+        uint64_t size = 0;
+    };
+    Reference(const Repo &repo, const std::string &id) : dir_(Dir::open_root(repo.snapshot_dir(id))) {
+        if ((manifest_ = read_trusted_manifest(repo, id))) index_ = index_manifest(*manifest_);
+    }
+    Reference(Reference &&) = default;
+
+    // The entry at `rel` (a snapshot-side path), if any.
+    std::optional<Entry> at(const std::string &rel) const {
+        if (manifest_) {
+            auto it = index_.find(rel);
+            if (it == index_.end()) return std::nullopt;
+            return Entry{it->second->type, it->second->perm, it->second->mtime_ns, it->second->size};
+        }
+        try {
+            auto st = dir_.lstat(rel);
+            if (!st) return std::nullopt;
+            char t = S_ISDIR(st->st_mode) ? 'd' : S_ISLNK(st->st_mode) ? 'l' : S_ISREG(st->st_mode) ? 'f' : 0;
+            if (!t) return std::nullopt;
+            return Entry{t, static_cast<uint32_t>(st->st_mode & 07777), mtime_ns(*st), static_cast<uint64_t>(st->st_size)};
+        } catch (const Error &) {
+            return std::nullopt;  // below a symlink, unreadable: no evidence
+        }
+    }
+    // The regular file at `rel` holds exactly `size` bytes hashing to `hash`.
+    std::optional<Entry> holds(const std::string &rel, uint64_t size, const std::string &hash) const {
+        auto e = at(rel);
+        if (!e || e->type != 'f' || e->size != size) return std::nullopt;
+        std::string h;
+        if (manifest_) {
+            h = index_.at(rel)->hash;
+        } else {
+            try {
+                UniqueFd fd = dir_.open_regular(rel);
+                h = sha256_fd(fd.get(), dir_.display(rel));
+            } catch (const Error &) {
+                return std::nullopt;
+            }
+        }
+        return h == hash ? e : std::nullopt;
+    }
+    std::string link_target(const std::string &rel) const {
+        try {
+            return dir_.read_link(rel);
+        } catch (const Error &) {
+            return {};
+        }
+    }
+
+   private:
+    Dir dir_;
+    std::optional<Manifest> manifest_;
+    std::unordered_map<std::string, const ManifestEntry *> index_;  // into *manifest_ (a moved optional keeps its heap buffer)
 };
 
 std::vector<Reference> load_references(const Repo &repo, const Descriptor &d) {
@@ -64,17 +120,12 @@ std::vector<Reference> load_references(const Repo &repo, const Descriptor &d) {
         if (wa != wb) return wa;  // the same worktree's history first
         return dist(a) < dist(b);
     });
-    constexpr size_t kMaxReferences = 4;  // each may cost a full read when it has no stored manifest
+    constexpr size_t kMaxReferences = 4;
     std::vector<Reference> refs;
-    refs.reserve(kMaxReferences);  // `index` points into `manifest`: no reallocation
     for (const auto &s : plain) {
         if (refs.size() == kMaxReferences) break;
         try {
-            Reference r;
-            r.id = s.snapshot_id;
-            r.manifest = load_or_build_manifest(repo, s.snapshot_id);
-            refs.push_back(std::move(r));
-            refs.back().index = index_manifest(refs.back().manifest);
+            refs.emplace_back(repo, s.snapshot_id);
         } catch (const Error &) {
             // a damaged neighbour tells nothing; the next one may
         }
@@ -95,8 +146,6 @@ struct Child {
 
 class Reader {
    public:
-    // A neighbour's symlink target, read beneath its snapshot directory.
-    std::function<std::string(const Reference &, const std::string &)> link_target_of_;
 
     Reader(const Dir &snap, const std::vector<Reference> &refs, CompressedView &v, OpContext *ctx)
         : snap_(snap), refs_(refs), v_(v), ctx_(ctx) {}
@@ -154,14 +203,6 @@ class Reader {
         std::string why;
         v_.ready = gz ? inflate_small_file(snap_, src, 1 << 16, &why) : snap_.read_small_file(src, 1 << 16);
         if (!why.empty()) damaged(src + ": " + why);
-    }
-
-    std::string link_target_of(const Reference &r, const std::string &rel) {
-        try {
-            return link_target_of_ ? link_target_of_(r, rel) : std::string();
-        } catch (const Error &) {
-            return {};
-        }
     }
 
     std::optional<Child> child(const std::string &dir_rel, const std::string &n, const std::string &src) {
@@ -224,34 +265,35 @@ class Reader {
         };
         // Evidence first: the nearest uncompressed snapshot holding either reading of this file.
         for (const auto &r : refs_) {
-            auto it = r.index.find(stem_rel);
-            if (why.empty() && it != r.index.end() && it->second->type == 'f' && it->second->hash == out_hash) {
-                c.name = stem;
-                c.entry.rel = stem_rel;
-                c.entry.hash = out_hash;
-                c.entry.size = out_size;
-                c.entry.perm = it->second->perm;
-                c.entry.mtime_ns = it->second->mtime_ns;
-                c.inflate = true;
-                v_.inflated++;
-                return c;
-            }
+            if (why.empty())
+                if (auto e = r.holds(stem_rel, out_size, out_hash)) {
+                    c.name = stem;
+                    c.entry.rel = stem_rel;
+                    c.entry.hash = out_hash;
+                    c.entry.size = out_size;
+                    c.entry.perm = e->perm;
+                    c.entry.mtime_ns = e->mtime_ns;
+                    c.inflate = true;
+                    v_.inflated++;
+                    return c;
+                }
             // The Go tool compressed a symlink as a file of its target's content: the neighbour's link
             // (only the hash check below can confirm it; the link's target is all the hash covers).
-            if (why.empty() && it != r.index.end() && it->second->type == 'l') {
-                c.name = stem;
-                c.entry.rel = stem_rel;
-                c.entry.type = 'l';
-                c.entry.hash = it->second->hash;
-                c.entry.perm = it->second->perm;
-                c.entry.mtime_ns = it->second->mtime_ns;
-                c.entry.size = 0;
-                c.link_target = link_target_of(r, stem_rel);
-                if (!c.link_target.empty()) return c;
-                c.entry.type = 'f';
+            if (auto e = r.at(stem_rel); why.empty() && e && e->type == 'l') {
+                std::string target = r.link_target(stem_rel);
+                if (!target.empty()) {
+                    c.name = stem;
+                    c.entry.rel = stem_rel;
+                    c.entry.type = 'l';
+                    c.entry.hash = sha256_hex(target);
+                    c.entry.perm = e->perm;
+                    c.entry.mtime_ns = e->mtime_ns;
+                    c.entry.size = 0;
+                    c.link_target = std::move(target);
+                    return c;
+                }
             }
-            auto own = r.index.find(src);
-            if (own != r.index.end() && own->second->type == 'f' && own->second->hash == raw_hash) return keep_as_is();
+            if (r.holds(src, static_cast<uint64_t>(st->st_size), raw_hash)) return keep_as_is();
         }
         // Without evidence: compressed when it carries what the Go tool wrote (its gzip header, mode
         // 0600 or less), a user's own file otherwise (kept as it is, as the Go tool kept it).
@@ -265,8 +307,8 @@ class Reader {
         c.mode_known = c.mtime_known = false;
         c.entry.perm = 0644;  // the common mode under umask 022; the hash search below confirms or corrects
         for (const auto &r : refs_)  // the same path's mode in a neighbour, whatever it held then
-            if (auto it = r.index.find(stem_rel); it != r.index.end() && it->second->type == 'f') {
-                c.entry.perm = it->second->perm;
+            if (auto e = r.at(stem_rel); e && e->type == 'f') {
+                c.entry.perm = e->perm;
                 break;
             }
         v_.inflated++;
@@ -320,9 +362,6 @@ CompressedView read_compressed_snapshot(const Repo &repo, const Descriptor &d, O
     Dir snap = Dir::open_root(repo.snapshot_dir(d.snapshot_id));
     if (ctx) ctx->phase("inflate", 0);
     Reader r(snap, refs, v, ctx);
-    r.link_target_of_ = [&](const Reference &ref, const std::string &rel) {
-        return Dir::open_root(repo.snapshot_dir(ref.id)).read_link(rel);
-    };
     r.walk("");
     if (v.verdict == "damaged") return v;
     bool ok = search_modes(v.manifest, r.unknown_modes_, d.payload_root_hash);
