@@ -76,8 +76,9 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     fault_point("restore.after_plan");
     EngineChoice engine = choose_engine(repo, true);
     CopyMethod method = copy_method(engine);
-    CheckoutStats stats = apply_checkout(wt, source.files(ctx), plan, cache, ctx, method, false, "restore.mid_write");
+    CheckoutStats stats = apply_checkout(wt, source.files(plan, ctx), plan, cache, ctx, method, false, "restore.mid_write");
     fault_point("restore.after_write");
+    source.release();  // an inflated copy is not written back by the syncfs below
     // The config below says the worktree holds this snapshot: the rewritten files are durable first.
     if (!plan.changes.empty() && ::syncfs(wt.fd()) != 0) fail_errno(errno, "syncfs", payload);
     cfg.head_snapshot_id = d.snapshot_id;

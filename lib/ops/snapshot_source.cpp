@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "engine/scan.hpp"
 #include "repo/repo.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -25,17 +26,20 @@ SnapshotSource SnapshotSource::open(const Repo &repo, const Descriptor &d, OpCon
     return s;
 }
 
-SnapshotSource::~SnapshotSource() {
-    files_.reset();
+SnapshotSource::~SnapshotSource() { release(); }
+
+void SnapshotSource::release() {
     if (staging_.empty()) return;
+    files_.reset();
     try {
         remove_tree(staging_);
     } catch (const Error &) {
         // left for doctor: the name says whose it was (temp_file_leftover)
     }
+    staging_.clear();
 }
 
-const Dir &SnapshotSource::files(OpContext &ctx) {
+const Dir &SnapshotSource::files(const CheckoutPlan &plan, OpContext &ctx) {
     if (files_) return *files_;
     if (!view_) {
         files_ = Dir::open_root(repo_->snapshot_dir(d_.snapshot_id));
@@ -46,7 +50,10 @@ const Dir &SnapshotSource::files(OpContext &ctx) {
     mkdir_exact(path, 0700);
     staging_ = path;
     Dir into = Dir::open_root(path);
-    expand_compressed_snapshot(Dir::open_root(repo_->snapshot_dir(d_.snapshot_id)), *view_, into, &ctx);
+    std::unordered_set<std::string> needed;
+    for (const auto &c : plan.changes)
+        if (c.target && c.target->type != 'd') needed.insert(stored_rel(c.rel));
+    expand_compressed_snapshot(Dir::open_root(repo_->snapshot_dir(d_.snapshot_id)), *view_, into, &ctx, &needed);
     files_ = std::move(into);
     return *files_;
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "ops/checkout.hpp"
 #include "ops/ops.hpp"
 #include "repo/compressed.hpp"
 #include "repo/manifest.hpp"
@@ -23,8 +24,11 @@ class SnapshotSource {
 
     const Manifest &manifest() const { return manifest_; }
     bool compressed() const { return view_.has_value(); }
-    // The directory the files are copied from (a compressed snapshot is inflated at the first call).
-    const Dir &files(OpContext &ctx);
+    // The directory the files of `plan` are copied from (a compressed snapshot is inflated at the
+    // first call: its directories and the files the plan writes, no more).
+    const Dir &files(const CheckoutPlan &plan, OpContext &ctx);
+    // Removes the inflated copy now (before a syncfs, so its pages are never written back).
+    void release();
     // Adds `compression` (the verdict) and the degradations the Go tool's compression caused.
     void annotate(Doc &doc) const;
 

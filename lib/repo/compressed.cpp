@@ -414,7 +414,8 @@ void write_all_fd(int fd, const char *p, size_t n, const std::string &display) {
 }
 }  // namespace
 
-void expand_compressed_snapshot(const Dir &snapshot, const CompressedView &v, const Dir &into, OpContext *ctx) {
+void expand_compressed_snapshot(const Dir &snapshot, const CompressedView &v, const Dir &into, OpContext *ctx,
+                                const std::unordered_set<std::string> *only) {
     if (ctx) ctx->phase("expand", v.manifest.size());
     std::vector<size_t> dirs;
     for (size_t i = 0; i < v.manifest.size(); i++) {
@@ -423,6 +424,8 @@ void expand_compressed_snapshot(const Dir &snapshot, const CompressedView &v, co
         if (e.type == 'd') {
             into.mkdir(e.rel, 0700);  // writable until its files are in; its mode is set last
             dirs.push_back(i);
+        } else if (only && !only->count(e.rel)) {
+            // not needed by this checkout
         } else if (e.type == 'l') {
             into.symlink(v.link_target[i].empty() ? snapshot.read_link(src) : v.link_target[i], e.rel);
         } else {

@@ -7,6 +7,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -50,7 +51,9 @@ CompressedView read_compressed_snapshot(const Repo &repo, const Descriptor &d, O
 // when absent, or when it is not intact gzip data (then `why` says what is wrong).
 std::optional<std::string> inflate_small_file(const Dir &dir, const std::string &rel, size_t max, std::string *why);
 
-// Writes the view's tree, inflated, with its modes and mtimes, into `into` (an empty directory).
-void expand_compressed_snapshot(const Dir &snapshot, const CompressedView &v, const Dir &into, OpContext *ctx);
+// Writes the view's tree, inflated, with its modes and mtimes, into `into` (an empty directory):
+// every directory, and the files and symlinks `only` names (snapshot-side paths; nullptr: all).
+void expand_compressed_snapshot(const Dir &snapshot, const CompressedView &v, const Dir &into, OpContext *ctx,
+                                const std::unordered_set<std::string> *only = nullptr);
 
 }  // namespace jvs
