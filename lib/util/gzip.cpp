@@ -44,7 +44,8 @@ std::string gunzip_fd(int fd, const std::string &display, const ChunkSink &out, 
         if (rc == Z_STREAM_END) ended = true;
         else if (rc == Z_DATA_ERROR) {
             std::string why = inf.z.msg ? inf.z.msg : "corrupt data";
-            return why.find("check") != std::string::npos ? "CRC mismatch (" + why + ")" : "not valid gzip data (" + why + ")";
+            bool trailer = why == "incorrect data check" || why == "incorrect length check";  // CRC-32, ISIZE
+            return trailer ? "CRC mismatch (" + why + ")" : "not valid gzip data (" + why + ")";
         } else if (rc == Z_BUF_ERROR && got == 0) {
             return "stall";  // needs more input
         } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
