@@ -47,7 +47,7 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
 
     Manifest manifest = load_or_build_manifest(repo, d.snapshot_id);
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
-    CheckoutPlan plan = plan_checkout(wt, manifest, d.partial_paths, cache, ctx);
+    CheckoutPlan plan = plan_checkout(wt, manifest, d.partial_paths, cache, ctx, repo.adopted());
     bool detached = !cfg.latest_snapshot_id.empty() && d.snapshot_id != cfg.latest_snapshot_id;
 
     Doc doc = make_doc("restore");

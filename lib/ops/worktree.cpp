@@ -103,7 +103,7 @@ void populate(const Repo &repo, const std::string &name, const Descriptor &d, Op
     StatCache cache;
     Dir wt = Dir::open_root(repo.payload_path(name));
     Dir snap = Dir::open_root(repo.snapshot_dir(d.snapshot_id));
-    CheckoutPlan plan = plan_checkout(wt, manifest, {}, cache, ctx);
+    CheckoutPlan plan = plan_checkout(wt, manifest, {}, cache, ctx, repo.adopted());
     CheckoutStats stats = apply_checkout(wt, snap, plan, cache, ctx, method, true, "fork.mid_write");
     cache.save(repo.stat_cache_path(name));
     doc["engine"] = checkout_engine(stats, method);
