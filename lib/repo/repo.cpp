@@ -110,7 +110,7 @@ Repo Repo::discover(const std::string &start) {
         if (is_directory(path_join(dir, ".jvs"))) break;
         if (dir == "/")
             fail("E_NOT_REPO", "not a jvs repository (or any parent): " + abs,
-                 "run `jvs init <name>` to create one, or cd into an existing repository", {{"path", abs}});
+                 "run `jvs init` to version this folder (or `jvs init <path>`), or cd into an existing repository", {{"path", abs}});
         dir = parent_path(dir);
     }
     Repo r;
