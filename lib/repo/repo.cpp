@@ -1,6 +1,8 @@
 #include "repo/repo.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -8,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "format/ids.hpp"
+#include "util/beneath.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/names.hpp"
@@ -94,6 +97,33 @@ void refuse_nested(const std::string &abs) {
         dir = parent_path(dir);
     }
 }
+// The first repository below `root` (a directory `.jvs` holding `format_version`), as a path
+// relative to it: adopting `root` would store that repository's control data in every snapshot.
+// Directories are walked beneath `root`, never through a link; unreadable ones are skipped.
+std::optional<std::string> repo_below(const std::string &root) {
+    const Dir top = Dir::open_root(root);
+    std::vector<std::string> todo = {""};  // names, not open directories: a wide tree needs no fd each
+    while (!todo.empty()) {
+        const std::string rel = std::move(todo.back());
+        todo.pop_back();
+        std::vector<std::string> names;
+        std::optional<Dir> sub;
+        try {
+            if (!rel.empty() && !(sub = top.dir_if_exists(rel))) continue;
+            names = (rel.empty() ? top : *sub).list();
+        } catch (const Error &) {
+            continue;  // unreadable, or changed meanwhile
+        }
+        const Dir &dir = rel.empty() ? top : *sub;
+        for (const auto &n : names) {
+            struct stat st {};
+            if (::fstatat(dir.fd(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+            if (n == ".jvs" && !rel.empty() && dir.lstat(".jvs/format_version")) return rel;
+            todo.push_back(rel.empty() ? n : rel + "/" + n);
+        }
+    }
+    return std::nullopt;
+}
 }  // namespace
 
 bool Repo::is_control_rel(const std::string &rel) const {
@@ -136,6 +166,11 @@ Repo Repo::create(const std::string &path, InitLayout layout) {
              {{"path", abs}});
     const bool adopt = layout == InitLayout::Adopt ||
                        (layout == InitLayout::Auto && is_directory(abs) && !dir_entries(abs).empty());
+    if (adopt && is_directory(abs))
+        if (auto below = repo_below(abs))
+            fail("E_REPO_EXISTS", abs + " holds the jvs repository " + path_join(abs, *below),
+                 "adopt a folder beside it, or move that repository out first; nothing was changed",
+                 {{"path", abs}, {"nested_repo", path_join(abs, *below)}});
     mkdirs(abs, 0755);
     Repo r;
     r.root_ = real_path(abs);

@@ -112,3 +112,12 @@ def test_init_on_a_file_refuses(jvs, tmp_path):
     write(tmp_path / "file.txt", "x")
     jvs.error("init", "file.txt", cwd=tmp_path, code="E_PATH_CONFLICT", exit=EXIT_CONFLICT)
     assert sorted(os.listdir(tmp_path)) == ["file.txt"]
+
+
+def test_adopting_a_parent_of_a_repository_refuses(jvs, tmp_path):
+    jvs.ok("init", "inner/repo", cwd=tmp_path)
+    write(tmp_path / "inner" / "repo" / "main" / "f.txt", "x\n")
+    before = tree_state(tmp_path)
+    doc = jvs.error("init", cwd=tmp_path, code="E_REPO_EXISTS", exit=EXIT_CONFLICT)
+    assert doc["error"]["details"]["nested_repo"].endswith("inner/repo")
+    assert tree_state(tmp_path) == before

@@ -163,3 +163,17 @@ def test_corrupt_layout_file(lib, tmp_path):
     with pytest.raises(JvsError) as e:
         lib.open(proj)
     assert e.value.code == "E_CONFIG_CORRUPT"
+
+
+def test_adopting_a_folder_that_holds_a_repository_refuses(lib, tmp_path):
+    outer = tmp_path / "projects"
+    lib.open(_project(outer / "game" / "deep"), init=True)[0].close()  # adopted: game/deep/.jvs
+    (outer / "notes.txt").write_text("n")
+    before = tree_listing(outer)
+    with pytest.raises(JvsError) as e:
+        lib.open(outer, init=True)
+    assert e.value.code == "E_REPO_EXISTS"
+    assert e.value.doc["error"]["details"]["nested_repo"] == str(outer / "game" / "deep")
+    assert tree_listing(outer) == before
+    r, doc = lib.open(tmp_path / "fresh", init=True, adopt=False)  # a new standard repository is fine
+    r.close()
