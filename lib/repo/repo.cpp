@@ -87,8 +87,8 @@ void refuse_nested(const std::string &abs) {
         if (is_directory(path_join(dir, ".jvs"))) {
             bool here = dir == (exists_nofollow(abs) ? real_path(abs) : std::string());
             if (here)
-                fail("E_REPO_EXISTS", "a jvs repository already exists at " + dir, "open it instead; nothing was changed",
-                     {{"path", dir}});
+                fail("E_REPO_EXISTS", "a jvs repository already exists at " + dir,
+                     "open it instead; nothing was changed", {{"path", dir}});
             fail("E_REPO_EXISTS", abs + " is inside the jvs repository at " + dir,
                  "create the repository outside it, or use a worktree of it (`jvs worktree fork`); nothing was changed",
                  {{"path", abs}, {"repo_root", dir}, {"inside", true}});
@@ -140,7 +140,8 @@ Repo Repo::discover(const std::string &start) {
         if (is_directory(path_join(dir, ".jvs"))) break;
         if (dir == "/")
             fail("E_NOT_REPO", "not a jvs repository (or any parent): " + abs,
-                 "run `jvs init` to version this folder (or `jvs init <path>`), or cd into an existing repository", {{"path", abs}});
+                 "run `jvs init` to version this folder (or `jvs init <path>`), or cd into an existing repository",
+                 {{"path", abs}});
         dir = parent_path(dir);
     }
     Repo r;
