@@ -278,9 +278,11 @@ int forward(Session &s, const char *method, const json &params, void (*render)(c
 
 // ---- commands -------------------------------------------------------------------------------
 
-int cmd_init(Session &s, const std::string &name) {
-    const std::string path = s.cwd + (s.cwd.ends_with('/') ? "" : "/") + name;
-    const std::string o = Session::opts({{"name", name}});
+int cmd_init(Session &s, const std::string &arg, int adopt) {
+    const std::string path = arg.starts_with('/') ? arg : s.cwd + (s.cwd.ends_with('/') ? "" : "/") + arg;
+    json params = json::object();
+    if (adopt >= 0) params["adopt"] = adopt == 1;
+    const std::string o = Session::opts(params);
     jvs_repo *r = nullptr;
     json doc = s.call("repo_init", [&](jvs_event_cb, void *, char **out) { return jvs_repo_init(path.c_str(), o.c_str(), &r, out); });
     jvs_repo_close(r);

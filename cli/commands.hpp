@@ -121,7 +121,8 @@ struct PinArgs {
 };
 
 // ---- commands (each returns the exit code; failures throw Failed) ---------------------------
-int cmd_init(Session &s, const std::string &name);
+// `adopt`: 1 --adopt, 0 --no-adopt, -1 the library decides (adopts an existing folder with files).
+int cmd_init(Session &s, const std::string &path, int adopt);
 int cmd_info(Session &s);
 int cmd_snapshot(Session &s, const SnapshotArgs &a);
 int cmd_restore(Session &s, const RestoreArgs &a);

@@ -254,9 +254,14 @@ private:
     }
 
     void add_snapshot_commands() {
-        command(&app, "init", "Create a repository in ./<name> (payload in <name>/main)", [this](Session &s) {
-            return cmd_init(s, init_name_);
-        })->add_option("name", init_name_, "Repository directory name")->required();
+        CLI::App *init = command(&app, "init",
+            "Create a repository at PATH (default: here); an existing folder with files is adopted in place",
+            [this](Session &s) { return cmd_init(s, init_path_, init_adopt_ ? 1 : init_no_adopt_ ? 0 : -1); });
+        init->add_option("path", init_path_, "Directory (created if missing; a bare name is ./name)");
+        CLI::Option *adopt = init->add_flag("--adopt", init_adopt_,
+            "Make the directory itself the main worktree, even when empty (files keep their paths)");
+        init->add_flag("--no-adopt", init_no_adopt_,
+            "Use the Go tool's layout (worktree in PATH/main) even for a folder with files")->excludes(adopt);
 
         command(&app, "info", "Show repository information", [](Session &s) { return cmd_info(s); });
 
@@ -399,7 +404,8 @@ private:
     const CLI::App *completion_ = nullptr;
 
     // Parsed arguments (CLI11 writes here; the actions read them).
-    std::string init_name_;
+    std::string init_path_ = ".";
+    bool init_adopt_ = false, init_no_adopt_ = false;
     SnapshotArgs snap_;
     RestoreArgs restore_;
     HistoryArgs history_;

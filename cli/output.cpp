@@ -332,6 +332,8 @@ void render_repo_init(const json &doc, const Output &out) {
     std::string root = str(doc, "repo_root");
     line("Initialized JVS repository in " + out.paint(root, Color::Green));
     line("  Main worktree: " + out.paint(str(doc, "worktree_path", root + "/main"), Color::Cyan));
+    if (str(doc, "layout") == "adopted")
+        line("  Adopted in place: the folder's files are the main worktree (control data in .jvs/)");
 }
 
 void render_info(const json &doc, const Output &out) {

@@ -150,7 +150,8 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
         for (const auto &p : scope)
             if (in_tree(*b.root, p)) present.push_back(p);
         ctx.phase("scan", 0);
-        if (scope.empty() || !present.empty()) scanned = scan_tree(*b.root, present, &ctx, TopReady::UserData);
+        if (scope.empty() || !present.empty())
+            scanned = scan_tree(*b.root, present, &ctx, TopReady::UserData, repo.adopted());
         cache = StatCache::load(repo.stat_cache_path(cfg.name));
         for (const auto &w : scanned) {
             if (!in_scope(w.rel, scope)) continue;

@@ -524,7 +524,7 @@ struct Doctor {
     // directory) or an interrupted remove (the config goes first). Also fork clone staging dirs and
     // stat caches of worktrees that do not exist.
     void check_worktree_leftovers() {
-        std::string wroot = path_join(repo.root(), "worktrees");
+        std::string wroot = repo.worktrees_dir();
         for (const auto &n : dir_entries(wroot)) {
             std::string path = path_join(wroot, n);
             auto st = lstat_path(path);
@@ -649,9 +649,10 @@ struct Doctor {
         uint64_t too_long_count = 0;
     };
 
-    static void walk_worktree(const Dir &dir, const std::string &rel, WorktreeWalk &w) {
+    void walk_worktree(const Dir &dir, const std::string &rel, WorktreeWalk &w) const {
         for (const auto &n : dir.list()) {
             std::string child = rel.empty() ? n : rel + "/" + n;
+            if (repo.is_control_rel(child)) continue;  // an adopted repository's own .jvs
             if (child.size() > kPathMax) {
                 if (w.too_long_count++ == 0) w.too_long = child;
                 continue;

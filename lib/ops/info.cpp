@@ -12,6 +12,7 @@ Doc repo_doc(const Session &s, bool created) {
     doc["format_version"] = s.repo.format_version();
     doc["repo_id"] = s.repo.repo_id();
     doc["repo_root"] = s.repo.root();
+    doc["layout"] = s.repo.adopted() ? "adopted" : "standard";
     if (s.worktree) {
         doc["worktree"] = *s.worktree;
         doc["worktree_path"] = s.repo.payload_path(*s.worktree);
@@ -25,6 +26,7 @@ Doc op_info(const Session &s, const std::optional<std::string> &worktree) {
     doc["format_version"] = s.repo.format_version();
     doc["repo_id"] = s.repo.repo_id();
     doc["repo_root"] = s.repo.root();
+    doc["layout"] = s.repo.adopted() ? "adopted" : "standard";
     EngineChoice engine = choose_engine(s.repo, false);  // read-only: never probes by writing
     doc["engine"] = engine_name(engine.kind);
     doc["engine_source"] = engine.source;

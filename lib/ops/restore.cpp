@@ -48,7 +48,7 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     SnapshotSource source = SnapshotSource::open(repo, d, ctx);
     const Manifest &manifest = source.manifest();
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
-    CheckoutPlan plan = plan_checkout(wt, manifest, d.partial_paths, cache, ctx);
+    CheckoutPlan plan = plan_checkout(wt, manifest, d.partial_paths, cache, ctx, repo.adopted());
     bool detached = !cfg.latest_snapshot_id.empty() && d.snapshot_id != cfg.latest_snapshot_id;
 
     Doc doc = make_doc("restore");

@@ -108,7 +108,7 @@ void populate(const Repo &repo, const std::string &name, const Descriptor &d, Op
     CopyMethod method = copy_method(engine);
     StatCache cache;
     Dir wt = Dir::open_root(repo.payload_path(name));
-    CheckoutPlan plan = plan_checkout(wt, manifest, {}, cache, ctx);
+    CheckoutPlan plan = plan_checkout(wt, manifest, {}, cache, ctx, repo.adopted());
     CheckoutStats stats = apply_checkout(wt, source.files(plan, ctx), plan, cache, ctx, method, true, "fork.mid_write");
     cache.save(repo.stat_cache_path(name));
     doc["engine"] = checkout_engine(stats, method);

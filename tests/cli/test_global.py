@@ -39,8 +39,8 @@ def test_no_arguments_prints_help(jvs):
     [
         ["frobnicate"],
         ["--bogus-flag", "info"],
-        ["init"],  # missing name
-        ["init", "a", "b"],
+        ["init", "a", "b"],  # `jvs init` alone is valid: it initialises (or adopts) the current directory
+        ["init", "--adopt", "--no-adopt"],
         ["restore"],
         ["snapshot", "a", "b"],
         ["history", "-n", "many"],

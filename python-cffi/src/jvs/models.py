@@ -399,6 +399,7 @@ class Info:
     total_worktrees: int
     worktree: Optional[str]
     version: str
+    layout: str = "standard"  # "adopted": the repository directory itself is the main worktree
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -412,6 +413,7 @@ class Info:
             total_worktrees=int(d.get("total_worktrees", 0)),
             worktree=str(d["worktree"]) if d.get("worktree") else None,
             version=str(d.get("version", "")),
+            layout=str(d.get("layout", "standard")),
             raw=dict(d),
         )
 
