@@ -227,7 +227,7 @@ Doc build_info_doc() {
     doc["version_number"] = JVS_VERSION_NUMBER;
     doc["abi_version"] = JVS_ABI_VERSION;
     doc["schema"] = JVS_SCHEMA_VERSION;
-    doc["features"] = {"engine:copy", "stat-cache", "hardlink-dedup", "in-place-restore", "locks"};
+    doc["features"] = build_features();
     Doc ops = Doc::array();
     ops.push_back({{"name", "repo_init"}, {"options", {"name"}}});
     ops.push_back({{"name", "repo_open"}, {"options", {"worktree"}}});
