@@ -548,8 +548,6 @@ int cmd_config_unset(Session &s, const std::string &key) {
     return forward(s, "config_unset", {{"key", key}}, render_config_change);
 }
 
-} // namespace jvs_cli
-
 // ---- completion candidates ------------------------------------------------------------------
 
 namespace {
@@ -596,3 +594,5 @@ int cmd_complete(Session &s, const std::string &kind) {
         std::printf("%s\n", w.c_str());
     return kExitOk;
 }
+
+} // namespace jvs_cli

@@ -57,7 +57,7 @@ inline void collect(const CLI::App *app, const std::string &path, const ValueKin
             forms.push_back("-" + s);
         for (const std::string &f : forms) {
             n.flags.push_back(f);
-            if (o->get_type_size() != 0) // a flag has type size 0; an option takes a value
+            if (o->get_expected_max() != 0) // a flag expects no value; an option takes one
                 n.value_flags.emplace_back(f, kind);
         }
     }

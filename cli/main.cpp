@@ -158,7 +158,7 @@ std::vector<const CLI::App *> visible_commands(const CLI::App *app) {
 bool takes_value(const CLI::App *app, const std::string &arg) {
     for (; app != nullptr; app = app->get_parent())
         if (const CLI::Option *o = app->get_option_no_throw(arg))
-            return o->get_type_size() != 0;
+            return o->get_expected_max() != 0; // a flag expects 0 values
     return false;
 }
 
@@ -257,7 +257,7 @@ Each line: <full snapshot id>  <local date and time>  <note>  [tags]  [HEAD].
 The full id is printed (the Go tool's 8-character short id is ambiguous);
 any unique prefix of it works as a reference. [HEAD] marks the worktree's
 latest snapshot when the worktree stands on it; a detached worktree (after a
-restore of an older snapshot) gets a "you are here (detached)" line instead.)";
+restore of an older snapshot) gets a "you are here" line below its position.)";
 
 constexpr const char *kRestoreHelp = R"(
 <ref> is HEAD (the worktree's latest snapshot), a snapshot id, an exact tag,

@@ -76,7 +76,7 @@ def test_refs_and_tags(jvs, script, repo, populated):
     refs = complete(jvs, ["jvs", "restore", ""], repo.main, script)
     assert {"HEAD", "release-1", "rc", first, second} <= set(refs)
     assert complete(jvs, ["jvs", "restore", "rel"], repo.main, script) == ["release-1"]
-    assert complete(jvs, ["jvs", "verify", first[:6]], repo.main, script) == [first]
+    assert complete(jvs, ["jvs", "verify", first[:14]], repo.main, script) == [first]  # ids start with a timestamp
     # a flag's value: the tags, not the refs
     assert complete(jvs, ["jvs", "history", "--tag", ""], repo.main, script) == ["rc", "release-1"]
     assert complete(jvs, ["jvs", "worktree", "create", "new", "--from", "r"], repo.main, script) == ["rc", "release-1"]
