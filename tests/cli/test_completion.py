@@ -106,7 +106,7 @@ def test_zsh_script_loads(jvs, tmp_path):
     path = tmp_path / "_jvs"
     path.write_text(jvs.ok("completion", "zsh", cwd=tmp_path).stdout)
     p = subprocess.run(["zsh", "-f", "-c", f"autoload -U compinit && compinit -u && source {path} && "
-                        "complete -p jvs"], capture_output=True, text=True, timeout=60)
+                        "complete -p jvs"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert p.returncode == 0, p.stderr
     assert "_jvs" in p.stdout
 
@@ -118,7 +118,7 @@ def test_fish_script_completes(jvs, repo, populated, tmp_path):
     path.write_text(jvs.ok("completion", "fish", cwd=tmp_path).stdout)
     bin_dir = Path(jvs.binary).resolve().parent
     p = subprocess.run(["fish", "--no-config", "-c", f"source {path}; complete -C 'jvs restore re'"],
-                       cwd=repo.main, capture_output=True, text=True, timeout=60,
+                       cwd=repo.main, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
                        env=base_env(PATH=f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"))
     assert p.returncode == 0, p.stderr
     assert "release-1" in p.stdout.split()
