@@ -117,19 +117,32 @@ std::string progress_line(const json &ev, int columns, double elapsed) {
     if (fraction > 0.01 && fraction < 1.0 && elapsed >= 1.0)
         eta = "ETA " + clock(elapsed * (1.0 - fraction) / fraction);
 
-    // Segments by priority; each is kept whole or left out, the bar takes what room is left.
+    // Segments by priority; each is kept whole or left out, the bar takes what room is left. The
+    // choice is made on each segment's widest form within the phase (it depends on the totals
+    // only), so the layout and the bar's width stay put while the numbers move.
     const int limit = columns - 1; // the last column would wrap on some terminals
-    std::vector<std::string *> order = {&pct, &bytes, &eta, &items};
+    const int kWidestBytes = 10;   // "1023.9 KiB"
+    struct Segment {
+        std::string *text;
+        int room;
+    };
+    const int items_room = static_cast<int>(items.empty() ? 0 : std::max(items.size(), 2 * std::to_string(total).size() + 1 + unit.size()));
+    const int bytes_room = static_cast<int>(bytes.empty() ? 0
+                                            : by_bytes ? kWidestBytes + 1 + human_bytes(btotal).size()
+                                                       : std::max<size_t>(bytes.size(), kWidestBytes + (phase == "verify" ? 7 : 0)));
+    const int eta_room = fraction >= 0 ? 9 : 0; // "ETA 59:59": reserved before it shows and after it goes
+    std::vector<Segment> order = {{&pct, pct.empty() ? 0 : 4}, {&eta, eta_room}, {&bytes, bytes_room}, {&items, items_room}};
     if (!by_bytes)
-        order = {&pct, &items, &eta, &bytes};
+        std::swap(order[2], order[3]);
     int used = static_cast<int>(label.size());
-    for (std::string *seg : order) {
-        if (seg->empty())
+    for (Segment &seg : order) {
+        const int room = std::max(seg.room, static_cast<int>(seg.text->size()));
+        if (room == 0)
             continue;
-        if (used + 1 + static_cast<int>(seg->size()) > limit)
-            seg->clear();
+        if (used + 1 + room > limit)
+            seg.text->clear();
         else
-            used += 1 + static_cast<int>(seg->size());
+            used += 1 + room;
     }
     std::string bar;
     if (fraction >= 0) {
