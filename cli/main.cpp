@@ -154,29 +154,55 @@ std::vector<const CLI::App *> visible_commands(const CLI::App *app) {
     return out;
 }
 
-// A value-taking option of `app` or of a parent (global flags fall through) named `arg`.
-bool takes_value(const CLI::App *app, const std::string &arg) {
+// The option `name` of `app` or of a parent (global flags fall through); nullptr when none.
+const CLI::Option *find_option(const CLI::App *app, const std::string &name) {
     for (; app != nullptr; app = app->get_parent())
-        if (const CLI::Option *o = app->get_option_no_throw(arg))
-            return o->get_expected_max() != 0; // a flag expects 0 values
-    return false;
+        if (const CLI::Option *o = app->get_option_no_throw(name))
+            return o;
+    return nullptr;
 }
 
-struct UnknownCommand {
-    const CLI::App *parent; // where a command was expected
+bool takes_value(const CLI::Option *o) { return o->get_expected_max() != 0; } // a flag expects 0 values
+
+// Close enough to suggest: a typo or two (one for short words), or the start of the name.
+bool near(const std::string &typed, const std::string &name) {
+    const std::string t = typed.substr(typed.find_first_not_of('-') == std::string::npos ? 0 : typed.find_first_not_of('-'));
+    const std::string n = name.substr(name.find_first_not_of('-'));
+    const size_t limit = t.size() < 4 ? 1 : 2;
+    return edit_distance(t, n) <= limit || (t.size() >= 3 && n.rfind(t, 0) == 0);
+}
+
+struct Misspelt {
+    const CLI::App *parent; // the command whose subcommand or flag was meant
     std::string word;
+    bool flag;
     std::vector<std::string> suggestions;
 };
 
-// The word typed where a subcommand was expected that names none (`jvs snapshto`, `jvs wt lst`).
-std::optional<UnknownCommand> unknown_command(const CLI::App &app, int argc, char **argv) {
+// The first word of the command line that names no command where one was expected (`jvs
+// snapshto`, `jvs wt lst`) or no flag of the command it follows (`jvs snapshot --tga`).
+std::optional<Misspelt> misspelt_word(const CLI::App &app, int argc, char **argv) {
     const CLI::App *cur = &app;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--")
             return std::nullopt;
         if (arg.size() > 1 && arg[0] == '-') {
-            if (arg.find('=') == std::string::npos && takes_value(cur, arg))
+            const std::string name = arg.substr(0, arg.find('='));
+            const CLI::Option *o = find_option(cur, name);
+            if (o == nullptr && arg[1] != '-' && arg.size() > 2) // -n5: a short option with its value
+                if (const CLI::Option *s = find_option(cur, arg.substr(0, 2)); s != nullptr && takes_value(s))
+                    continue;
+            if (o == nullptr) {
+                Misspelt m{cur, name, true, {}};
+                for (const CLI::App *a = cur; a != nullptr; a = a->get_parent())
+                    for (const CLI::Option *opt : a->get_options())
+                        for (const std::string &l : opt->get_lnames())
+                            if (near(name, "--" + l) && std::find(m.suggestions.begin(), m.suggestions.end(), "--" + l) == m.suggestions.end())
+                                m.suggestions.push_back("--" + l);
+                return m;
+            }
+            if (arg.find('=') == std::string::npos && takes_value(o))
                 ++i;
             continue;
         }
@@ -190,37 +216,34 @@ std::optional<UnknownCommand> unknown_command(const CLI::App &app, int argc, cha
             continue;
         }
         if (subs.empty() || !cur->get_options([](const CLI::Option *o) { return o->get_positional(); }).empty())
-            return std::nullopt; // a positional argument, not a command
-        UnknownCommand u{cur, arg, {}};
+            continue; // a positional argument, not a command
+        Misspelt m{cur, arg, false, {}};
         for (const CLI::App *sub : subs) {
             std::vector<std::string> names = {sub->get_name()};
             for (const std::string &a : sub->get_aliases())
                 names.push_back(a);
-            for (const std::string &n : names) {
-                const size_t limit = arg.size() < 4 ? 1 : 2;
-                if ((edit_distance(arg, n) <= limit || (arg.size() >= 3 && n.rfind(arg, 0) == 0)) &&
-                    std::find(u.suggestions.begin(), u.suggestions.end(), sub->get_name()) == u.suggestions.end())
-                    u.suggestions.push_back(sub->get_name());
-            }
+            for (const std::string &n : names)
+                if (near(arg, n) && std::find(m.suggestions.begin(), m.suggestions.end(), sub->get_name()) == m.suggestions.end())
+                    m.suggestions.push_back(sub->get_name());
         }
-        return u;
+        return m;
     }
     return std::nullopt;
 }
 
-json unknown_command_error(const UnknownCommand &u) {
-    const std::string path = command_path(u.parent);
+json misspelt_error(const Misspelt &m) {
+    const std::string path = command_path(m.parent);
     const std::string help = "see 'jvs " + (path.empty() ? "" : path + " ") + "--help'";
     std::string hint = help;
-    if (!u.suggestions.empty()) {
+    if (!m.suggestions.empty()) {
         hint = "did you mean ";
-        for (size_t i = 0; i < u.suggestions.size(); i++)
-            hint += (i == 0 ? "'" : i + 1 == u.suggestions.size() ? " or '" : ", '") + u.suggestions[i] + "'";
+        for (size_t i = 0; i < m.suggestions.size(); i++)
+            hint += (i == 0 ? "'" : i + 1 == m.suggestions.size() ? " or '" : ", '") + m.suggestions[i] + "'";
         hint += "? (" + help + ")";
     }
-    json doc = make_error(JVS_E_INVALID_ARG, "E_USAGE",
-                          "unknown command '" + u.word + "'" + (path.empty() ? "" : " for 'jvs " + path + "'"), hint);
-    doc["error"]["details"] = {{"word", u.word}, {"did_you_mean", u.suggestions}};
+    const std::string what = m.flag ? "unknown flag '" : "unknown command '";
+    json doc = make_error(JVS_E_INVALID_ARG, "E_USAGE", what + m.word + "'" + (path.empty() ? "" : " for 'jvs " + path + "'"), hint);
+    doc["error"]["details"] = {{"word", m.word}, {"did_you_mean", m.suggestions}};
     return doc;
 }
 
@@ -519,8 +542,8 @@ int run(int argc, char **argv) {
     } catch (const CLI::ParseError &e) {
         if (e.get_exit_code() == 0)
             return cli.app.exit(e); // --help
-        if (auto u = unknown_command(cli.app, argc, argv))
-            return out.report_error(unknown_command_error(*u));
+        if (auto m = misspelt_word(cli.app, argc, argv))
+            return out.report_error(misspelt_error(*m));
         const std::string path = command_path(deepest_command(cli.app));
         return out.report_error(make_error(JVS_E_INVALID_ARG, "E_USAGE", e.what(),
                                            "see 'jvs " + (path.empty() ? "" : path + " ") + "--help'"));

@@ -65,3 +65,12 @@ def test_reused_tag_warns_and_names_the_pick(jvs, repo):
     write(repo.main / "a.txt", "c")
     p = jvs.ok("snapshot", "three", "--tag", "other")
     assert "warning" not in p.stderr
+
+
+def test_mistyped_flag_suggests(jvs, repo):
+    p = jvs.run("snapshot", "note", "--tga", "v1")
+    assert p.returncode == EXIT_USAGE
+    assert "unknown flag '--tga' for 'jvs snapshot'" in p.stderr and "did you mean '--tag'?" in p.stderr
+    p = jvs.run("history", "-n5", "--jsn")  # a short option with its value is not the culprit
+    assert "unknown flag '--jsn'" in p.stderr and "'--json'" in p.stderr
+    assert jvs.run("history", "-n5").returncode == 0

@@ -96,3 +96,16 @@ def test_every_result_field_is_documented():
     missing = {n: p for n, p in fields.items() if n not in named}
     assert not missing, "result fields set in lib/ops but never named in API_REFERENCE.md: " + "; ".join(
         f"{n} ({where(p)})" for n, p in sorted(missing.items()))
+
+
+def test_no_message_points_at_a_documentation_file():
+    """An installed binary's user has no docs/ folder: messages and hints never name one."""
+    found = []
+    for root in ("lib", "cli"):
+        for p in sorted((ROOT / root).rglob("*")):
+            if p.suffix not in (".cpp", ".hpp"):
+                continue
+            for lit in re.findall(r'"((?:[^"\\\n]|\\.)*)"', strip_comments(p.read_text())):
+                if re.search(r"docs/|[A-Za-z_]+\.md\b", lit):
+                    found.append(f"{p.relative_to(ROOT)}: \"{lit}\"")
+    assert not found, "string literals naming a documentation file: " + "; ".join(found)
