@@ -88,7 +88,8 @@ inline std::string parent_of(const std::string &path) {
 
 } // namespace completion_detail
 
-// bash (also used by zsh through bashcompinit). The script walks the words before the cursor to
+// bash (also used by zsh through bashcompinit, hence no variable named like a zsh special: path,
+// words). The script walks the words before the cursor to
 // find the command path, skipping flags and their values and counting positionals, then offers
 // the value kind of the flag before the cursor, the flags, or the subcommands and the kind of the
 // next positional.
@@ -118,7 +119,7 @@ inline std::string bash_completion(const CLI::App &root, const ValueKinds &kinds
         s += "        \"" + n.path + "\") echo '" + join(n.flags) + "' ;;\n";
     s += "    esac\n}\n"
          "_jvs() {\n"
-         "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" path=\"\" w i npos=0 skip=0 cdir=\"\" kind=\"\" next\n"
+         "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" cmd=\"\" w i npos=0 skip=0 cdir=\"\" kind=\"\" next\n"
          "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
          "        w=\"${COMP_WORDS[i]}\"\n"
          "        if ((skip)); then\n"
@@ -128,10 +129,10 @@ inline std::string bash_completion(const CLI::App &root, const ValueKinds &kinds
          "        fi\n"
          "        case \"$w\" in\n"
          "            --*=*) continue ;;\n"
-         "            -*) [ -n \"$(_jvs_value_kind \"$path\" \"$w\")\" ] && skip=1; continue ;;\n"
+         "            -*) [ -n \"$(_jvs_value_kind \"$cmd\" \"$w\")\" ] && skip=1; continue ;;\n"
          "        esac\n"
          "        next=\"\"\n"
-         "        case \"${path:+$path }$w\" in\n";
+         "        case \"${cmd:+$cmd }$w\" in\n";
     for (const Node &n : nodes) {
         if (n.path.empty())
             continue;
@@ -140,26 +141,26 @@ inline std::string bash_completion(const CLI::App &root, const ValueKinds &kinds
             s += "            \"" + (parent.empty() ? name : parent + " " + name) + "\") next=\"" + n.path + "\" ;;\n";
     }
     s += "        esac\n"
-         "        if [ -n \"$next\" ] && ((npos == 0)); then path=\"$next\"; else npos=$((npos + 1)); fi\n"
+         "        if [ -n \"$next\" ] && ((npos == 0)); then cmd=\"$next\"; else npos=$((npos + 1)); fi\n"
          "    done\n"
          "    if ((skip)); then\n"
-         "        kind=\"$(_jvs_value_kind \"$path\" \"${COMP_WORDS[COMP_CWORD-1]}\")\"\n"
+         "        kind=\"$(_jvs_value_kind \"$cmd\" \"${COMP_WORDS[COMP_CWORD-1]}\")\"\n"
          "    elif [[ \"$cur\" == -* ]]; then\n"
-         "        COMPREPLY=($(compgen -W \"$(_jvs_flags \"$path\") $(_jvs_flags \"\")\" -- \"$cur\"))\n"
+         "        COMPREPLY=($(compgen -W \"$(_jvs_flags \"$cmd\") $(_jvs_flags \"\")\" -- \"$cur\"))\n"
          "        return\n"
          "    else\n"
-         "        kind=\"$(_jvs_positional_kind \"$path\" \"$npos\")\"\n"
+         "        kind=\"$(_jvs_positional_kind \"$cmd\" \"$npos\")\"\n"
          "    fi\n"
-         "    local words=\"\"\n"
-         "    ((npos == 0)) && ! ((skip)) && words=\"$(_jvs_words \"$path\")\"\n"
+         "    local cands=\"\"\n"
+         "    ((npos == 0)) && ! ((skip)) && cands=\"$(_jvs_words \"$cmd\")\"\n"
          "    case \"$kind\" in\n"
          "        files) COMPREPLY=($(compgen -f -- \"$cur\")); type compopt >/dev/null 2>&1 && compopt -o filenames; return ;;\n"
          "        dirs) COMPREPLY=($(compgen -d -- \"$cur\")); type compopt >/dev/null 2>&1 && compopt -o filenames; return ;;\n"
-         "        words:*) words=\"$words ${kind#words:}\" ;;\n"
+         "        words:*) cands=\"$cands ${kind#words:}\" ;;\n"
          "        refs | tags | worktrees | config-keys)\n"
-         "            words=\"$words $(\"${COMP_WORDS[0]}\" ${cdir:+-C \"$cdir\"} __complete \"$kind\" 2>/dev/null)\" ;;\n"
+         "            cands=\"$cands $(\"${COMP_WORDS[0]}\" ${cdir:+-C \"$cdir\"} __complete \"$kind\" 2>/dev/null)\" ;;\n"
          "    esac\n"
-         "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+         "    COMPREPLY=($(compgen -W \"$cands\" -- \"$cur\"))\n"
          "}\n"
          "complete -F _jvs jvs\n";
     return s;

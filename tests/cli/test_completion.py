@@ -100,15 +100,32 @@ def test_outside_a_repository_offers_nothing_quietly(jvs, script, tmp_path):
     assert p.returncode == 0 and p.stdout == "" and p.stderr == ""
 
 
-def test_zsh_script_loads(jvs, tmp_path):
+def zsh_candidates(jvs, script, words, cwd):
+    """What the zsh script hands to compadd for `words` (zsh's compadd then keeps those that start
+    with the word being completed): bashcompinit's _bash_complete runs with compadd captured."""
+    bin_dir = Path(jvs.binary).resolve().parent
+    quoted = " ".join("'" + w + "'" for w in words)
+    program = (f"autoload -U +X compinit && compinit -u\nsource {script}\n"
+               "compadd() { local seen=0 a; for a in \"$@\"; do ((seen)) && print -r -- \"$a\"; "
+               "[[ $a == - ]] && seen=1; done; return 0 }\n"
+               f"words=({quoted}); CURRENT={len(words)}\n_bash_complete -F _jvs\n")
+    p = subprocess.run(["zsh", "-f", "-c", program], cwd=cwd, capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL,
+                       env=base_env(PATH=f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"))
+    assert p.returncode == 0, p.stderr
+    return set(p.stdout.split())
+
+
+def test_zsh_script_completes(jvs, repo, populated, tmp_path):
     if shutil.which("zsh") is None:
         pytest.skip("zsh is not installed")
+    first, second = populated
     path = tmp_path / "_jvs"
     path.write_text(jvs.ok("completion", "zsh", cwd=tmp_path).stdout)
-    p = subprocess.run(["zsh", "-f", "-c", f"autoload -U compinit && compinit -u && source {path} && "
-                        "complete -p jvs"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-    assert p.returncode == 0, p.stderr
-    assert "_jvs" in p.stdout
+    assert {"HEAD", "release-1", "rc", first, second} <= zsh_candidates(jvs, path, ["jvs", "restore", "re"], repo.main)
+    assert {"snapshot", "worktree", "wt"} <= zsh_candidates(jvs, path, ["jvs", "wor"], repo.main)
+    assert zsh_candidates(jvs, path, ["jvs", "completion", ""], repo.main) == {"bash", "zsh", "fish", "powershell"}
+    assert {"feature-x", "fix-y", "main"} == zsh_candidates(jvs, path, ["jvs", "worktree", "remove", ""], repo.main)
 
 
 def test_fish_script_completes(jvs, repo, populated, tmp_path):
