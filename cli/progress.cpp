@@ -86,74 +86,81 @@ int terminal_columns() {
     return 80;
 }
 
+// One progress line's parts: each segment's text and the room it may take within its phase (its
+// widest form: it depends on the totals only).
+struct Segment {
+    std::string text;
+    int room = 0;
+};
+struct Parts {
+    std::string label;
+    double fraction = -1; // of the phase, by bytes when it has a byte total, else by items; -1 unknown
+    bool by_bytes = false;
+    Segment pct, bytes, items, eta;
+};
+
+Parts parts_of(const json &ev, double elapsed) {
+    constexpr int kWidestBytes = 10; // "1023.9 KiB"
+    const std::string op = ev.value("op", ""), phase = ev.value("phase", "");
+    const PhaseWords w = words_for(op, phase);
+    const std::uint64_t done = field(ev, "done"), total = field(ev, "total");
+    const std::uint64_t bdone = field(ev, "bytes_done"), btotal = field(ev, "bytes_total");
+    Parts p;
+    p.label = w.label != nullptr ? w.label : phase;
+    // Bytes dominate the time of a phase that moves them: percent and ETA follow bytes there.
+    p.by_bytes = btotal > 0;
+    if (p.by_bytes)
+        p.fraction = std::min(1.0, static_cast<double>(bdone) / static_cast<double>(btotal));
+    else if (total > 0)
+        p.fraction = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
+    if (p.fraction >= 0) {
+        p.pct = {std::to_string(static_cast<int>(p.fraction * 100)) + "%", 4};
+        p.eta.room = 9; // "ETA 59:59": reserved before it shows and after it goes
+    }
+    // An ETA once the rate means something: a second in, some work done, some left.
+    if (p.fraction > 0.01 && p.fraction < 1.0 && elapsed >= 1.0)
+        p.eta.text = "ETA " + clock(elapsed * (1.0 - p.fraction) / p.fraction);
+    if (p.by_bytes)
+        p.bytes = {byte_pair(bdone, btotal), kWidestBytes + 1 + static_cast<int>(human_bytes(btotal).size())};
+    else if (bdone > 0)
+        p.bytes = {human_bytes(bdone) + (phase == "verify" ? " hashed" : ""), kWidestBytes + (phase == "verify" ? 7 : 0)};
+    const std::string unit = w.unit[0] != '\0' ? std::string(" ") + w.unit : "";
+    if (!unit.empty() && total > 0)
+        p.items = {std::to_string(done) + "/" + std::to_string(total) + unit,
+                   static_cast<int>(2 * std::to_string(total).size() + 1 + unit.size())};
+    else if (!unit.empty() && done > 0)
+        p.items = {std::to_string(done) + unit, 0};
+    return p;
+}
+
 } // namespace
 
 std::string progress_line(const json &ev, int columns, double elapsed) {
-    const std::string op = ev.value("op", ""), phase = ev.value("phase", "");
-    const PhaseWords w = words_for(op, phase);
-    const std::string label = w.label != nullptr ? w.label : phase;
-    const std::uint64_t done = field(ev, "done"), total = field(ev, "total");
-    const std::uint64_t bdone = field(ev, "bytes_done"), btotal = field(ev, "bytes_total");
-
-    // Bytes dominate the time of a phase that moves them: percent and ETA follow bytes there.
-    const bool by_bytes = btotal > 0;
-    const double fraction = by_bytes ? std::min(1.0, static_cast<double>(bdone) / static_cast<double>(btotal))
-                            : total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total))
-                                        : -1.0;
-
-    std::string pct, bytes, items, eta;
-    if (fraction >= 0)
-        pct = std::to_string(static_cast<int>(fraction * 100)) + "%";
-    if (by_bytes)
-        bytes = byte_pair(bdone, btotal);
-    else if (bdone > 0)
-        bytes = human_bytes(bdone) + (phase == "verify" ? " hashed" : "");
-    const std::string unit = w.unit[0] != '\0' ? std::string(" ") + w.unit : "";
-    if (total > 0 && !unit.empty())
-        items = std::to_string(done) + "/" + std::to_string(total) + unit;
-    else if (total == 0 && done > 0 && !unit.empty())
-        items = std::to_string(done) + unit;
-    // An ETA once the rate means something: a second in, some work done, some left.
-    if (fraction > 0.01 && fraction < 1.0 && elapsed >= 1.0)
-        eta = "ETA " + clock(elapsed * (1.0 - fraction) / fraction);
-
-    // Segments by priority; each is kept whole or left out, the bar takes what room is left. The
-    // choice is made on each segment's widest form within the phase (it depends on the totals
-    // only), so the layout and the bar's width stay put while the numbers move.
+    Parts p = parts_of(ev, elapsed);
+    // Segments by priority; each is kept whole or left out (chosen on its room, so the layout and
+    // the bar's width stay put while the numbers move); the bar takes what room is left.
     const int limit = columns - 1; // the last column would wrap on some terminals
-    const int kWidestBytes = 10;   // "1023.9 KiB"
-    struct Segment {
-        std::string *text;
-        int room;
-    };
-    const int items_room = static_cast<int>(items.empty() ? 0 : std::max(items.size(), 2 * std::to_string(total).size() + 1 + unit.size()));
-    const int bytes_room = static_cast<int>(bytes.empty() ? 0
-                                            : by_bytes ? kWidestBytes + 1 + human_bytes(btotal).size()
-                                                       : std::max<size_t>(bytes.size(), kWidestBytes + (phase == "verify" ? 7 : 0)));
-    const int eta_room = fraction >= 0 ? 9 : 0; // "ETA 59:59": reserved before it shows and after it goes
-    std::vector<Segment> order = {{&pct, pct.empty() ? 0 : 4}, {&eta, eta_room}, {&bytes, bytes_room}, {&items, items_room}};
-    if (!by_bytes)
+    std::vector<Segment *> order = {&p.pct, &p.eta, &p.bytes, &p.items};
+    if (!p.by_bytes)
         std::swap(order[2], order[3]);
-    int used = static_cast<int>(label.size());
-    for (Segment &seg : order) {
-        const int room = std::max(seg.room, static_cast<int>(seg.text->size()));
+    int used = static_cast<int>(p.label.size());
+    for (Segment *seg : order) {
+        const int room = std::max(seg->room, static_cast<int>(seg->text.size()));
         if (room == 0)
             continue;
         if (used + 1 + room > limit)
-            seg.text->clear();
+            seg->text.clear();
         else
             used += 1 + room;
     }
     std::string bar;
-    if (fraction >= 0) {
-        const int width = std::min(30, limit - used - 3);
-        if (width >= 10) {
-            const int fill = static_cast<int>(fraction * width);
-            bar = "[" + std::string(static_cast<size_t>(fill), '#') + std::string(static_cast<size_t>(width - fill), '-') + "]";
-        }
+    const int width = std::min(30, limit - used - 3);
+    if (p.fraction >= 0 && width >= 10) {
+        const int fill = static_cast<int>(p.fraction * width);
+        bar = "[" + std::string(static_cast<size_t>(fill), '#') + std::string(static_cast<size_t>(width - fill), '-') + "]";
     }
-    std::string text = label.size() > static_cast<size_t>(std::max(0, limit)) ? label.substr(0, static_cast<size_t>(std::max(0, limit))) : label;
-    for (const std::string *seg : {&bar, &pct, &bytes, &items, &eta})
+    std::string text = p.label.substr(0, static_cast<size_t>(std::max(0, limit)));
+    for (const std::string *seg : {&bar, &p.pct.text, &p.bytes.text, &p.items.text, &p.eta.text})
         if (!seg->empty())
             text += " " + *seg;
     return text;
