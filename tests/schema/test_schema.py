@@ -788,6 +788,9 @@ def test_verify_and_tampering(jvs, tmp_path):
             validate(ev, "progress")
         # one phase (docs §6): the inner scan/hash of each snapshot never replaces it
         assert {ev["phase"] for ev in events} == {"verify"}, events
+        # cancelled: a read-only operation says so, not "nothing was published"
+        doc = r.err("verify", {}, JVS_E_CANCELLED, "E_CANCELLED", events=[], cancel_at=1)
+        assert "nothing was changed" in doc["error"]["hint"] and "publish" not in doc["error"]["hint"], doc
         # bytes: what the stored manifests list, all of it hashed by the end
         assert events[-1]["done"] == events[-1]["total"] == 2, events
         assert events[-1]["bytes_done"] == events[-1]["bytes_total"] == len("payload\n") * 2 + len("more\n"), events
