@@ -60,7 +60,10 @@ void OpContext::warning(const std::string &message) {
 void OpContext::emit(bool force) {
     if (!sink_) return;
     auto now = std::chrono::steady_clock::now();
-    if (!force && now - last_emit_ < std::chrono::milliseconds(100) && done_ != total_) return;
+    // Throttled, except the final done == total of a phase with a known total (a phase without one,
+    // or nested work that leaves done alone, would otherwise never be throttled).
+    const bool final_update = total_ > 0 && done_ == total_;
+    if (!force && now - last_emit_ < std::chrono::milliseconds(100) && !final_update) return;
     last_emit_ = now;
     nlohmann::json ev = {{"schema", 1}, {"kind", "progress"}, {"op", op_},   {"phase", phase_},
                          {"done", done_}, {"total", total_}};
