@@ -148,4 +148,8 @@ int cmd_config_get(Session &s, const std::string &key);
 int cmd_config_set(Session &s, const std::string &key, const std::string &value);
 int cmd_config_unset(Session &s, const std::string &key);
 
+// `jvs __complete <kind>`: completion candidates (refs, tags, worktrees, config-keys), one per
+// line; nothing (and exit 0) when they cannot be listed.
+int cmd_complete(Session &s, const std::string &kind);
+
 } // namespace jvs_cli

@@ -190,7 +190,7 @@ const std::vector<Operation> &operations() {
              std::string cache_check = o.str("cache_check", "sample");
              if (cache_check != "sample" && cache_check != "all" && cache_check != "none")
                  fail("E_OPTION_INVALID", "cache_check must be \"sample\", \"all\" or \"none\", not '" + cache_check + "'",
-                      "pass cache_check \"sample\" (default), \"all\" or \"none\"",
+                      "use \"sample\" (default), \"all\" or \"none\" (--cache-check / cache_check)",
                       {{"key", "cache_check"}, {"expected", "sample|all|none"}});
              return op_doctor(s, {o.boolean("strict", false), o.boolean("repair", false),
                                   o.integer("lock_timeout_ms", kDefaultLockTimeoutMs), o.boolean("dry_run", false),
@@ -227,7 +227,7 @@ Doc build_info_doc() {
     doc["version_number"] = JVS_VERSION_NUMBER;
     doc["abi_version"] = JVS_ABI_VERSION;
     doc["schema"] = JVS_SCHEMA_VERSION;
-    doc["features"] = {"engine:copy", "stat-cache", "hardlink-dedup", "in-place-restore", "locks"};
+    doc["features"] = build_features();
     Doc ops = Doc::array();
     ops.push_back({{"name", "repo_init"}, {"options", {"name", "adopt"}}});
     ops.push_back({{"name", "repo_open"}, {"options", {"worktree"}}});

@@ -445,6 +445,7 @@ struct Doctor {
         Descriptor d = rebuild_descriptor(id, *ready, *rec, guessed);
         try {
             check_descriptor_paths(d);
+            OpContext::Nested inner(ctx);  // still the `check` phase
             p.manifest = build_manifest_from_dir(dir, &ctx);
         } catch (const Error &e) {
             return no(e.code == "E_PATH_UNSAFE" ? "the rebuilt descriptor would be unsafe: " + e.message
@@ -802,6 +803,7 @@ struct Doctor {
             // Nothing else writes a published snapshot's manifest; repairs run under the repository
             // lock, and readers see the old or the new file (atomic replace).
             Descriptor d = load_descriptor(repo, id);
+            OpContext::Nested inner(ctx);  // still the `check` phase
             Manifest m = build_manifest_from_dir(repo.snapshot_dir(id), &ctx);
             if (manifest_root_hash(m) != d.payload_root_hash)
                 return "the snapshot's files do not match its descriptor either: run `jvs verify " + id + "`";

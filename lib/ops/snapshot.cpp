@@ -168,7 +168,7 @@ Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Di
             sizes[i] = pm->size;
             stored[i] = e.st;
             how[i] = 'l';
-            return 0;
+            return pm->size;  // linked: its bytes are done (the phase's bytes_total counts them)
         }
         // A hash the stat cache vouches for is not computed again: the file is cloned (or copied)
         // without reading it, and the hash is kept only if the source kept its scanned stat while
@@ -373,7 +373,7 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, c
                       (w->st_mode & 07777) == (c.st.st_mode & 07777);
         if (auto cached = steady ? cache.lookup(wrel, *w) : std::nullopt) {
             hashes[files[k]] = *cached;
-            return 0;
+            return static_cast<uint64_t>(c.st.st_size);  // vouched for by the cache: done without reading
         }
         // The clone is read, never the worktree: it is what the snapshot holds, and on a volume other
         // hosts write this host's JuiceFS client keeps serving a file's cached bytes while its mtime

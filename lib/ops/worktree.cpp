@@ -271,7 +271,7 @@ Doc op_worktree_remove(const Session &s, const RemoveOptions &o) {
     if (cfg.detached() && !o.force)
         fail("E_DETACHED",
              "worktree '" + o.name + "' is detached: its files are not its latest snapshot",
-             "pass force to remove it anyway (snapshots are kept)", {{"worktree", o.name}});
+             "remove it with force (--force / force) anyway; its snapshots are kept", {{"worktree", o.name}});
     // The config goes first: from then on the worktree no longer exists for anyone; the payload
     // removal that follows is only cleanup (doctor finishes it after a crash, as the claim proves
     // the directory was a worktree jvs was removing).

@@ -423,9 +423,10 @@ class ProgressEvent:
     """A progress event, as passed to ``progress=`` callables.
 
     ``op`` is the operation (``snapshot``, ``restore``, ``worktree_fork``, ``verify``, ...),
-    ``phase`` its current phase (e.g. ``scan``, ``copy``, ``write``, ``sync``); ``done``/``total``
-    count items in that phase (``total`` is 0 when unknown), ``bytes_done``/``bytes_total`` bytes
-    when the phase moves data.
+    ``phase`` its current phase (e.g. ``scan``, ``copy``, ``write``, ``sync``: every operation's
+    phases are listed in the API reference, "Event documents"; the names are stable);
+    ``done``/``total`` count items in that phase (``total`` is 0 when unknown),
+    ``bytes_done``/``bytes_total`` bytes when the phase moves data (``bytes_total`` 0: unknown).
 
     ``kind`` is ``"progress"`` for progress events and ``"warning"`` for a warning the operation
     reports as it goes (then ``message`` holds the text and the counters are 0). Newer libraries
