@@ -107,7 +107,7 @@ class Reference {
    private:
     Dir dir_;
     std::optional<Manifest> manifest_;
-    std::unordered_map<std::string, const ManifestEntry *> index_;  // into *manifest_ (a moved optional keeps its heap buffer)
+    std::unordered_map<std::string_view, const ManifestEntry *> index_;  // into *manifest_ (a moved optional keeps its heap buffer)
 };
 
 std::vector<Reference> load_references(const Repo &repo, const Descriptor &d) {
