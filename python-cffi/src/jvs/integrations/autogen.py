@@ -27,7 +27,7 @@ Needs ``autogen-agentchat>=0.7`` (``pip install "jvs[autogen]"``)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, List, Mapping, Optional, Protocol, Union
+from typing import Any, Awaitable, Callable, Iterable, List, Mapping, Optional, Protocol, Union
 
 from ._common import async_worktree_lock, missing_extra, note_text
 
@@ -43,7 +43,11 @@ from ..models import Snapshot
 from ..transaction import transaction
 from ..workspace import Workspace
 
-__all__ = ["TransactionalTool", "transactional", "transactional_tools", "run_task", "TaskRun", "TaskRunner"]
+__all__ = ["TransactionalTool", "transactional", "transactional_tools", "run_task", "TaskRun", "TaskRunner", "AgentTools"]
+
+
+#: The type of ``AssistantAgent(tools=...)``.
+AgentTools = List[Union[BaseTool[Any, Any], Callable[..., Any], Callable[..., Awaitable[Any]]]]
 
 
 class TransactionalTool(BaseTool[BaseModel, BaseModel]):
@@ -84,9 +88,11 @@ def transactional(tool: Union[Tool, Callable[..., Any]], workspace: Workspace) -
 
 
 def transactional_tools(tools: Iterable[Union[Tool, Callable[..., Any]]],
-                        workspace: Workspace) -> List[TransactionalTool]:
-    """:func:`transactional` applied to each of ``tools``."""
-    return [TransactionalTool(t, workspace) for t in tools]
+                        workspace: Workspace) -> AgentTools:
+    """:func:`transactional` applied to each of ``tools`` (typed as AutoGen's tool list, so
+    that it can be passed to ``AssistantAgent(tools=...)`` as is)."""
+    out: AgentTools = [TransactionalTool(t, workspace) for t in tools]
+    return out
 
 
 class TaskRunner(Protocol):
@@ -120,7 +126,11 @@ async def run_task(runner: TaskRunner, task: str, workspace: Workspace, *,
 
     The baseline's note is ``before: autogen task: <task>``; the closing snapshot's note is
     ``autogen task: <task> -> <last message>`` (clipped to one line), with ``tags``. If the run
-    raises, the worktree is restored to the baseline and the exception propagates.
+    raises, the worktree is restored to the baseline and the exception propagates. When tools
+    took snapshots during the failed run (transactional tools do), the worktree is *detached*
+    afterwards, as after any :func:`jvs.transaction` whose block snapshotted: its files are the
+    baseline's; ``ws.fork()`` continues from there, ``ws.restore("HEAD")`` returns to the failed
+    run's last snapshot.
     """
     what = "autogen task: " + task
     async with transaction(workspace, note=note_text(what), tags=tags,
