@@ -58,7 +58,7 @@ class AgentResult:
     changes: Dict[str, int]  #: files added / modified / removed against the baseline
     rolled_back: bool  #: a failed step was undone
     seconds: float
-    expected: Dict[str, str]  #: what isolation must find in its fork: path -> content ("" = absent)
+    expected: Dict[str, bytes]  #: what isolation must find in its fork: path -> content (b"" = absent)
 
 
 class StepFailed(RuntimeError):
@@ -66,31 +66,31 @@ class StepFailed(RuntimeError):
 
 
 def agent_work(root: Path, seed: int, name: str, baseline_files: Sequence[str],
-               fork: jvs.Workspace) -> Dict[str, str]:
+               fork: jvs.Workspace) -> Dict[str, bytes]:
     """Scripted agent: a result file, an edit, a deletion every 4th seed, and for every 7th seed
     a risky step that fails inside a transaction. Returns the expected final contents."""
     result = "agents/%s.txt" % name
     edited = baseline_files[seed % len(baseline_files)]
     (root / "agents").mkdir(exist_ok=True)
     (root / result).write_text("result of %s\n" % name)
-    with open(root / edited, "a") as f:
-        f.write("edited by %s\n" % name)
-    expected = {result: "result of %s\n" % name}
+    with open(root / edited, "ab") as f:  # the project's files may be binary
+        f.write(b"\nedited by %s\n" % name.encode())
+    expected = {result: b"result of %s\n" % name.encode()}
     if seed % 4 == 1:
         gone = baseline_files[(seed + 1) % len(baseline_files)]
         if gone != edited:
             (root / gone).unlink()
-            expected[gone] = ""
+            expected[gone] = b""
     if seed % 7 == 3:
         try:
             with jvs.transaction(fork, note="%s: risky step" % name):
                 (root / ("scratch-%s.tmp" % name)).write_text("half done")
-                (root / edited).write_text("clobbered\n")
+                (root / edited).write_bytes(b"clobbered\n")
                 raise StepFailed("risky step of %s failed" % name)
         except StepFailed:
             pass  # the transaction restored the files; the agent goes on
-        expected["scratch-%s.tmp" % name] = ""
-    expected[edited] = (root / edited).read_text()
+        expected["scratch-%s.tmp" % name] = b""
+    expected[edited] = (root / edited).read_bytes()
     return expected
 
 
@@ -116,11 +116,11 @@ def isolation_problems(results: Sequence[AgentResult], ws: jvs.Workspace,
         if seen != {r.fork}:
             problems.append("%s sees results of %s" % (r.fork, sorted(seen - {r.fork}) or "nobody"))
         for rel, content in r.expected.items():
-            actual = (r.path / rel).read_text() if (r.path / rel).exists() else ""
+            actual = (r.path / rel).read_bytes() if (r.path / rel).exists() else b""
             if actual != content:
-                problems.append("%s: %s is %r, expected %r" % (r.fork, rel, actual[:60], content[:60]))
-            others = [line for line in actual.splitlines() if line.startswith("edited by ")
-                      and line.split()[-1] in own and line.split()[-1] != r.fork]
+                problems.append("%s: %s is %r, expected %r" % (r.fork, rel, actual[-60:], content[-60:]))
+            marks = [line.split()[-1].decode() for line in actual.split(b"\n") if line.startswith(b"edited by ")]
+            others = [m for m in marks if m in own and m != r.fork]
             if others:
                 problems.append("%s: %s holds edits of %s" % (r.fork, rel, others))
     totals = ws.diff(baseline, stat=True).totals

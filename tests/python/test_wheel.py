@@ -66,7 +66,11 @@ def test_wheel_in_fresh_virtualenv(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
         wheel_meta = z.read("jvs-1.0.0.dist-info/WHEEL").decode()
-    sources = {"jvs/" + p.name for p in (SRC / "jvs").iterdir() if p.suffix in (".py", ".pyi", ".typed")}
+        entry_points = z.read("jvs-1.0.0.dist-info/entry_points.txt").decode()
+    sources = {p.relative_to(SRC).as_posix() for p in (SRC / "jvs").rglob("*")
+               if p.suffix in (".py", ".pyi", ".typed") and "__pycache__" not in p.parts}
+    assert "jvs/integrations/mcp.py" in sources
+    assert "jvs-mcp = jvs.integrations.mcp:main" in entry_points, entry_points
     for required in sources | {"jvs/libjvs.so.1", "jvs/_jvs_cffi.py", "jvs/_jvs_cdef.py"}:
         assert required in names, (required, sorted(names))  # e.g. a module missing in meson.build
     assert not any(n.endswith(".h") or n.endswith(".pc") or "/bin/" in n for n in names), names
@@ -90,3 +94,8 @@ def test_wheel_in_fresh_virtualenv(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("OK 1.0.0"), r.stdout
     assert str(venv) in r.stdout
+
+    # the console script is installed; without the `mcp` extra it says which extra to install
+    r = subprocess.run([str(venv / "bin" / "jvs-mcp"), str(tmp_path / "repo")], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+    assert r.returncode != 0 and 'pip install "jvs[mcp]"' in r.stderr, r.stderr
