@@ -54,6 +54,7 @@ step adversarial python3 -m pytest -q -rs -s tests/adversarial
 step go bash go/test.sh
 step node bash examples/node/test.sh
 step mlflow python3 -m pytest -q -rs tests/mlflow
+step agents python3 -m pytest -q -rs tests/agents
 step csharp bash scripts/test-csharp.sh
 if [ $quick -eq 0 ]; then
   step juicefs-multihost python3 -m pytest -q -rs tests/fs/test_multihost.py
