@@ -22,22 +22,31 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
-bash scripts/install-deps.sh || exit 1
-bash scripts/build.sh || exit 1
-
-export JVS_BIN="$PWD/build/jvs" JVS_LIB="$PWD/build/libjvs.so" JVS_LIBRARY="$PWD/build/libjvs.so"
 results=()
 status=0
+t_start=$(date +%s)
 step() {  # step <name> <command...>: runs one CI step, records its verdict and wall time
   local name=$1 start rc
   shift
-  echo "== $name"
+  echo "== $name (started $(date +%H:%M:%S))"
   start=$(date +%s)
   "$@"
   rc=$?
   results+=("$(printf '%-17s %-4s %4ss' "$name" "$([ $rc -eq 0 ] && echo ok || echo FAIL)" $(( $(date +%s) - start )))")
+  echo "== $name: $([ $rc -eq 0 ] && echo ok || echo FAILED) in $(( $(date +%s) - start ))s"
   [ $rc -eq 0 ] || status=1
 }
+summary() {
+  echo "== summary ($(( $(date +%s) - t_start ))s in all)"
+  printf '  %s\n' "${results[@]}"
+}
+
+# Without its dependencies or a build nothing else can run: stop there.
+step install-deps bash scripts/install-deps.sh
+step build bash scripts/build.sh
+[ $status -eq 0 ] || { summary; exit 1; }
+
+export JVS_BIN="$PWD/build/jvs" JVS_LIB="$PWD/build/libjvs.so" JVS_LIBRARY="$PWD/build/libjvs.so"
 
 pytest_suites() {
   local suites=() d
@@ -63,6 +72,5 @@ if [ $quick -eq 0 ]; then
   step fuzz bash scripts/fuzz.sh "${JVS_FUZZ_SECONDS:-10}"
 fi
 
-echo "== summary"
-printf '  %s\n' "${results[@]}"
+summary
 exit $status
