@@ -255,3 +255,13 @@ def test_callback_handler_on_a_bare_tool(ws: jvs.Workspace) -> None:
     assert files(ws.path) == {"README.md": "project\n", "x.txt": "x"}
     assert len(notes(ws)) == 4  # initial, write_file before/after, broken before
     assert handler.run_baseline is None
+
+
+def test_middleware_does_not_hide_jvs_errors(ws: jvs.Workspace) -> None:
+    """A transaction that cannot start (a detached worktree) is an error of the run, not of the tool."""
+    first = ws.history()[0]
+    ws.snapshot("second")
+    ws.restore(first)  # detached: no snapshot can be taken
+    with pytest.raises(jvs.Detached):
+        run(ws, script([call("write_file", "w1", path="x.txt", text="x")], "done"), [JVSMiddleware(ws, mode="tool")])
+    assert not (ws.path / "x.txt").exists()  # the tool never ran

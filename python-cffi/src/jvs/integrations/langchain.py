@@ -58,7 +58,6 @@ except ImportError as _e:  # pragma: no cover - exercised by the no-framework te
 if int(langchain.__version__.split(".")[0]) < 1:  # pragma: no cover
     raise missing_extra(__name__, "LangChain 1.x (found %s)" % langchain.__version__, "langchain")
 
-from ..errors import RollbackError
 from ..models import Snapshot
 from ..transaction import Transaction, transaction
 from ..workspace import Workspace
@@ -177,8 +176,10 @@ class JVSMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
 
     def _failed(self, request: ToolCallRequest, tx: Transaction, exc: Exception) -> ToolMessage:
         """Record the rollback and build what the agent sees (or re-raise, as configured)."""
-        if isinstance(exc, (GraphBubbleUp, RollbackError)):
-            raise exc  # an interrupt for LangGraph to handle, or the rollback itself failed
+        if not tx.rolled_back or isinstance(exc, GraphBubbleUp):
+            # Not a tool failure that was undone: jvs could not take a snapshot or roll back
+            # (Detached, Locked, RollbackError...), or LangGraph interrupts: let it propagate.
+            raise exc
         assert tx.baseline is not None
         call = request.tool_call
         shown = str(exc.message.content) if isinstance(exc, _ToolFailed) else "%s: %s" % (type(exc).__name__, exc)
