@@ -59,6 +59,10 @@ async def scenario(repo: Path, outside: Path) -> None:
                                                            "snapshot", "verify"]
             call = Tools(session)
 
+            # no snapshot yet: every file is unsaved
+            doc = await call.refused("restore", "E_UNSAVED_CHANGES", ref="HEAD")
+            assert doc["error"]["details"]["totals"] == {"added": 1}
+
             first = await call.ok("snapshot", note="baseline", tags=["base"])
             assert first["kind"] == "snapshot" and first["snapshot"]["note"] == "baseline"
             (main / "a.txt").write_text("changed\n")
