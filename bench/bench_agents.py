@@ -223,10 +223,26 @@ def render(results: List[Result], meta: Dict[str, Any]) -> str:
                 fs, base, phase, d["seconds"], n / d["seconds"], per, fmt_bytes(d["bytes_per"]),
                 100.0 * d["bytes_per"] / r["bytes"], fmt_bytes(d["peak_rss"]) if "peak_rss" in d else "",
                 "1x" if d is floor else "%.2fx" % ratio, target))
+    scale = ", ".join("%s %d agents over %d files / %s" % (r["kind"], r["agents_n"], r["files"], fmt_bytes(r["bytes"]))
+                      for r in results)
     lines += ["", "The agents phase is the runner's own timing of its agent phase (fork + scripted work + "
               "result snapshot per agent, on its thread pool); its process also took the baseline snapshot "
               "and ran the isolation check, both outside that time. Bytes added per agent include its fork, "
-              "its changed files and its result snapshot. Peak RSS is the runner process's.", ""]
+              "its changed files and its result snapshot. Peak RSS is the runner process's.", "",
+              "**Scale.** Issue 12 asks for 100 agents over 10,000 files / 500 MB on XFS and JuiceFS and over "
+              "1,000 files / 50 MB on ext4. This run: %s. On this 2-CPU machine shared with other jobs the "
+              "full XFS and JuiceFS scale takes far longer than a few minutes (a `juicefs clone` of 1,000 "
+              "files takes seconds here, and an agent makes two): `python3 bench/bench_agents.py` runs it."
+              % scale, "",
+              "**Reading the numbers.** The floor makes one copy per agent; an agent makes its fork *and* a "
+              "result snapshot, which on XFS and JuiceFS is a second clone of the whole tree (on ext4 the "
+              "copy engine hard-links the snapshot to the baseline's stored copy and copies only what "
+              "changed). The like-for-like comparison with the floor is the fork row. On XFS a reflinked "
+              "file still costs an inode and its extent records (about 0.8 KB a file here), in the floor's "
+              "copy as in a fork: with files of 50 KB on average that alone is about 1.6% of the baseline "
+              "per copy, and an agent holds two trees (its fork and its result), so the 1%-per-agent target "
+              "is below what even the floor reaches at this file size. On JuiceFS the bytes are metadata "
+              "(the SQLite file grows with the inodes of each clone); no file data is copied.", ""]
     for r in results:
         lines.append("- %s: image in %s (%s); runner: %s" % (r["kind"], r["image_dir"], r["image_fs"],
                                                             " / ".join(r["agents"]["summary"])))
@@ -266,7 +282,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--dir", default=None, help="where the images and JuiceFS data go (default /var/tmp)")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/PERFORMANCE.md")
     ap.add_argument("--json-out", help="also write the raw results here")
+    ap.add_argument("--from-json", help="render (and write) the results of an earlier --json-out; run nothing")
     a = ap.parse_args(argv)
+    if a.from_json:
+        saved = json.loads(Path(a.from_json).read_text())
+        text = render(saved["results"], saved["meta"])
+        print(text)
+        if not a.no_write:
+            write_section(text)
+        return 0
     kinds = [k for k in a.only.split(",") if k]
     if set(kinds) - set(DEFAULT_SCALE):
         ap.error("unknown filesystems: %s" % sorted(set(kinds) - set(DEFAULT_SCALE)))
