@@ -188,12 +188,10 @@ def verdict(ok: bool) -> str:
     return "**PASS**" if ok else "**MISS**"
 
 
-def render(results: List[Result], meta: Dict[str, Any]) -> str:
-    lines = [SECTION, "", "Measured by `bench/bench_agents.py`: N agents on a thread pool, each forking its own "
-             "worktree from one baseline (the runner `examples/parallel_agents.py`), against the copies a user "
-             "would make instead.", "",
-             "- Date: %s; jvs %s (libjvs %s), source %s" % (meta["date"], jvs.__version__, jvs.library_version(),
-                                                           meta["rev"]),
+def render_run(results: List[Result], meta: Dict[str, Any]) -> List[str]:
+    """One run: its circumstances, its table, its runner summaries."""
+    lines = ["### Run of %s" % meta["date"], "",
+             "- jvs %s (libjvs %s), source %s" % (jvs.__version__, jvs.library_version(), meta["rev"]),
              "- Machine: %d CPUs, %.1f GiB RAM, kernel %s; load average (1 min) at start / end: %.2f / %.2f "
              "(other jobs shared the machine: the numbers carry their noise)" % (
                  os.cpu_count() or 0, meta["mem_gib"], platform.release(), meta["load"][0], meta["load"][1]),
@@ -223,17 +221,32 @@ def render(results: List[Result], meta: Dict[str, Any]) -> str:
                 fs, base, phase, d["seconds"], n / d["seconds"], per, fmt_bytes(d["bytes_per"]),
                 100.0 * d["bytes_per"] / r["bytes"], fmt_bytes(d["peak_rss"]) if "peak_rss" in d else "",
                 "1x" if d is floor else "%.2fx" % ratio, target))
-    scale = ", ".join("%s %d agents over %d files / %s" % (r["kind"], r["agents_n"], r["files"], fmt_bytes(r["bytes"]))
-                      for r in results)
-    lines += ["", "The agents phase is the runner's own timing of its agent phase (fork + scripted work + "
-              "result snapshot per agent, on its thread pool); its process also took the baseline snapshot "
-              "and ran the isolation check, both outside that time. Bytes added per agent include its fork, "
-              "its changed files and its result snapshot. Peak RSS is the runner process's.", "",
-              "**Scale.** Issue 12 asks for 100 agents over 10,000 files / 500 MB on XFS and JuiceFS and over "
-              "1,000 files / 50 MB on ext4. This run: %s. On this 2-CPU machine shared with other jobs the "
-              "full XFS and JuiceFS scale takes far longer than a few minutes (a `juicefs clone` of 1,000 "
-              "files takes seconds here, and an agent makes two): `python3 bench/bench_agents.py` runs it."
-              % scale, "",
+    lines.append("")
+    for r in results:
+        lines.append("- %s: image in %s (%s); runner: %s" % (r["kind"], r["image_dir"], r["image_fs"],
+                                                            " / ".join(r["agents"]["summary"])))
+    for k, why in (meta.get("unavailable") or {}).items():
+        lines.append("- %s: not measured (%s)" % (k, why))
+    return lines + [""]
+
+
+def render(runs: List[Tuple[List[Result], Dict[str, Any]]]) -> str:
+    """The section: what is measured, each run, how to read it."""
+    lines = [SECTION, "", "Measured by `bench/bench_agents.py`: N agents on a thread pool, each forking its own "
+             "worktree from one baseline (the runner `examples/parallel_agents.py`), against the copies a user "
+             "would make instead. The agents phase is the runner's own timing of its agent phase (fork + "
+             "scripted work + result snapshot per agent, on its thread pool); its process also took the "
+             "baseline snapshot and ran the isolation check, both outside that time. Bytes added per agent "
+             "include its fork, its changed files and its result snapshot. Peak RSS is the runner process's.", ""]
+    for results, meta in runs:
+        lines += render_run(results, meta)
+    scale = "; ".join(", ".join("%s %d agents over %d files / %s" % (r["kind"], r["agents_n"], r["files"],
+                                                                   fmt_bytes(r["bytes"])) for r in results)
+                      for results, _ in runs)
+    lines += ["**Scale.** Issue 12 asks for 100 agents over 10,000 files / 500 MB on XFS and JuiceFS and over "
+              "1,000 files / 50 MB on ext4. Measured here: %s. On this 2-CPU machine shared with other jobs "
+              "JuiceFS at full scale takes far longer than a few minutes (a `juicefs clone` of 1,000 files "
+              "takes seconds here, and an agent makes two): `python3 bench/bench_agents.py` runs it." % scale, "",
               "**Reading the numbers.** The floor makes one copy per agent; an agent makes its fork *and* a "
               "result snapshot, which on XFS and JuiceFS is a second clone of the whole tree (on ext4 the "
               "copy engine hard-links the snapshot to the baseline's stored copy and copies only what "
@@ -243,13 +256,7 @@ def render(results: List[Result], meta: Dict[str, Any]) -> str:
               "per copy, and an agent holds two trees (its fork and its result), so the 1%-per-agent target "
               "is below what even the floor reaches at this file size. On JuiceFS the bytes are metadata "
               "(the SQLite file grows with the inodes of each clone); no file data is copied.", ""]
-    for r in results:
-        lines.append("- %s: image in %s (%s); runner: %s" % (r["kind"], r["image_dir"], r["image_fs"],
-                                                            " / ".join(r["agents"]["summary"])))
-    if meta.get("unavailable"):
-        for k, why in meta["unavailable"].items():
-            lines.append("- %s: not measured (%s)" % (k, why))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def write_section(text: str) -> None:
@@ -282,11 +289,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--dir", default=None, help="where the images and JuiceFS data go (default /var/tmp)")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/PERFORMANCE.md")
     ap.add_argument("--json-out", help="also write the raw results here")
-    ap.add_argument("--from-json", help="render (and write) the results of an earlier --json-out; run nothing")
+    ap.add_argument("--from-json", help="render (and write) the results of earlier --json-out runs (FILE[,FILE...]), "
+                                        "one table each; run nothing")
     a = ap.parse_args(argv)
     if a.from_json:
-        saved = json.loads(Path(a.from_json).read_text())
-        text = render(saved["results"], saved["meta"])
+        saved = [json.loads(Path(f).read_text()) for f in a.from_json.split(",")]
+        text = render([(d["results"], d["meta"]) for d in saved])
         print(text)
         if not a.no_write:
             write_section(text)
@@ -315,7 +323,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             meta["unavailable"][k] = str(e)
             log("%s unavailable: %s" % (k, e))
     meta["load"][1] = os.getloadavg()[0]
-    text = render(results, meta)
+    text = render([(results, meta)])
     print(text)
     if a.json_out:
         Path(a.json_out).write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
