@@ -245,16 +245,16 @@ def render(runs: List[Tuple[List[Result], Dict[str, Any]]]) -> str:
                       for results, _ in runs)
     lines += ["**Scale.** Issue 12 asks for 100 agents over 10,000 files / 500 MB on XFS and JuiceFS and over "
               "1,000 files / 50 MB on ext4. Measured here: %s. On this 2-CPU machine shared with other jobs "
-              "JuiceFS at full scale takes far longer than a few minutes (a `juicefs clone` of 1,000 files "
+              "JuiceFS at that scale takes far longer than a few minutes (a `juicefs clone` of 1,000 files "
               "takes seconds here, and an agent makes two): `python3 bench/bench_agents.py` runs it." % scale, "",
               "**Reading the numbers.** The floor makes one copy per agent; an agent makes its fork *and* a "
               "result snapshot, which on XFS and JuiceFS is a second clone of the whole tree (on ext4 the "
               "copy engine hard-links the snapshot to the baseline's stored copy and copies only what "
               "changed). The like-for-like comparison with the floor is the fork row. On XFS a reflinked "
-              "file still costs an inode and its extent records (about 0.8 KB a file here), in the floor's "
-              "copy as in a fork: with files of 50 KB on average that alone is about 1.6% of the baseline "
-              "per copy, and an agent holds two trees (its fork and its result), so the 1%-per-agent target "
-              "is below what even the floor reaches at this file size. On JuiceFS the bytes are metadata "
+              "file still costs an inode, a directory entry and its extent records (0.6-0.8 KB a file in "
+              "these runs), in the floor's copy as in a fork: with files of 50 KB on average that alone is "
+              "1.2-1.6% of the baseline per copy, and an agent holds two trees (its fork and its result), so "
+              "the 1%-per-agent target is below what even the floor reaches at this file size. On JuiceFS the bytes are metadata "
               "(the SQLite file grows with the inodes of each clone); no file data is copied.", ""]
     return "\n".join(lines)
 
