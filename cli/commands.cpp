@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace jvs_cli {
@@ -278,9 +280,11 @@ int forward(Session &s, const char *method, const json &params, void (*render)(c
 
 // ---- commands -------------------------------------------------------------------------------
 
-int cmd_init(Session &s, const std::string &name) {
-    const std::string path = s.cwd + (s.cwd.ends_with('/') ? "" : "/") + name;
-    const std::string o = Session::opts({{"name", name}});
+int cmd_init(Session &s, const std::string &arg, int adopt) {
+    const std::string path = arg.starts_with('/') ? arg : s.cwd + (s.cwd.ends_with('/') ? "" : "/") + arg;
+    json params = json::object();
+    if (adopt >= 0) params["adopt"] = adopt == 1;
+    const std::string o = Session::opts(params);
     jvs_repo *r = nullptr;
     json doc = s.call("repo_init", [&](jvs_event_cb, void *, char **out) { return jvs_repo_init(path.c_str(), o.c_str(), &r, out); });
     jvs_repo_close(r);
@@ -292,6 +296,39 @@ int cmd_info(Session &s) {
     json doc = s.call("info", [&](jvs_event_cb, void *, char **o) { return jvs_info(repo, nullptr, o); });
     return s.emit(doc, [&] { render_info(doc, s.out); });
 }
+
+namespace {
+// A tag given again on a new snapshot: `restore <tag>` takes one of them (the newest), which the
+// user may not expect. Only the tags given with --tag: config default_tags repeat on purpose.
+// Best effort: the snapshot is made, so a failing look-up is silent.
+void warn_reused_tags(Session &s, const std::vector<std::string> &tags, const json &doc) {
+    const std::string id = doc.value("snapshot", json::object()).value("snapshot_id", "");
+    jvs_repo *repo = s.repo();
+    for (const std::string &tag : std::set<std::string>(tags.begin(), tags.end())) {
+        try {
+            const std::string ho = Session::opts({{"all", true}, {"tag", tag}});
+            json h = s.call("history", [&](jvs_event_cb, void *, char **o) { return jvs_history(repo, ho.c_str(), o); });
+            std::vector<std::string> others;
+            for (const json &d : h.value("snapshots", json::array()))
+                if (d.value("snapshot_id", "") != id)
+                    others.push_back(d.value("snapshot_id", ""));
+            if (others.empty())
+                continue;
+            const std::string ro = Session::opts({{"ref", tag}});
+            json r = s.call("resolve", [&](jvs_event_cb, void *, char **o) { return jvs_resolve(repo, ro.c_str(), o); });
+            const std::string picked = r.value("snapshot", json::object()).value("snapshot_id", "");
+            std::string list;
+            for (size_t i = 0; i < others.size() && i < 3; i++)
+                list += (i ? ", " : "") + others[i];
+            if (others.size() > 3)
+                list += ", ...";
+            s.out.warn("tag '" + tag + "' is also on " + (others.size() == 1 ? "snapshot " : "snapshots ") + list +
+                       "; `jvs restore " + tag + "` picks the newest, " + (picked == id ? "this one (" + id + ")" : picked));
+        } catch (const Failed &) {
+        }
+    }
+}
+} // namespace
 
 int cmd_snapshot(Session &s, const SnapshotArgs &a) {
     json o = json::object();
@@ -310,7 +347,9 @@ int cmd_snapshot(Session &s, const SnapshotArgs &a) {
     const std::string opts = s.write_opts(o);
     jvs_repo *repo = s.repo();
     json doc = s.call("snapshot", [&](jvs_event_cb cb, void *ud, char **out) { return jvs_snapshot(repo, opts.c_str(), cb, ud, out); });
-    return s.emit(doc, [&] { render_snapshot(doc, s.out); });
+    const int code = s.emit(doc, [&] { render_snapshot(doc, s.out); });
+    warn_reused_tags(s, a.tags, doc);
+    return code;
 }
 
 int cmd_restore(Session &s, const RestoreArgs &a) {
@@ -509,6 +548,53 @@ int cmd_config_set(Session &s, const std::string &key, const std::string &value)
 }
 int cmd_config_unset(Session &s, const std::string &key) {
     return forward(s, "config_unset", {{"key", key}}, render_config_change);
+}
+
+// ---- completion candidates ------------------------------------------------------------------
+
+namespace {
+std::vector<std::string> complete_candidates(Session &s, const std::string &kind) {
+    jvs_repo *repo = s.repo();
+    std::vector<std::string> out;
+    if (kind == "refs" || kind == "tags") {
+        const std::string o = Session::opts({{"all", true}});
+        json doc = s.call("history", [&](jvs_event_cb, void *, char **r) { return jvs_history(repo, o.c_str(), r); });
+        if (kind == "refs")
+            out.push_back("HEAD");
+        for (const json &d : doc.value("snapshots", json::array())) {
+            for (const json &t : d.value("tags", json::array()))
+                if (t.is_string())
+                    out.push_back(t.get<std::string>());
+            if (kind == "refs" && d.contains("snapshot_id") && d["snapshot_id"].is_string())
+                out.push_back(d["snapshot_id"].get<std::string>());
+        }
+    } else if (kind == "worktrees") {
+        json doc = s.call("worktree_list", [&](jvs_event_cb, void *, char **r) { return jvs_worktree_list(repo, nullptr, r); });
+        for (const json &w : doc.value("worktrees", json::array()))
+            if (w.contains("name") && w["name"].is_string())
+                out.push_back(w["name"].get<std::string>());
+    } else if (kind == "config-keys") {
+        json doc = s.call("config_show", [&](jvs_event_cb, void *, char **r) { return jvs_call(repo, "config_show", nullptr, nullptr, nullptr, r); });
+        for (const json &k : doc.value("keys", json::array()))
+            if (k.is_string())
+                out.push_back(k.get<std::string>());
+    }
+    std::sort(out.begin() + (kind == "refs" ? 1 : 0), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+} // namespace
+
+int cmd_complete(Session &s, const std::string &kind) {
+    std::vector<std::string> words;
+    try {
+        words = complete_candidates(s, kind);
+    } catch (const Failed &) {
+        return kExitOk; // outside a repository there is nothing to offer, and nothing to complain about
+    }
+    for (const std::string &w : words)
+        std::printf("%s\n", w.c_str());
+    return kExitOk;
 }
 
 } // namespace jvs_cli

@@ -121,7 +121,8 @@ struct PinArgs {
 };
 
 // ---- commands (each returns the exit code; failures throw Failed) ---------------------------
-int cmd_init(Session &s, const std::string &name);
+// `adopt`: 1 --adopt, 0 --no-adopt, -1 the library decides (adopts an existing folder with files).
+int cmd_init(Session &s, const std::string &path, int adopt);
 int cmd_info(Session &s);
 int cmd_snapshot(Session &s, const SnapshotArgs &a);
 int cmd_restore(Session &s, const RestoreArgs &a);
@@ -146,5 +147,9 @@ int cmd_config_show(Session &s);
 int cmd_config_get(Session &s, const std::string &key);
 int cmd_config_set(Session &s, const std::string &key, const std::string &value);
 int cmd_config_unset(Session &s, const std::string &key);
+
+// `jvs __complete <kind>`: completion candidates (refs, tags, worktrees, config-keys), one per
+// line; nothing (and exit 0) when they cannot be listed.
+int cmd_complete(Session &s, const std::string &kind);
 
 } // namespace jvs_cli

@@ -12,11 +12,14 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 #include "completion.hpp"
+#include "did_you_mean.hpp"
 #include "jvs.h"
 #include "output.hpp"
 
@@ -118,13 +121,6 @@ const CLI::App *deepest_command(const CLI::App &app) {
     }
 }
 
-std::string command_path(const CLI::App *app) {
-    std::string path;
-    for (const CLI::App *a = app; a != nullptr && a->get_parent() != nullptr; a = a->get_parent())
-        path = a->get_name() + (path.empty() ? "" : " " + path);
-    return path;
-}
-
 int print_version(const Output &out) {
     if (out.json_mode()) {
         char *text = nullptr;
@@ -157,7 +153,8 @@ constexpr const char *kHistoryHelp = R"(
 Each line: <full snapshot id>  <local date and time>  <note>  [tags]  [HEAD].
 The full id is printed (the Go tool's 8-character short id is ambiguous);
 any unique prefix of it works as a reference. [HEAD] marks the worktree's
-latest snapshot; "you are here" follows the current position.)";
+latest snapshot when the worktree stands on it; a detached worktree (after a
+restore of an older snapshot) gets a "you are here" line below its position.)";
 
 constexpr const char *kRestoreHelp = R"(
 <ref> is HEAD (the worktree's latest snapshot), a snapshot id, an exact tag,
@@ -175,20 +172,20 @@ public:
 
     CommandLine() {
         app.fallthrough(); // global flags are accepted after the subcommand too
-        app.footer(kFooter);
         app.add_flag("--json", g.json, "Print JSON documents on stdout (errors included)");
         app.add_flag("--text", g.text, "Print text even if the repository's config sets output_format: json");
         app.add_flag("--debug", g.debug, "Show error details");
         app.add_flag("--no-progress", g.no_progress, "Do not draw progress bars");
         app.add_flag("--no-color", g.no_color, "Do not colour the output");
         app.add_flag("--version", g.version, "Print the version and exit");
-        app.add_option("-C", g.dir, "Run as if jvs was started in <dir>")->type_name("DIR");
+        completes(app.add_option("-C", g.dir, "Run as if jvs was started in <dir>")->type_name("DIR"), "dirs");
         app.add_option("--lock-timeout", g.lock_timeout_ms,
                        "How long a writer waits for the worktree lock (default 30000; 0 = fail at once)")
             ->type_name("MS");
         add_snapshot_commands();
         add_worktree_commands();
         add_maintenance_commands();
+        app.footer(kFooter); // after the subcommands: CLI11 copies a parent's footer into each new one
     }
     CommandLine(const CommandLine &) = delete;
     CommandLine &operator=(const CommandLine &) = delete;
@@ -206,11 +203,19 @@ public:
     bool completion_selected() const { return deepest_command(app) == completion_; }
     std::string completion_script() const {
         if (value_ == "powershell")
-            return powershell_completion(app);
-        return value_ == "bash" ? bash_completion(app) : value_ == "zsh" ? zsh_completion(app) : fish_completion(app);
+            return powershell_completion(app, kinds_);
+        return value_ == "bash"  ? bash_completion(app, kinds_)
+               : value_ == "zsh" ? zsh_completion(app, kinds_)
+                                 : fish_completion(app, kinds_);
     }
 
 private:
+    // Records what the option's value completes to (completion.hpp: refs, tags, worktrees, ...).
+    CLI::Option *completes(CLI::Option *o, const char *kind) {
+        kinds_[o] = kind;
+        return o;
+    }
+
     CLI::App *command(CLI::App *parent, const char *name, const char *help, Action fn) {
         CLI::App *sc = parent->add_subcommand(name, help);
         actions_[sc] = std::move(fn);
@@ -218,9 +223,14 @@ private:
     }
 
     void add_snapshot_commands() {
-        command(&app, "init", "Create a repository in ./<name> (payload in <name>/main)", [this](Session &s) {
-            return cmd_init(s, init_name_);
-        })->add_option("name", init_name_, "Repository directory name")->required();
+        CLI::App *init = command(&app, "init",
+            "Create a repository at PATH (default: here); an existing folder with files is adopted in place",
+            [this](Session &s) { return cmd_init(s, init_path_, init_adopt_ ? 1 : init_no_adopt_ ? 0 : -1); });
+        init->add_option("path", init_path_, "Directory (created if missing; a bare name is ./name)");
+        CLI::Option *adopt = init->add_flag("--adopt", init_adopt_,
+            "Make the directory itself the main worktree, even when empty (files keep their paths)");
+        init->add_flag("--no-adopt", init_no_adopt_,
+            "Use the Go tool's layout (worktree in PATH/main) even for a folder with files")->excludes(adopt);
 
         command(&app, "info", "Show repository information", [](Session &s) { return cmd_info(s); });
 
@@ -230,34 +240,38 @@ private:
         snapshot->add_option("note", snap_.note, "Note ('-' reads it from stdin)");
         // One value per flag, as the Go tool's string slices take them (`--paths a,b` or `--paths a
         // --paths b`): a positional note after the flag stays the note.
-        snapshot->add_option("--tag", snap_.tags, "Tag (repeatable, comma-separated)")->delimiter(',')->allow_extra_args(false);
-        snapshot->add_option("--paths", snap_.paths, "Snapshot only these paths (repeatable, comma-separated)")
-            ->delimiter(',')
-            ->allow_extra_args(false);
-        snapshot->add_option("-F,--file", snap_.file, "Read the note from a file ('-' = stdin)");
+        completes(snapshot->add_option("--tag", snap_.tags, "Tag (repeatable, comma-separated)")->delimiter(',')->allow_extra_args(false),
+                  "tags");
+        completes(snapshot->add_option("--paths", snap_.paths, "Snapshot only these paths (repeatable, comma-separated)")
+                      ->delimiter(',')
+                      ->allow_extra_args(false),
+                  "files");
+        completes(snapshot->add_option("-F,--file", snap_.file, "Read the note from a file ('-' = stdin)"), "files");
         snapshot->add_option("--compress", snap_.compress,
-                             "Compression: none|fast|default|max|0|1|6|9 (only none is supported)");
+                             "Compression: only none is accepted (snapshots are stored uncompressed)")
+            ->type_name("none");
+        kinds_[snapshot->get_option("--compress")] = "words:none";
 
         CLI::App *restore = command(&app, "restore", "Restore the worktree in place to a snapshot", [this](Session &s) {
             return cmd_restore(s, restore_);
         });
-        restore->footer(std::string(kRestoreHelp) + "\n" + kFooter);
-        restore->add_option("ref", restore_.ref, "Snapshot reference")->required();
+        restore->footer(kRestoreHelp);
+        completes(restore->add_option("ref", restore_.ref, "Snapshot reference")->required(), "refs");
         restore->add_flag("-i,--interactive", restore_.interactive,
                           "Choose among candidates when the reference is ambiguous or unknown (on a terminal)");
         restore->add_flag("--dry-run", restore_.dry_run, "Print what would change; change nothing");
 
         CLI::App *history = command(&app, "history", "Show the snapshot history of the current worktree (newest first)",
                                     [this](Session &s) { return cmd_history(s, history_); });
-        history->footer(std::string(kHistoryHelp) + "\n" + kFooter);
+        history->footer(kHistoryHelp);
         history->add_option("-n,--limit", history_.limit, "Show at most N snapshots (0 = all)");
         history->add_option("-g,--grep", history_.grep, "Only snapshots whose note contains this text");
-        history->add_option("--tag", history_.tag, "Only snapshots carrying this tag");
+        completes(history->add_option("--tag", history_.tag, "Only snapshots carrying this tag"), "tags");
         history->add_flag("--all", history_.all, "All snapshots of the repository, not just this lineage");
 
         CLI::App *verify = command(&app, "verify", "Verify snapshot integrity (checksum and payload hash)",
                                    [this](Session &s) { return cmd_verify(s, verify_); });
-        verify->add_option("ref", verify_.ref, "Snapshot to verify (default: all)");
+        completes(verify->add_option("ref", verify_.ref, "Snapshot to verify (default: all)"), "refs");
         verify->add_flag("--all", verify_.all, "Verify every snapshot");
         verify->add_flag("--checksum-only", verify_.checksum_only,
                          "Fast: descriptor checksums and .READY markers only, no payload hashing");
@@ -271,28 +285,29 @@ private:
         CLI::App *create = command(wt, "create", "Create a worktree (empty, or a copy of a snapshot)",
                                    [this](Session &s) { return cmd_worktree_create(s, wt_name_, wt_from_); });
         create->add_option("name", wt_name_, "New worktree name")->required();
-        create->add_option("--from", wt_from_, "Snapshot to start from");
+        completes(create->add_option("--from", wt_from_, "Snapshot to start from"), "refs");
 
         command(wt, "list", "List worktrees (* marks the current one)", [](Session &s) { return cmd_worktree_list(s); });
 
-        command(wt, "path", "Print a worktree's path (default: the current one)", [this](Session &s) {
+        CLI::App *path = command(wt, "path", "Print a worktree's path (default: the current one)", [this](Session &s) {
             return cmd_worktree_path(s, wt_opt_name_);
-        })->add_option("name", wt_opt_name_, "Worktree name");
+        });
+        completes(path->add_option("name", wt_opt_name_, "Worktree name"), "worktrees");
 
         CLI::App *rename = command(wt, "rename", "Rename a worktree",
                                    [this](Session &s) { return cmd_worktree_rename(s, wt_name_, wt_new_name_); });
-        rename->add_option("old", wt_name_, "Current name")->required();
+        completes(rename->add_option("old", wt_name_, "Current name")->required(), "worktrees");
         rename->add_option("new", wt_new_name_, "New name")->required();
 
         CLI::App *remove = command(wt, "remove", "Remove a worktree (its snapshots are kept)",
                                    [this](Session &s) { return cmd_worktree_remove(s, wt_name_, wt_force_); });
-        remove->add_option("name", wt_name_, "Worktree name")->required();
+        completes(remove->add_option("name", wt_name_, "Worktree name")->required(), "worktrees");
         remove->add_flag("-f,--force", wt_force_, "Remove even when detached");
 
         CLI::App *fork = command(wt, "fork", "Create a new worktree from a snapshot (default: the current head)",
                                  [this](Session &s) { return cmd_worktree_fork(s, wt_from_, wt_opt_name_); });
-        fork->footer(std::string(kForkHelp) + "\n" + kFooter);
-        fork->add_option("ref", wt_from_, "Snapshot to fork from, or (alone) the new name; see below");
+        fork->footer(kForkHelp);
+        completes(fork->add_option("ref", wt_from_, "Snapshot to fork from, or (alone) the new name; see below"), "refs");
         fork->add_option("name", wt_opt_name_, "New worktree name");
     }
 
@@ -300,8 +315,8 @@ private:
     void add_maintenance_commands() {
         CLI::App *diff = command(&app, "diff", "Compare two snapshots, or a snapshot with the worktree's unsaved files",
                                  [this](Session &s) { return cmd_diff(s, diff_); });
-        diff->add_option("from", diff_.from, "Older snapshot (default: HEAD)");
-        diff->add_option("to", diff_.to, "Newer snapshot (default: the live worktree)");
+        completes(diff->add_option("from", diff_.from, "Older snapshot (default: HEAD)"), "refs");
+        completes(diff->add_option("to", diff_.to, "Newer snapshot (default: the live worktree)"), "refs");
         diff->add_flag("--stat", diff_.stat, "Only counts");
 
         CLI::App *doctor = command(&app, "doctor", "Check repository health", [this](Session &s) {
@@ -316,22 +331,25 @@ private:
         doctor->add_option("--cache-check", doctor_.cache_check,
                            "With --strict: check stat cache entries against their files: sample (default), all, none")
             ->check(CLI::IsMember({"sample", "all", "none"}));
+        kinds_[doctor->get_option("--cache-check")] = "words:sample all none";
 
         CLI::App *gc = app.add_subcommand("gc", "Garbage-collect unreachable snapshots");
         gc->require_subcommand(1);
         CLI::App *plan = command(gc, "plan", "Plan a collection", [this](Session &s) { return cmd_gc_plan(s, gc_plan_); });
         plan->add_option("--keep-last", gc_plan_.keep_last, "Also keep the N newest snapshots");
         plan->add_option("--keep-within", gc_plan_.keep_within, "Also keep snapshots newer than this (30m, 24h, 7d, 2w)");
-        plan->add_option("--keep-tag", gc_plan_.keep_tags, "Also keep snapshots with a tag starting with this (repeatable)");
+        completes(plan->add_option("--keep-tag", gc_plan_.keep_tags, "Also keep snapshots with a tag starting with this (repeatable)"),
+                  "tags");
         plan->add_option("--keep-min-age", gc_plan_.keep_min_age,
                          "Never collect snapshots younger than this (default 24h, config retention.keep_min_age; 0 = no minimum)");
         CLI::App *pin = command(gc, "pin", "Protect a snapshot from collection", [this](Session &s) { return cmd_gc_pin(s, pin_); });
-        pin->add_option("ref", pin_.ref, "Snapshot to pin")->required();
+        completes(pin->add_option("ref", pin_.ref, "Snapshot to pin")->required(), "refs");
         pin->add_option("--reason", pin_.reason, "Why it is pinned");
         pin->add_option("--expires", pin_.expires, "When the pin lapses (RFC 3339 time or a duration like 7d)");
-        command(gc, "unpin", "Remove a pin", [this](Session &s) { return cmd_gc_unpin(s, key_); })
-            ->add_option("ref", key_, "Pinned snapshot")
-            ->required();
+        completes(command(gc, "unpin", "Remove a pin", [this](Session &s) { return cmd_gc_unpin(s, key_); })
+                      ->add_option("ref", key_, "Pinned snapshot")
+                      ->required(),
+                  "refs");
         command(gc, "pins", "List pins", [](Session &s) { return cmd_gc_pins(s); });
         command(gc, "run", "Run a collection plan", [this](Session &s) { return cmd_gc_run(s, key_); })
             ->add_option("--plan-id", key_, "Plan to run")
@@ -340,30 +358,45 @@ private:
         CLI::App *config = app.add_subcommand("config", "Show or change repository configuration");
         config->require_subcommand(1);
         command(config, "show", "Show the configuration", [](Session &s) { return cmd_config_show(s); });
-        command(config, "get", "Print one setting", [this](Session &s) { return cmd_config_get(s, key_); })
-            ->add_option("key", key_, "Setting name")
-            ->required();
+        completes(command(config, "get", "Print one setting", [this](Session &s) { return cmd_config_get(s, key_); })
+                      ->add_option("key", key_, "Setting name")
+                      ->required(),
+                  "config-keys");
         CLI::App *set = command(config, "set", "Change one setting",
                                 [this](Session &s) { return cmd_config_set(s, key_, value_); });
-        set->add_option("key", key_, "Setting name")->required();
+        completes(set->add_option("key", key_, "Setting name")->required(), "config-keys");
         set->add_option("value", value_, "New value (lists: a,b)")->required();
-        command(config, "unset", "Remove one setting (back to the default)", [this](Session &s) {
+        CLI::App *unset = command(config, "unset", "Remove one setting (back to the default)", [this](Session &s) {
             return cmd_config_unset(s, key_);
-        })->add_option("key", key_, "Setting name")->required();
+        });
+        completes(unset->add_option("key", key_, "Setting name")->required(), "config-keys");
 
         CLI::App *completion =
             app.add_subcommand("completion", "Print a shell completion script (bash, zsh, fish or powershell)");
-        completion->add_option("shell", value_, "bash|zsh|fish|powershell")
-            ->required()
-            ->check(CLI::IsMember({"bash", "zsh", "fish", "powershell"}));
+        completes(completion->add_option("shell", value_, "bash|zsh|fish|powershell")
+                      ->required()
+                      ->check(CLI::IsMember({"bash", "zsh", "fish", "powershell"})),
+                  "words:bash zsh fish powershell");
         completion_ = completion;
+
+        // Hidden (no group): what the completion scripts ask for refs, tags, worktree names and
+        // config keys, one per line; it prints nothing when there is no repository.
+        CLI::App *complete = command(&app, "__complete", "Completion candidates", [this](Session &s) {
+            return cmd_complete(s, value_);
+        });
+        complete->group("");
+        complete->add_option("kind", value_, "refs|tags|worktrees|config-keys")
+            ->required()
+            ->check(CLI::IsMember(dynamic_kinds()));
     }
 
     std::map<const CLI::App *, Action> actions_;
+    ValueKinds kinds_;
     const CLI::App *completion_ = nullptr;
 
     // Parsed arguments (CLI11 writes here; the actions read them).
-    std::string init_name_;
+    std::string init_path_ = ".";
+    bool init_adopt_ = false, init_no_adopt_ = false;
     SnapshotArgs snap_;
     RestoreArgs restore_;
     HistoryArgs history_;
@@ -387,11 +420,16 @@ int run(int argc, char **argv) {
     try {
         cli.app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
+        // An unknown command or flag fails with a suggestion, --help or not: CLI11 answers --help
+        // before it looks at the other words, so `jvs nosuchcmd --help` would print the top-level
+        // help and exit 0 (the Go tool exits 1).
+        if (json misspelt = misspelt_error(cli.app, argc, argv); !misspelt.is_null())
+            return out.report_error(misspelt);
         if (e.get_exit_code() == 0)
             return cli.app.exit(e); // --help
         const std::string path = command_path(deepest_command(cli.app));
-        return out.report_error(make_error(JVS_E_INVALID_ARG, "E_USAGE", e.what(),
-                                           "see 'jvs " + (path.empty() ? "" : path + " ") + "--help'"));
+        const std::string hint = "see 'jvs " + (path.empty() ? "" : path + " ") + "--help'";
+        return out.report_error(make_error(JVS_E_INVALID_ARG, "E_USAGE", e.what(), hint));
     }
     const Globals &g = cli.g;
     out.configure(g.json, g.no_color, g.debug);

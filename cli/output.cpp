@@ -1,7 +1,6 @@
 // output.cpp -- text renderings, colour, the progress bar, error reports and exit codes.
 #include "output.hpp"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -206,59 +205,6 @@ int Output::report_error(const json &doc) const {
     return code;
 }
 
-// ---- progress bar ---------------------------------------------------------------------------
-
-void ProgressBar::update(const json &ev) {
-    if (!enabled_)
-        return;
-    const std::uint64_t done = num(ev, "done"), total = num(ev, "total");
-    const auto now = std::chrono::steady_clock::now();
-    const bool finished = total > 0 && done >= total;
-    if (drawn_ && !finished && now - last_draw_ < std::chrono::milliseconds(100))
-        return;
-    last_draw_ = now;
-
-    int width = 80;
-    winsize ws{};
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-        width = ws.ws_col;
-
-    std::string head = str(ev, "op") + " " + str(ev, "phase");
-    std::string tail;
-    if (total > 0) {
-        tail = " " + std::to_string(done * 100 / total) + "% " + std::to_string(done) + "/" + std::to_string(total);
-    } else {
-        tail = " " + std::to_string(done);
-    }
-    if (ev.contains("bytes_total") && num(ev, "bytes_total") > 0)
-        tail += "  " + human_bytes(num(ev, "bytes_done")) + "/" + human_bytes(num(ev, "bytes_total"));
-    else if (ev.contains("bytes_done"))
-        tail += "  " + human_bytes(num(ev, "bytes_done"));
-
-    std::string text = head;
-    // A fixed-width bar (it shrinks only on narrow terminals), so the line does not jitter.
-    int room = width - 1 - static_cast<int>(head.size()) - 24 - 3;
-    if (total > 0 && room >= 10) {
-        int bar = std::min(room, 30);
-        int fill = std::clamp(static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * bar), 0, bar);
-        text += " [" + std::string(static_cast<size_t>(fill), '#') + std::string(static_cast<size_t>(bar - fill), '-') + "]";
-    }
-    text += tail;
-    if (static_cast<int>(text.size()) > width - 1)
-        text.resize(static_cast<size_t>(std::max(0, width - 1)));
-    std::fprintf(stderr, "\r%s\033[K", text.c_str());
-    std::fflush(stderr);
-    drawn_ = true;
-}
-
-void ProgressBar::clear() {
-    if (drawn_) {
-        std::fprintf(stderr, "\r\033[K");
-        std::fflush(stderr);
-        drawn_ = false;
-    }
-}
-
 // ---- small formatting helpers ---------------------------------------------------------------
 
 std::string local_time(std::string_view t) {
@@ -332,6 +278,8 @@ void render_repo_init(const json &doc, const Output &out) {
     std::string root = str(doc, "repo_root");
     line("Initialized JVS repository in " + out.paint(root, Color::Green));
     line("  Main worktree: " + out.paint(str(doc, "worktree_path", root + "/main"), Color::Cyan));
+    if (str(doc, "layout") == "adopted")
+        line("  Adopted in place: the folder's files are the main worktree (control data in .jvs/)");
 }
 
 void render_info(const json &doc, const Output &out) {
@@ -351,6 +299,16 @@ void render_info(const json &doc, const Output &out) {
         line("  Current worktree: " + wt);
     if (std::string v = str(doc, "version"); !v.empty())
         line("  Library version: " + v);
+}
+
+// A snapshot the Go tool compressed was read inflated: say so, with what it verified.
+static void note_compression(const json &doc, const Output &out) {
+    const json &c = member(doc, "compression");
+    if (!c.is_object() || c.empty())
+        return;
+    line(out.paint("  (compressed by the Go tool: read inflated, " +
+                       std::string(str(c, "verdict") == "verified" ? "verified against its payload hash" : str(c, "verdict")) + ")",
+                   Color::Dim));
 }
 
 static void warn_degradations(const json &doc, const Output &out) {
@@ -450,6 +408,8 @@ void render_restore(const json &doc, const Output &out, bool ref_was_head) {
     }
     line((ref_was_head ? "Restored to latest snapshot " : "Restored to snapshot ") + id);
     line(out.paint("  " + restore_summary(st, false), Color::Dim));
+    note_compression(doc, out);
+    warn_degradations(doc, out);
     if (flag(doc, "partial"))
         line(out.paint("  (a partial snapshot: only its paths were restored)", Color::Dim));
     if (flag(doc, "detached")) {
@@ -477,12 +437,9 @@ void render_history(const json &doc, const Output &out) {
         if (!all && id == latest)
             s += "  " + out.paint("[HEAD]", Color::Bold);
         line(s);
-        if (id == head) {
-            if (detached)
-                line(out.paint("◄── you are here (detached)", Color::Dim));
-            else if (!all)
-                line(out.paint("◄── you are here (HEAD)", Color::Green));
-        }
+        // The head is marked once: [HEAD] above, or this line where a detached worktree stands.
+        if (id == head && detached)
+            line(out.paint("◄── you are here (detached)", Color::Dim));
     }
     if (!truncated.empty())
         line(out.paint("(history ends early: " + truncated + ")", Color::Dim));
@@ -522,6 +479,8 @@ static std::string render_verify_results(const json &doc, const Output &out, boo
                 status += "  " + err;
             if (!code.empty())
                 status += " [" + code + "]";
+        } else if (str(member(r, "compression"), "verdict") == "verified") {
+            status += out.paint("  (compressed by the Go tool; inflated and verified)", Color::Dim);
         }
         line(out.paint(str(r, "snapshot_id"), Color::Yellow) + "  " + status);
     }
@@ -559,6 +518,7 @@ void render_worktree_created(const json &doc, const Output &out, bool forked) {
     line("Path: " + out.paint(str(wt, "path"), Color::Cyan));
     if (forked)
         line("Worktree is at HEAD state - you can create snapshots.");
+    note_compression(doc, out);
     warn_degradations(doc, out);
 }
 

@@ -71,8 +71,8 @@ private:
     bool color_err_ = false;
 };
 
-// One-line progress bar on stderr, fed by the library's progress events. Draws only when
-// enabled (stderr is a TTY, no --no-progress, no --json); clear() erases it.
+// One-line progress bar on stderr, fed by the library's progress events (progress.cpp). Draws only
+// when enabled (stderr is a TTY, no --no-progress, no --json); clear() erases it.
 class ProgressBar {
 public:
     void enable(bool on) { enabled_ = on; }
@@ -83,7 +83,14 @@ private:
     bool enabled_ = false;
     bool drawn_ = false;
     std::chrono::steady_clock::time_point last_draw_{};
+    std::string phase_key_;                            // "op/phase" of the phase being drawn
+    std::chrono::steady_clock::time_point phase_start_{};
 };
+
+// The progress line for one event at `columns` terminal columns (what update() draws), given the
+// seconds since its phase started (for the ETA). Whole segments are dropped when the line would not
+// fit; nothing is ever cut in the middle.
+std::string progress_line(const json &progress_event, int columns, double elapsed_seconds);
 
 // ---- text renderings (one per document kind) ------------------------------------------------
 std::string local_time(std::string_view rfc3339); // "YYYY-MM-DD HH:MM" in the local time zone

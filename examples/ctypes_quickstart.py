@@ -4,6 +4,7 @@
 For consumers that cannot install cffi (or the jvs package): init a repository, snapshot,
 list history, change files, restore - freeing every buffer the library returns.
 
+    python3 examples/ctypes_quickstart.py [REPO_DIR]       # uses a pip-installed jvs package's library
     JVS_LIBRARY=build/libjvs.so python3 examples/ctypes_quickstart.py [REPO_DIR]
 
 Rules this example follows (docs/ARCHITECTURE.md, include/jvs.h):
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib.util
 import json
 import os
 import sys
@@ -57,9 +59,24 @@ class JvsError(Exception):
         super().__init__("%s: %s (hint: %s)" % (self.code or status, err.get("message", ""), self.hint))
 
 
+def installed_package_library() -> Optional[str]:
+    """The libjvs.so.1 inside a pip-installed `jvs` package (found without importing it: the
+    package itself needs cffi, this example does not)."""
+    try:
+        spec = importlib.util.find_spec("jvs")
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "libjvs.so.1")
+        if os.path.exists(path):
+            return path
+    return None
+
+
 def load_library() -> ctypes.CDLL:
-    """$JVS_LIBRARY, else the system's libjvs.so.1."""
-    candidates = [os.environ.get("JVS_LIBRARY"), ctypes.util.find_library("jvs"), "libjvs.so.1"]
+    """$JVS_LIBRARY, else the library of a pip-installed jvs package, else the system's libjvs.so.1."""
+    candidates = [os.environ.get("JVS_LIBRARY"), installed_package_library(), ctypes.util.find_library("jvs"),
+                  "libjvs.so.1"]
     errors = []
     for name in candidates:
         if not name:

@@ -104,7 +104,7 @@ var (
 	ErrLocked = errors.New("jvs: locked")
 	// ErrCorrupt: repository metadata or a snapshot failed an integrity check
 	// (E_CONFIG_CORRUPT, E_DESCRIPTOR_CORRUPT, E_CHECKSUM_MISMATCH, E_PAYLOAD_HASH_MISMATCH,
-	// E_SNAPSHOT_INCOMPLETE, E_READY_MISMATCH, E_AUDIT_CHAIN_BROKEN, E_PATH_UNSAFE).
+	// E_COMPRESSED_UNVERIFIED, E_SNAPSHOT_INCOMPLETE, E_READY_MISMATCH, E_AUDIT_CHAIN_BROKEN, E_PATH_UNSAFE).
 	ErrCorrupt = errors.New("jvs: corrupt")
 	// ErrIO: a filesystem call failed (E_IO, E_NO_SPACE; Details names the call, path and errno).
 	ErrIO = errors.New("jvs: I/O failure")
@@ -150,6 +150,7 @@ var codeFamilies = map[string][]error{
 	"E_DESCRIPTOR_CORRUPT":    {ErrCorrupt},
 	"E_CHECKSUM_MISMATCH":     {ErrCorrupt},
 	"E_PAYLOAD_HASH_MISMATCH": {ErrCorrupt},
+	"E_COMPRESSED_UNVERIFIED": {ErrCorrupt},
 	"E_SNAPSHOT_INCOMPLETE":   {ErrCorrupt},
 	"E_READY_MISMATCH":        {ErrCorrupt},
 	"E_AUDIT_CHAIN_BROKEN":    {ErrCorrupt},

@@ -75,8 +75,9 @@ type repoDocument struct {
 }
 
 // Init creates a repository at path (the directory is created if missing; an existing
-// repository is refused with [ErrAlreadyExists]) and opens it bound to its worktree "main",
-// whose files live in path/main.
+// repository, or a path inside one, is refused with [ErrAlreadyExists]) and opens it bound to its
+// worktree "main", whose files live in path/main, or in path itself when path is an existing
+// directory with files: it is then adopted in place (docs/API_REFERENCE.md, jvs_repo_init).
 func Init(path string) (*Workspace, error) { return openWorkspace("repo_init", path, "") }
 
 // Open opens the repository containing path (any path inside it), bound to the worktree that

@@ -90,6 +90,20 @@ type RestoreResult struct {
 	Changes []Change `json:"changes"`
 	// Engine is the engine that wrote the files ("" with DryRun).
 	Engine string `json:"engine,omitempty"`
+	// Compression is set only for a snapshot the Go tool compressed: how it was read.
+	Compression *CompressionRead `json:"compression,omitempty"`
+}
+
+// CompressionRead says how a snapshot the Go tool compressed (snapshot --compress) was read: inflated,
+// with lost modes and mtimes recovered where possible, and checked against its payload_root_hash.
+type CompressionRead struct {
+	Type          string `json:"type"`              // the descriptor's compression type, "gzip"
+	Level         int    `json:"level,omitempty"`   // the descriptor's compression level
+	Verdict       string `json:"verdict"`           // "verified", "unverified", "damaged" or "not_checked"
+	InflatedFiles int64  `json:"inflated_files"`    // files the Go tool compressed
+	ModesInferred int64  `json:"modes_inferred"`    // of those, modes found by the hash check
+	MtimesLost    int64  `json:"mtimes_lost"`       // mtimes no uncompressed snapshot gave back
+	Problem       string `json:"problem,omitempty"` // why, when not verified
 }
 
 // RestoreStats counts the files a restore or fork materialised.
@@ -208,6 +222,8 @@ type VerifyResult struct {
 	TamperDetected   bool   `json:"tamper_detected"`    // stored data differs from what was published
 	Code             string `json:"code,omitempty"`     // set iff something is wrong, e.g. "E_PAYLOAD_HASH_MISMATCH"
 	Error            string `json:"error,omitempty"`    // why, for humans
+	// Compression is set only for a snapshot the Go tool compressed: its own verdict.
+	Compression *CompressionRead `json:"compression,omitempty"`
 }
 
 // AuditCheck is the verdict on the audit log.

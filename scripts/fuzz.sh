@@ -46,7 +46,7 @@ echo "== building libjvs_internal.a (clang, ASan+UBSan, fuzzer instrumentation)"
 ninja -C $B libjvs_internal.a >/dev/null || { ninja -C $B libjvs_internal.a; exit 1; }
 
 mkdir -p $B/fuzz
-DEPS=$(pkg-config --cflags --libs nlohmann_json libcrypto libutf8proc yaml-cpp)
+DEPS=$(pkg-config --cflags --libs nlohmann_json libcrypto libutf8proc yaml-cpp zlib)
 FLAGS=(-std=c++20 -O0 -gline-tables-only -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -D_FILE_OFFSET_BITS=64 -I"$ROOT/include" -I"$ROOT/lib" -I"$ROOT/tests/fuzz"
        -DJVS_FUZZ_DEFAULT_FIXTURE="\"$ROOT/tests/fixtures/upstream-repo-v1.tar.gz\"")

@@ -4,9 +4,11 @@
 set -euo pipefail
 
 DEBS=(meson ninja-build g++ pkg-config nlohmann-json3-dev doctest-dev libcli11-dev libutf8proc-dev libssl-dev
+      zlib1g-dev  # reading snapshots the Go tool compressed (libz.a also goes into bundled/)
       libyaml-cpp-dev xfsprogs btrfs-progs binutils chromium
       mono-devel nunit-console libnunit-cil-dev libnewtonsoft-json-cil-dev  # the C# binding (csharp/)
-      redis-server)
+      redis-server
+      zsh fish)  # tests/cli/test_completion.py runs the generated completion scripts in each shell
 # (redis-server: the metadata engine of the JuiceFS volume tests/fs/test_multihost.py mounts twice; the
 # tests start their own instance on a free port and stop it.)
 # PyPI distributions for the test suites: pytest, schema validation, cffi (the SDK), mypy (the SDK's

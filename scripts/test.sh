@@ -59,6 +59,7 @@ pytest_suites() {
 
 step unit+c-abi meson test -C build --print-errorlogs
 step pytest pytest_suites
+step install python3 -m pytest -q -rs tests/install
 step adversarial python3 -m pytest -q -rs -s tests/adversarial
 step go bash go/test.sh
 step node bash examples/node/test.sh

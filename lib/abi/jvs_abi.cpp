@@ -190,7 +190,7 @@ const std::vector<Operation> &operations() {
              std::string cache_check = o.str("cache_check", "sample");
              if (cache_check != "sample" && cache_check != "all" && cache_check != "none")
                  fail("E_OPTION_INVALID", "cache_check must be \"sample\", \"all\" or \"none\", not '" + cache_check + "'",
-                      "pass cache_check \"sample\" (default), \"all\" or \"none\"",
+                      "use \"sample\" (default), \"all\" or \"none\" (--cache-check / cache_check)",
                       {{"key", "cache_check"}, {"expected", "sample|all|none"}});
              return op_doctor(s, {o.boolean("strict", false), o.boolean("repair", false),
                                   o.integer("lock_timeout_ms", kDefaultLockTimeoutMs), o.boolean("dry_run", false),
@@ -227,9 +227,9 @@ Doc build_info_doc() {
     doc["version_number"] = JVS_VERSION_NUMBER;
     doc["abi_version"] = JVS_ABI_VERSION;
     doc["schema"] = JVS_SCHEMA_VERSION;
-    doc["features"] = {"engine:copy", "stat-cache", "hardlink-dedup", "in-place-restore", "locks"};
+    doc["features"] = build_features();
     Doc ops = Doc::array();
-    ops.push_back({{"name", "repo_init"}, {"options", {"name"}}});
+    ops.push_back({{"name", "repo_init"}, {"options", {"name", "adopt"}}});
     ops.push_back({{"name", "repo_open"}, {"options", {"worktree"}}});
     for (const auto &op : operations()) ops.push_back({{"name", op.name}, {"options", op.keys}});
     doc["operations"] = ops;
@@ -243,10 +243,14 @@ jvs_status open_handle(const char *op, const char *path, const char *opts, jvs_r
     return boundary(op, out_json, [&]() -> Doc {
         require(path, "path");
         require(out_repo, "out_repo");
-        Options o(opts, create ? std::vector<std::string>{"name"} : std::vector<std::string>{"worktree"});
+        Options o(opts, create ? std::vector<std::string>{"name", "adopt"} : std::vector<std::string>{"worktree"});
         if (create && o.has("name")) validate_name(o.str("name"));
+        // adopt: true = the directory becomes the main worktree in place, false = the Go layout,
+        // absent = adopt an existing non-empty directory (see InitLayout).
+        InitLayout layout = !o.has("adopt") ? InitLayout::Auto
+                            : o.boolean("adopt", false) ? InitLayout::Adopt : InitLayout::Standard;
         std::string wt = o.has("worktree") ? validate_name(o.str("worktree")) : std::string();
-        Repo repo = create ? Repo::create(path) : Repo::discover(path);
+        Repo repo = create ? Repo::create(path, layout) : Repo::discover(path);
         auto *h = new jvs_repo{Session(std::move(repo))};
         if (create) h->session.worktree = "main";
         if (!wt.empty()) {

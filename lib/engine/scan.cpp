@@ -16,6 +16,7 @@
 #include "util/context.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/names.hpp"
 #include "util/parallel.hpp"
 
 namespace jvs {
@@ -28,6 +29,7 @@ struct Scanner {
     const Dir &root;
     OpContext *ctx;
     TopReady ready;
+    bool skip_control;  // a top-level `.jvs` is the repository's (adopted repositories)
     std::vector<ScanEntry> out;
     std::vector<std::string> special;
 
@@ -118,6 +120,7 @@ struct Scanner {
         while (dirent *de = ::readdir(d)) {
             std::string n = de->d_name;
             if (n == "." || n == "..") continue;
+            if (top && skip_control && n == ".jvs") continue;
             if (top && n == kReady && de->d_type != DT_DIR) {
                 struct stat st {};  // d_type may be DT_UNKNOWN: ask the filesystem
                 bool is_dir = de->d_type == DT_UNKNOWN &&
@@ -159,7 +162,7 @@ struct Scanner {
 // The whole tree, directories listed in parallel one level at a time (on FUSE and network
 // filesystems each listing and lstat is a round trip; several in flight hide the latency), then
 // stitched into pre-order.
-std::vector<ScanEntry> scan_whole_tree(const Dir &root, OpContext *ctx, TopReady ready,
+std::vector<ScanEntry> scan_whole_tree(const Dir &root, OpContext *ctx, TopReady ready, bool skip_control,
                                        std::vector<std::string> &special) {
     struct Listing {
         std::vector<ScanEntry> entries;
@@ -168,7 +171,7 @@ std::vector<ScanEntry> scan_whole_tree(const Dir &root, OpContext *ctx, TopReady
     std::unordered_map<std::string, Listing> listings;  // directory rel -> its children
     std::vector<std::pair<std::string, struct stat>> level = {{"", {}}};
     while (!level.empty()) {
-        std::vector<Scanner> parts(level.size(), Scanner{root, nullptr, ready, {}, {}});
+        std::vector<Scanner> parts(level.size(), Scanner{root, nullptr, ready, skip_control, {}, {}});
         std::vector<std::vector<size_t>> subs(level.size());
         parallel_for(level.size(), ctx, [&](size_t i) -> uint64_t {
             subs[i] = parts[i].list_dir(level[i].first, level[i].first.empty() ? nullptr : &level[i].second);
@@ -280,13 +283,16 @@ bool path_less(const std::string &a, const std::string &b) {
 }
 
 std::vector<ScanEntry> scan_tree(const Dir &root, const std::vector<std::string> &only_paths, OpContext *ctx,
-                                 TopReady ready) {
-    Scanner s{root, ctx, ready, {}, {}};
+                                 TopReady ready, bool skip_control) {
+    Scanner s{root, ctx, ready, skip_control, {}, {}};
     if (only_paths.empty()) {
-        s.out = scan_whole_tree(root, ctx, ready, s.special);
+        s.out = scan_whole_tree(root, ctx, ready, skip_control, s.special);
     } else {
         std::set<std::string> seen;
         for (const auto &p : only_paths) {
+            if (skip_control && in_control_dir(p))
+                fail("E_PATH_INVALID", "path '" + p + "' is the repository's control directory, not worktree content",
+                     "leave .jvs out of the paths", {{"path", p}});
             // Ancestors first, so the partial tree is self-contained; each must be a directory (a
             // symlink there fails: the path would lead through it).
             for (size_t pos = p.find('/'); pos != std::string::npos; pos = p.find('/', pos + 1)) {
@@ -325,8 +331,8 @@ std::vector<ScanEntry> scan_tree(const Dir &root, const std::vector<std::string>
 }
 
 std::vector<ScanEntry> scan_tree(const std::string &root, const std::vector<std::string> &only_paths, OpContext *ctx,
-                                 TopReady ready) {
-    return scan_tree(Dir::open_root(root), only_paths, ctx, ready);
+                                 TopReady ready, bool skip_control) {
+    return scan_tree(Dir::open_root(root), only_paths, ctx, ready, skip_control);
 }
 
 }  // namespace jvs

@@ -31,11 +31,12 @@ enum class TopReady { Marker, UserData };
 // paths; their ancestor directories are included so the result is a self-contained tree; an
 // ancestor that is a symlink throws E_PATH_ESCAPE). FIFOs, sockets and devices throw
 // E_SPECIAL_FILE naming them, before anything is written; a missing only_path throws
-// E_PATH_NOT_FOUND.
+// E_PATH_NOT_FOUND. `skip_control` (a worktree of an adopted repository, Repo::is_control_rel):
+// a top-level `.jvs` is left out, and an only_path inside it throws E_PATH_INVALID.
 std::vector<ScanEntry> scan_tree(const Dir &root, const std::vector<std::string> &only_paths, OpContext *ctx,
-                                 TopReady ready = TopReady::Marker);
+                                 TopReady ready = TopReady::Marker, bool skip_control = false);
 std::vector<ScanEntry> scan_tree(const std::string &root, const std::vector<std::string> &only_paths,
-                                 OpContext *ctx, TopReady ready = TopReady::Marker);
+                                 OpContext *ctx, TopReady ready = TopReady::Marker, bool skip_control = false);
 
 // Whether the bytes of a top-level `.READY` are a snapshot marker (a JSON object naming a
 // snapshot_id and a payload_root_hash).

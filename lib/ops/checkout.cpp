@@ -165,16 +165,18 @@ nlohmann::ordered_json CheckoutStats::to_json() const {
 }
 
 CheckoutPlan plan_checkout(const Dir &dir, const Manifest &manifest, const std::vector<std::string> &scope,
-                           StatCache &cache, OpContext &ctx) {
+                           StatCache &cache, OpContext &ctx, bool skip_control) {
     CheckoutPlan plan;
     plan.view = worktree_view(manifest);
+    if (skip_control)
+        std::erase_if(plan.view, [](const ManifestEntry &m) { return in_control_dir(m.rel); });
     check_scope_parents(dir, scope);
     std::vector<std::string> present;
     for (const auto &p : scope)
         if (dir.lstat(p)) present.push_back(p);
     ctx.phase("scan", 0);
     std::vector<ScanEntry> worktree = scope.empty() || !present.empty()
-                                          ? scan_tree(dir, present, &ctx, TopReady::UserData)
+                                          ? scan_tree(dir, present, &ctx, TopReady::UserData, skip_control)
                                           : std::vector<ScanEntry>{};
     std::unordered_map<std::string, const ScanEntry *> have;
     for (const auto &w : worktree)

@@ -41,8 +41,10 @@ struct CheckoutStats {
 // place instead of through a temp file and a rename.
 // `scope`: the partial snapshot's paths (only those are compared, and only inside them is anything
 // deleted); empty means the whole directory.
+// `skip_control`: `dir` is a worktree of an adopted repository, whose top-level `.jvs` is the
+// repository's: neither scanned, nor deleted, nor written (a snapshot entry there is left out).
 CheckoutPlan plan_checkout(const Dir &dir, const Manifest &manifest, const std::vector<std::string> &scope,
-                           StatCache &cache, OpContext &ctx);
+                           StatCache &cache, OpContext &ctx, bool skip_control = false);
 CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const CheckoutPlan &plan, StatCache &cache,
                              OpContext &ctx, CopyMethod method, bool fresh, const char *fault_mid_write);
 // The engine that ran for a checkout, and its degradations (files that could not be cloned).

@@ -14,7 +14,7 @@ namespace {
 using ordered = nlohmann::ordered_json;
 
 [[noreturn]] void bad_value(const std::string &key, const std::string &why) {
-    fail("E_OPTION_INVALID", "config " + key + ": " + why, "see docs/API_REFERENCE.md, \"Configuration\"",
+    fail("E_OPTION_INVALID", "config " + key + ": " + why, "`jvs config show` lists the keys; the Configuration section of the jvs API reference gives each one's values",
          {{"key", key}});
 }
 

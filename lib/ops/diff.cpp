@@ -14,6 +14,7 @@
 #include "util/beneath.hpp"
 #include "ops/ops.hpp"
 #include "repo/manifest.hpp"
+#include "ops/snapshot_source.hpp"
 #include "repo/refs.hpp"
 #include "repo/snapshots.hpp"
 #include "repo/stat_cache.hpp"
@@ -51,12 +52,13 @@ std::string mode_str(uint32_t perm) {
     return buf;
 }
 
-Side snapshot_side(const Repo &repo, const Descriptor &d, const std::vector<std::vector<std::string>> &scopes) {
+Side snapshot_side(const Repo &repo, const Descriptor &d, const std::vector<std::vector<std::string>> &scopes,
+                   OpContext &ctx) {
     Side s;
     s.snapshot_id = d.snapshot_id;
     s.root_path = repo.snapshot_dir(d.snapshot_id);
     // Worktree names (a user's `.READY` comes back from its stored name), as on the live side.
-    Manifest m = worktree_view(load_or_build_manifest(repo, d.snapshot_id));
+    Manifest m = worktree_view(snapshot_manifest(repo, d, ctx));  // a compressed one inflated
     for (const auto &e : m) {
         bool ok = true;
         for (const auto &sc : scopes) ok = ok && in_scope(e.rel, sc);
@@ -130,12 +132,12 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
     if (to && !to->partial_paths.empty()) scopes.push_back(to->partial_paths);
 
     ctx.phase("load", 0);
-    Side a = snapshot_side(repo, from, scopes);
+    Side a = snapshot_side(repo, from, scopes, ctx);
     Side b;
     std::vector<ScanEntry> scanned;  // owns the stat buffers the live side points at
     StatCache cache;
     if (to) {
-        b = snapshot_side(repo, *to, scopes);
+        b = snapshot_side(repo, *to, scopes, ctx);
     } else {
         b.root_path = repo.payload_path(cfg.name);
         b.root = Dir::open_root_if_exists(b.root_path);
@@ -148,7 +150,8 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
         for (const auto &p : scope)
             if (in_tree(*b.root, p)) present.push_back(p);
         ctx.phase("scan", 0);
-        if (scope.empty() || !present.empty()) scanned = scan_tree(*b.root, present, &ctx, TopReady::UserData);
+        if (scope.empty() || !present.empty())
+            scanned = scan_tree(*b.root, present, &ctx, TopReady::UserData, repo.adopted());
         cache = StatCache::load(repo.stat_cache_path(cfg.name));
         for (const auto &w : scanned) {
             if (!in_scope(w.rel, scope)) continue;

@@ -445,6 +445,7 @@ struct Doctor {
         Descriptor d = rebuild_descriptor(id, *ready, *rec, guessed);
         try {
             check_descriptor_paths(d);
+            OpContext::Nested inner(ctx);  // still the `check` phase
             p.manifest = build_manifest_from_dir(dir, &ctx);
         } catch (const Error &e) {
             return no(e.code == "E_PATH_UNSAFE" ? "the rebuilt descriptor would be unsafe: " + e.message
@@ -524,7 +525,7 @@ struct Doctor {
     // directory) or an interrupted remove (the config goes first). Also fork clone staging dirs and
     // stat caches of worktrees that do not exist.
     void check_worktree_leftovers() {
-        std::string wroot = path_join(repo.root(), "worktrees");
+        std::string wroot = repo.worktrees_dir();
         for (const auto &n : dir_entries(wroot)) {
             std::string path = path_join(wroot, n);
             auto st = lstat_path(path);
@@ -649,9 +650,10 @@ struct Doctor {
         uint64_t too_long_count = 0;
     };
 
-    static void walk_worktree(const Dir &dir, const std::string &rel, WorktreeWalk &w) {
+    void walk_worktree(const Dir &dir, const std::string &rel, WorktreeWalk &w) const {
         for (const auto &n : dir.list()) {
             std::string child = rel.empty() ? n : rel + "/" + n;
+            if (repo.is_control_rel(child)) continue;  // an adopted repository's own .jvs
             if (child.size() > kPathMax) {
                 if (w.too_long_count++ == 0) w.too_long = child;
                 continue;
@@ -801,6 +803,7 @@ struct Doctor {
             // Nothing else writes a published snapshot's manifest; repairs run under the repository
             // lock, and readers see the old or the new file (atomic replace).
             Descriptor d = load_descriptor(repo, id);
+            OpContext::Nested inner(ctx);  // still the `check` phase
             Manifest m = build_manifest_from_dir(repo.snapshot_dir(id), &ctx);
             if (manifest_root_hash(m) != d.payload_root_hash)
                 return "the snapshot's files do not match its descriptor either: run `jvs verify " + id + "`";

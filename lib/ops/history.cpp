@@ -39,7 +39,7 @@ void walk_lineage(const Repo &repo, const std::string &head, Doc &doc,
 }  // namespace
 
 Doc op_history(const Session &s, const HistoryOptions &o) {
-    if (o.limit < 0) fail("E_OPTION_INVALID", "limit must be >= 0", "pass 0 for no limit", {{"key", "limit"}});
+    if (o.limit < 0) fail("E_OPTION_INVALID", "limit must be >= 0", "a limit of 0 means no limit", {{"key", "limit"}});
     WorktreeConfig cfg = s.repo.load_worktree(o.worktree);
     Doc doc = make_doc("history");
     doc["worktree"] = cfg.name;

@@ -125,11 +125,10 @@ inline nlohmann::ordered_json audit_chain_json(const AuditChainResult &a) {
 
 // The .READY marker of a snapshot must exist, parse and agree with the descriptor, byte for byte
 // (its bytes are a function of the descriptor and its completed_at). Returns the problem, if any.
-inline std::optional<std::string> check_ready_marker(const std::string &snapshot_dir, const Descriptor &d) {
-    // Read beneath the snapshot directory: a symlink named .READY is no marker, never followed.
-    std::optional<std::string> raw;
-    if (auto dir = Dir::open_root_if_exists(snapshot_dir)) raw = dir->read_small_file(".READY", 1 << 16);
-    if (!raw) return std::string(".READY is missing (or not a regular file)");
+// `raw`: the marker's bytes (nullopt when missing); `name` names it in messages.
+inline std::optional<std::string> check_ready_bytes(const std::optional<std::string> &raw, const Descriptor &d,
+                                                    const std::string &name = ".READY") {
+    if (!raw) return name + " is missing (or not a regular file)";
     auto j = nlohmann::json::parse(*raw, nullptr, false);
     if (!j.is_object()) return std::string(".READY is not a JSON object");
     for (const char *k : {"snapshot_id", "completed_at", "payload_root_hash", "engine", "descriptor_checksum"})
@@ -144,6 +143,13 @@ inline std::optional<std::string> check_ready_marker(const std::string &snapshot
     if (!ts) return std::string(".READY completed_at is not a valid time");
     if (ready_marker(d, *ts) != *raw) return std::string(".READY bytes are not the marker of this snapshot");
     return std::nullopt;
+}
+
+inline std::optional<std::string> check_ready_marker(const std::string &snapshot_dir, const Descriptor &d) {
+    // Read beneath the snapshot directory: a symlink named .READY is no marker, never followed.
+    std::optional<std::string> raw;
+    if (auto dir = Dir::open_root_if_exists(snapshot_dir)) raw = dir->read_small_file(".READY", 1 << 16);
+    return check_ready_bytes(raw, d);
 }
 
 }  // namespace jvs

@@ -68,6 +68,9 @@ Doc op_config_unset(const Session &s, const ConfigOptions &o);
 
 Doc repo_doc(const Session &s, bool created);
 Doc op_info(const Session &s, const std::optional<std::string> &worktree);
+// build_info's `features`: what this build supports, plus engine:juicefs-clone when this machine has
+// a juicefs executable on PATH (docs/API_REFERENCE.md §4.13).
+std::vector<std::string> build_features();
 Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx);
 Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx);
 Doc op_history(const Session &s, const HistoryOptions &o);

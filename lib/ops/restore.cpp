@@ -1,6 +1,7 @@
 // jvs_restore: make the worktree hold a snapshot's content again, in place.
 #include "engine/select.hpp"
 #include "ops/checkout.hpp"
+#include "ops/snapshot_source.hpp"
 #include "ops/ops.hpp"
 #include "repo/refs.hpp"
 #include "repo/snapshots.hpp"
@@ -43,11 +44,11 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     if (!lstat_path(payload) && !o.dry_run) mkdirs(payload, 0755);
     // Both roots opened once; every file below is reached beneath them, never through a symlink.
     Dir wt = Dir::open_root(payload);
-    Dir snap = Dir::open_root(repo.snapshot_dir(d.snapshot_id));
-
-    Manifest manifest = load_or_build_manifest(repo, d.snapshot_id);
+    // A snapshot the Go tool compressed is read as the files the user had (or refused).
+    SnapshotSource source = SnapshotSource::open(repo, d, ctx);
+    const Manifest &manifest = source.manifest();
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
-    CheckoutPlan plan = plan_checkout(wt, manifest, d.partial_paths, cache, ctx);
+    CheckoutPlan plan = plan_checkout(wt, manifest, d.partial_paths, cache, ctx, repo.adopted());
     bool detached = !cfg.latest_snapshot_id.empty() && d.snapshot_id != cfg.latest_snapshot_id;
 
     Doc doc = make_doc("restore");
@@ -69,13 +70,15 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
         }
         doc["stats"] = planned.to_json();
         doc["changes"] = plan_to_json(plan);
+        source.annotate(doc);
         return doc;  // nothing written, not even the stat cache
     }
     fault_point("restore.after_plan");
     EngineChoice engine = choose_engine(repo, true);
     CopyMethod method = copy_method(engine);
-    CheckoutStats stats = apply_checkout(wt, snap, plan, cache, ctx, method, false, "restore.mid_write");
+    CheckoutStats stats = apply_checkout(wt, source.files(plan, ctx), plan, cache, ctx, method, false, "restore.mid_write");
     fault_point("restore.after_write");
+    source.release();  // an inflated copy is not written back by the syncfs below
     // The config below says the worktree holds this snapshot: the rewritten files are durable first.
     if (!plan.changes.empty() && ::syncfs(wt.fd()) != 0) fail_errno(errno, "syncfs", payload);
     cfg.head_snapshot_id = d.snapshot_id;
@@ -89,6 +92,7 @@ Doc op_restore(const Session &s, const RestoreOptions &o, OpContext &ctx) {
     doc["degradations"] = checkout_degradations(stats);
     if (!engine.shortfall.empty() && !plan.changes.empty())
         doc["degradations"].push_back(Degradation{"clone_fallback", ".", engine.shortfall}.to_json());
+    source.annotate(doc);
     try {
         cache.save(repo.stat_cache_path(cfg.name));
     } catch (const Error &e) {

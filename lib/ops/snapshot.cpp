@@ -168,7 +168,7 @@ Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Di
             sizes[i] = pm->size;
             stored[i] = e.st;
             how[i] = 'l';
-            return 0;
+            return pm->size;  // linked: its bytes are done (the phase's bytes_total counts them)
         }
         // A hash the stat cache vouches for is not computed again: the file is cloned (or copied)
         // without reading it, and the hash is kept only if the source kept its scanned stat while
@@ -373,7 +373,7 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, c
                       (w->st_mode & 07777) == (c.st.st_mode & 07777);
         if (auto cached = steady ? cache.lookup(wrel, *w) : std::nullopt) {
             hashes[files[k]] = *cached;
-            return 0;
+            return static_cast<uint64_t>(c.st.st_size);  // vouched for by the cache: done without reading
         }
         // The clone is read, never the worktree: it is what the snapshot holds, and on a volume other
         // hosts write this host's JuiceFS client keeps serving a file's cached bytes while its mtime
@@ -515,10 +515,12 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     EngineChoice engine = choose_engine(repo, true);
     // A whole-tree JuiceFS snapshot scans once, after its clone (see materialise_juicefs); every
     // other snapshot scans first, so a special file fails it before anything is written.
-    const bool scan_after_clone = engine.kind == EngineKind::Juicefs && in.paths.empty();
+    // An adopted repository's worktree holds .jvs itself: never cloned whole (see Repo::adopted).
+    const bool whole_clone = engine.kind == EngineKind::Juicefs && in.paths.empty() && !repo.adopted();
+    const bool scan_after_clone = whole_clone;
     ctx.phase("scan", 0);
     std::vector<ScanEntry> entries;
-    if (!scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData);
+    if (!scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData, repo.adopted());
     StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
     std::string parent_id = !cfg.head_snapshot_id.empty() ? cfg.head_snapshot_id : cfg.base_snapshot_id;
     std::optional<Manifest> parent;
@@ -558,11 +560,13 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
         fault_point("snapshot.after_intent");
         snaps.mkdir(tmp_name, 0755);
         std::optional<Dir> tmpd = snaps.dir(tmp_name);  // the staging tree, written beneath this fd
-        std::string why;
-        bool cloned = engine.kind == EngineKind::Juicefs &&
+        std::string why = engine.kind == EngineKind::Juicefs && !whole_clone && in.paths.empty()
+                              ? "the worktree holds the repository's .jvs (adopted): files are copied one by one"
+                              : "";
+        bool cloned = engine.kind == EngineKind::Juicefs && (whole_clone || !in.paths.empty()) &&
                       materialise_juicefs(in.paths, wt, snaps, tmp_name, tmpd, cache, ctx, built, &why);
         if (!cloned) {
-            if (scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData);
+            if (scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData, repo.adopted());
             built = materialise(entries, wt, *tmpd, parent_dir ? &*parent_dir : nullptr, parent ? &*parent : nullptr,
                                 cache, copy_method(engine), ctx);
             if (engine.kind == EngineKind::Juicefs)

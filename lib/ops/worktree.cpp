@@ -14,6 +14,7 @@
 #include "format/ids.hpp"
 #include "ops/checkout.hpp"
 #include "ops/ops.hpp"
+#include "ops/snapshot_source.hpp"
 #include "repo/refs.hpp"
 #include "repo/snapshots.hpp"
 #include "repo/stat_cache.hpp"
@@ -95,23 +96,29 @@ void populate(const Repo &repo, const std::string &name, const Descriptor &d, Op
     if (descriptor_checksum(d) != d.descriptor_checksum)
         fail("E_CHECKSUM_MISMATCH", "descriptor of snapshot " + d.snapshot_id + " fails its checksum",
              "run `jvs verify " + d.snapshot_id + "`", {{"snapshot_id", d.snapshot_id}});
-    Manifest manifest = load_or_build_manifest(repo, d.snapshot_id);
+    // A snapshot the Go tool compressed is read as the files the user had (or refused).
+    SnapshotSource source = SnapshotSource::open(repo, d, ctx);
+    const Manifest &manifest = source.manifest();
     EngineChoice engine = choose_engine(repo, true);
     std::string why;
-    if (engine.kind == EngineKind::Juicefs && populate_by_clone(repo, name, d, manifest, doc, &why)) return;
+    // A clone would copy the compressed files as they are: only plain snapshots are cloned whole.
+    if (engine.kind == EngineKind::Juicefs && !source.compressed() &&
+        populate_by_clone(repo, name, d, manifest, doc, &why))
+        return;
     CopyMethod method = copy_method(engine);
     StatCache cache;
     Dir wt = Dir::open_root(repo.payload_path(name));
-    Dir snap = Dir::open_root(repo.snapshot_dir(d.snapshot_id));
-    CheckoutPlan plan = plan_checkout(wt, manifest, {}, cache, ctx);
-    CheckoutStats stats = apply_checkout(wt, snap, plan, cache, ctx, method, true, "fork.mid_write");
+    CheckoutPlan plan = plan_checkout(wt, manifest, {}, cache, ctx, repo.adopted());
+    CheckoutStats stats = apply_checkout(wt, source.files(plan, ctx), plan, cache, ctx, method, true, "fork.mid_write");
     cache.save(repo.stat_cache_path(name));
     doc["engine"] = checkout_engine(stats, method);
     doc["stats"] = stats.to_json();
     doc["degradations"] = checkout_degradations(stats);
-    if (engine.kind == EngineKind::Juicefs) doc["degradations"].push_back(Degradation{"clone_fallback", ".", why}.to_json());
+    if (engine.kind == EngineKind::Juicefs && !source.compressed())
+        doc["degradations"].push_back(Degradation{"clone_fallback", ".", why}.to_json());
     if (!engine.shortfall.empty())
         doc["degradations"].push_back(Degradation{"clone_fallback", ".", engine.shortfall}.to_json());
+    source.annotate(doc);
 }
 
 Doc create_common(const Session &s, const std::string &raw_name, const std::string &from, const std::string &source_wt,
@@ -264,7 +271,7 @@ Doc op_worktree_remove(const Session &s, const RemoveOptions &o) {
     if (cfg.detached() && !o.force)
         fail("E_DETACHED",
              "worktree '" + o.name + "' is detached: its files are not its latest snapshot",
-             "pass force to remove it anyway (snapshots are kept)", {{"worktree", o.name}});
+             "remove it with force (--force / force) anyway; its snapshots are kept", {{"worktree", o.name}});
     // The config goes first: from then on the worktree no longer exists for anyone; the payload
     // removal that follows is only cleanup (doctor finishes it after a crash, as the claim proves
     // the directory was a worktree jvs was removing).

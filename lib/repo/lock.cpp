@@ -70,7 +70,7 @@ FileLock FileLock::acquire(const std::string &path, int64_t timeout_ms, const st
                                                             (holder.contains("op") ? ", " + holder["op"].get<std::string>() : "") + ")"
                                                       : "";
             fail("E_LOCKED", what + " is locked by another writer" + who,
-                 "wait for it to finish, or pass a longer lock_timeout_ms", {{"lock", path}, {"holder", holder}});
+                 "retry later or raise the lock timeout (--lock-timeout / lock_timeout_ms)", {{"lock", path}, {"holder", holder}});
         }
         if (ctx) ctx->check_cancelled();
         std::this_thread::sleep_for(backoff);

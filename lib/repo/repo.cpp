@@ -1,11 +1,16 @@
 #include "repo/repo.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 
+#include <nlohmann/json.hpp>
+
 #include "format/ids.hpp"
+#include "util/beneath.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/names.hpp"
@@ -37,18 +42,93 @@ int read_format_version(const std::string &jvs) {
     return n;
 }
 
-std::optional<std::string> worktree_from_rel(const std::string &rel) {
+// .jvs/layout.json, ours (the Go tool ignores it): present only in an adopted repository.
+constexpr const char *kLayoutFile = "layout.json";
+constexpr const char *kPayloadsDir = "worktree-payloads";  // under .jvs, adopted repositories only
+const std::string kAdoptedLayout = std::string("{\"main\":\".\",\"worktrees\":\".jvs/") + kPayloadsDir + "\"}\n";
+
+bool read_adopted(const std::string &jvs) {
+    const std::string path = path_join(jvs, kLayoutFile);
+    auto raw = read_file_if_exists(path);
+    if (!raw) return false;
+    nlohmann::json j = nlohmann::json::parse(*raw, nullptr, false);
+    if (!j.is_object() || j.value("main", "") != "." ||
+        j.value("worktrees", "") != std::string(".jvs/") + kPayloadsDir)
+        fail("E_CONFIG_CORRUPT", "unreadable .jvs/layout.json", "restore it (an adopted repository's holds " +
+             kAdoptedLayout.substr(0, kAdoptedLayout.size() - 1) + ") or run jvs doctor", {{"path", path}});
+    return true;
+}
+
+// The worktree a path relative to the repository root is in (rel "" is the root itself).
+std::optional<std::string> worktree_from_rel(const std::string &rel, bool adopted) {
     auto first_end = rel.find('/');
     std::string first = rel.substr(0, first_end);
+    std::string rest = first_end == std::string::npos ? "" : rel.substr(first_end + 1);
+    std::string second = rest.substr(0, rest.find('/'));
+    if (adopted) {
+        if (first != ".jvs") return "main";
+        std::string name = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
+        name = name.substr(0, name.find('/'));
+        if (second == kPayloadsDir && !name.empty()) return name;
+        return std::nullopt;
+    }
     if (first == "main") return "main";
-    if (first == "worktrees" && first_end != std::string::npos) {
-        std::string rest = rel.substr(first_end + 1);
-        std::string name = rest.substr(0, rest.find('/'));
-        if (!name.empty()) return name;
+    if (first == "worktrees" && !second.empty()) return second;
+    return std::nullopt;
+}
+
+// E_REPO_EXISTS when `abs` or a directory above it holds `.jvs` (checked before anything is
+// written): a repository inside another's worktree would be stored by its snapshots.
+void refuse_nested(const std::string &abs) {
+    std::string existing = abs;
+    while (!exists_nofollow(existing) && existing != "/") existing = parent_path(existing);
+    std::string dir = real_path(existing);
+    for (;;) {
+        if (is_directory(path_join(dir, ".jvs"))) {
+            bool here = dir == (exists_nofollow(abs) ? real_path(abs) : std::string());
+            if (here)
+                fail("E_REPO_EXISTS", "a jvs repository already exists at " + dir,
+                     "open it instead; nothing was changed", {{"path", dir}});
+            fail("E_REPO_EXISTS", abs + " is inside the jvs repository at " + dir,
+                 "create the repository outside it, or use a worktree of it (`jvs worktree fork`); nothing was changed",
+                 {{"path", abs}, {"repo_root", dir}, {"inside", true}});
+        }
+        if (dir == "/") return;
+        dir = parent_path(dir);
+    }
+}
+// The first repository below `root` (a directory `.jvs` holding `format_version`), as a path
+// relative to it: adopting `root` would store that repository's control data in every snapshot.
+// Directories are walked beneath `root`, never through a link; unreadable ones are skipped.
+std::optional<std::string> repo_below(const std::string &root) {
+    const Dir top = Dir::open_root(root);
+    std::vector<std::string> todo = {""};  // names, not open directories: a wide tree needs no fd each
+    while (!todo.empty()) {
+        const std::string rel = std::move(todo.back());
+        todo.pop_back();
+        std::vector<std::string> names;
+        std::optional<Dir> sub;
+        try {
+            if (!rel.empty() && !(sub = top.dir_if_exists(rel))) continue;
+            names = (rel.empty() ? top : *sub).list();
+        } catch (const Error &) {
+            continue;  // unreadable, or changed meanwhile
+        }
+        const Dir &dir = rel.empty() ? top : *sub;
+        for (const auto &n : names) {
+            struct stat st {};
+            if (::fstatat(dir.fd(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+            if (n == ".jvs" && !rel.empty() && dir.lstat(".jvs/format_version")) return rel;
+            todo.push_back(rel.empty() ? n : rel + "/" + n);
+        }
     }
     return std::nullopt;
 }
 }  // namespace
+
+bool Repo::is_control_rel(const std::string &rel) const {
+    return adopted_ && in_control_dir(rel);
+}
 
 Repo Repo::discover(const std::string &start) {
     if (!exists_nofollow(start) && !is_directory(start))
@@ -60,7 +140,8 @@ Repo Repo::discover(const std::string &start) {
         if (is_directory(path_join(dir, ".jvs"))) break;
         if (dir == "/")
             fail("E_NOT_REPO", "not a jvs repository (or any parent): " + abs,
-                 "run `jvs init <name>` to create one, or cd into an existing repository", {{"path", abs}});
+                 "run `jvs init` to version this folder (or `jvs init <path>`), or cd into an existing repository",
+                 {{"path", abs}});
         dir = parent_path(dir);
     }
     Repo r;
@@ -70,20 +151,32 @@ Repo Repo::discover(const std::string &start) {
     if (!id || trim(*id).empty())
         fail("E_CONFIG_CORRUPT", "missing or empty .jvs/repo_id", "run jvs doctor to inspect the repository");
     r.repo_id_ = trim(*id);
-    if (abs.size() > dir.size() + 1 && abs.compare(0, dir.size(), dir) == 0)
-        r.discovered_worktree_ = worktree_from_rel(abs.substr(dir.size() + (dir == "/" ? 0 : 1)));
+    r.adopted_ = read_adopted(r.jvs_dir());
+    if (abs == dir)
+        r.discovered_worktree_ = worktree_from_rel("", r.adopted_);
+    else if (abs.size() > dir.size() + 1 && abs.compare(0, dir.size(), dir) == 0)
+        r.discovered_worktree_ = worktree_from_rel(abs.substr(dir.size() + (dir == "/" ? 0 : 1)), r.adopted_);
     return r;
 }
 
-Repo Repo::create(const std::string &path) {
+Repo Repo::create(const std::string &path, InitLayout layout) {
     std::string abs = absolute_path(path);
-    if (exists_nofollow(path_join(abs, ".jvs")))
-        fail("E_REPO_EXISTS", "a jvs repository already exists at " + abs,
-             "open it instead; nothing was changed", {{"path", abs}});
+    refuse_nested(abs);
+    if (exists_nofollow(abs) && !is_directory(abs))
+        fail("E_PATH_CONFLICT", abs + " exists and is not a directory", "pass a directory (or a path to create)",
+             {{"path", abs}});
+    const bool adopt = layout == InitLayout::Adopt ||
+                       (layout == InitLayout::Auto && is_directory(abs) && !dir_entries(abs).empty());
+    if (adopt && is_directory(abs))
+        if (auto below = repo_below(abs))
+            fail("E_REPO_EXISTS", abs + " holds the jvs repository " + path_join(abs, *below),
+                 "adopt a folder beside it, or move that repository out first; nothing was changed",
+                 {{"path", abs}, {"nested_repo", path_join(abs, *below)}});
     mkdirs(abs, 0755);
     Repo r;
     r.root_ = real_path(abs);
     r.repo_id_ = new_uuid_v4();
+    r.adopted_ = adopt;
     std::string jvs = r.jvs_dir();
     // Build .jvs under a temporary name and rename it into place last, so a crash or a concurrent
     // init never leaves a half-made repository that later commands would accept.
@@ -98,8 +191,13 @@ Repo Repo::create(const std::string &path) {
         main_cfg.name = "main";
         main_cfg.created_at = now_utc();
         atomic_write(path_join(staging, "worktrees/main/config.json"), serialize_worktree_config(main_cfg), 0644);
-        mkdirs(path_join(r.root_, "main"), 0755);
-        mkdirs(path_join(r.root_, "worktrees"), 0755);
+        if (adopt) {  // the directory's own files are the main worktree: nothing of theirs moves
+            mkdir_exact(path_join(staging, kPayloadsDir), 0755);
+            atomic_write(path_join(staging, kLayoutFile), kAdoptedLayout, 0644);
+        } else {
+            mkdirs(path_join(r.root_, "main"), 0755);
+            mkdirs(path_join(r.root_, "worktrees"), 0755);
+        }
         if (::rename(staging.c_str(), jvs.c_str()) != 0) {
             int err = errno;
             if (err == EEXIST || err == ENOTEMPTY)
@@ -135,7 +233,10 @@ std::string Repo::worktree_lock_path(const std::string &wt) const {
     return path_join(locks_dir(), "wt-" + worktree_token(wt) + ".lock");
 }
 std::string Repo::fork_staging_path(const std::string &wt) const {
-    return path_join(path_join(root_, "worktrees"), worktree_token(wt) + ".jvs-clone-tmp");
+    return path_join(worktrees_dir(), worktree_token(wt) + ".jvs-clone-tmp");
+}
+std::string Repo::worktrees_dir() const {
+    return adopted_ ? path_join(jvs_dir(), kPayloadsDir) : path_join(root_, "worktrees");
 }
 
 std::string worktree_token(const std::string &name) {
@@ -145,7 +246,8 @@ std::string worktree_token(const std::string &name) {
 }
 
 std::string Repo::payload_path(const std::string &wt) const {
-    return wt == "main" ? path_join(root_, "main") : path_join(path_join(root_, "worktrees"), wt);
+    if (wt == "main") return adopted_ ? root_ : path_join(root_, "main");
+    return path_join(worktrees_dir(), wt);
 }
 
 std::string Repo::worktree_config_path(const std::string &wt) const {

@@ -16,17 +16,31 @@ inline constexpr int kFormatVersion = 1;
 // all; '~' cannot occur in a name, so no other name has the same token.
 std::string worktree_token(const std::string &name);
 
+// How `init` lays a repository out. Standard: the Go tool's (R/.jvs, R/main, R/worktrees/<name>).
+// Adopted: an existing directory becomes the main worktree in place (R/.jvs beside its files, which
+// keep their paths and inodes), marked by .jvs/layout.json; the other worktrees live in
+// R/.jvs/worktree-payloads/<name>, and a top-level `.jvs` is never part of a worktree's content.
+enum class InitLayout { Auto, Standard, Adopt };  // Auto: Adopt for an existing non-empty directory
+
 class Repo {
    public:
     // Walks up from `start` (which must exist) to the first directory holding `.jvs/`.
     // Throws E_NOT_REPO, E_FORMAT_UNSUPPORTED, E_CONFIG_CORRUPT.
     static Repo discover(const std::string &start);
-    // Creates the Go layout at `path` (created if missing). Throws E_REPO_EXISTS if `path/.jvs` exists.
-    static Repo create(const std::string &path);
+    // Creates a repository at `path` (created if missing). Throws E_REPO_EXISTS if `path` or a
+    // parent of it already holds `.jvs` (nothing is written), E_PATH_CONFLICT if `path` is not a
+    // directory.
+    static Repo create(const std::string &path, InitLayout layout = InitLayout::Auto);
 
     const std::string &root() const { return root_; }
     const std::string &repo_id() const { return repo_id_; }
     int format_version() const { return format_version_; }
+    // The main worktree is the repository directory itself (InitLayout::Adopt).
+    bool adopted() const { return adopted_; }
+    // Whether a path relative to a worktree's root is the repository's control directory (a
+    // top-level `.jvs` in an adopted repository): scans skip it, checkouts never write or delete it,
+    // snapshots never store it.
+    bool is_control_rel(const std::string &rel) const;
     // The worktree the discovery path was inside, if any.
     const std::optional<std::string> &discovered_worktree() const { return discovered_worktree_; }
 
@@ -48,7 +62,8 @@ class Repo {
     // Where a JuiceFS fork stages its clone before renaming it over the payload directory.
     std::string fork_staging_path(const std::string &worktree) const;  // worktrees/<token>.jvs-clone-tmp
 
-    std::string payload_path(const std::string &worktree) const;  // main -> R/main, x -> R/worktrees/x
+    std::string payload_path(const std::string &worktree) const;  // main -> R/main, x -> worktrees_dir()/x
+    std::string worktrees_dir() const;  // R/worktrees, or R/.jvs/worktree-payloads when adopted
     std::string worktree_config_path(const std::string &worktree) const;
     bool worktree_exists(const std::string &worktree) const;
     // Throws E_WORKTREE_NOT_FOUND, E_CONFIG_CORRUPT (unparseable, or naming another worktree) or
@@ -64,6 +79,7 @@ class Repo {
     std::string root_;
     std::string repo_id_;
     int format_version_ = kFormatVersion;
+    bool adopted_ = false;
     std::optional<std::string> discovered_worktree_;
 };
 

@@ -25,6 +25,21 @@ class OpContext {
     void advance(uint64_t done_delta, uint64_t bytes_delta = 0);
     void warning(const std::string &message);
 
+    // While a Nested scope lives, the work inside it belongs to the current phase: phase() calls
+    // from shared code (build_manifest_from_dir's scan and hash) only poll cancellation, and
+    // advance() adds their bytes to bytes_done without touching done/total. verify uses it so its
+    // documented `verify` phase (done/total = snapshots) is never replaced by an inner scan/hash.
+    class Nested {
+       public:
+        explicit Nested(OpContext &ctx) : ctx_(ctx) { ++ctx_.nested_; }
+        ~Nested() { --ctx_.nested_; }
+        Nested(const Nested &) = delete;
+        Nested &operator=(const Nested &) = delete;
+
+       private:
+        OpContext &ctx_;
+    };
+
    private:
     void emit(bool force);
     std::string op_;
@@ -32,6 +47,7 @@ class OpContext {
     const std::atomic<uint64_t> *interrupt_counter_;
     uint64_t interrupt_at_start_ = 0;
     bool cancelled_ = false;
+    int nested_ = 0;
     std::string phase_;
     uint64_t done_ = 0, total_ = 0, bytes_done_ = 0, bytes_total_ = 0;
     std::chrono::steady_clock::time_point last_emit_{};

@@ -143,6 +143,8 @@ void write_all(int fd, std::string_view data, const std::string &path) {
 }
 }  // namespace
 
+std::string temp_name() { return temp_file_name(); }
+
 std::vector<std::string> dir_entries(const std::string &dir) {
     UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     return fd ? list_names(fd.get()) : std::vector<std::string>{};

@@ -91,6 +91,9 @@ class StagedWrite {
 // For a temp file name atomic_write made on this host: whether its writer process is still alive.
 // nullopt when the name is not ours (the Go tool's, or another host's): nothing can be proven then.
 std::optional<bool> temp_file_writer_alive(std::string_view name);
+// A fresh temp name of that form (.jvs-tmp-h<host>-p<pid>-...): doctor removes what it names once
+// its writer is gone (a file or a whole directory).
+std::string temp_name();
 // 16 hex digits naming this host as far as pids and file times go: a hash of the boot id, the pid
 // namespace and the host name. Equal tags mean kill(pid, 0) speaks of the same processes and the
 // same clock stamps files; several hosts (or containers) writing one repository get different tags.

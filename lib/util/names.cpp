@@ -157,4 +157,8 @@ bool in_scope(const std::string &rel, const std::vector<std::string> &scope) {
     return false;
 }
 
+bool in_control_dir(std::string_view rel) {
+    return rel.substr(0, 4) == ".jvs" && (rel.size() == 4 || rel[4] == '/');
+}
+
 }  // namespace jvs

@@ -28,6 +28,10 @@ std::string clean_relative_path(std::string_view path);
 // one, component-wise ("a/b" is inside "a", "ab" is not). An empty scope is the whole tree.
 bool in_scope(const std::string &rel, const std::vector<std::string> &scope);
 
+// Whether the cleaned relative path `rel` is `.jvs` or lies below it: in a worktree of an adopted
+// repository, the repository's control directory (Repo::is_control_rel).
+bool in_control_dir(std::string_view rel);
+
 bool is_valid_utf8(std::string_view s);
 
 // ---- what is read back from the repository -----------------------------------------------------

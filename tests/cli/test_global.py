@@ -39,8 +39,8 @@ def test_no_arguments_prints_help(jvs):
     [
         ["frobnicate"],
         ["--bogus-flag", "info"],
-        ["init"],  # missing name
-        ["init", "a", "b"],
+        ["init", "a", "b"],  # `jvs init` alone is valid: it initialises (or adopts) the current directory
+        ["init", "--adopt", "--no-adopt"],
         ["restore"],
         ["snapshot", "a", "b"],
         ["history", "-n", "many"],
@@ -58,6 +58,32 @@ def test_usage_errors_exit_2(jvs, args):
     assert p.stderr.startswith("jvs: "), p.stderr
     assert "[E_USAGE]" in p.stderr
     assert p.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["nosuchcmd", "--help"],
+        ["gc", "bogus", "--help"],
+        ["worktree", "bogus", "-h"],
+        ["-C", ".", "nosuchcmd", "--help"],
+        ["--lock-timeout", "5", "config", "bogus", "--help"],
+    ],
+)
+def test_unknown_command_with_help_fails_like_without(jvs, args):
+    """--help does not rescue an unknown command: the usage code, as without --help (the Go tool exits 1)."""
+    p = jvs.run(*args)
+    assert p.returncode == EXIT_USAGE, (p.stdout, p.stderr)
+    assert "[E_USAGE]" in p.stderr and "unknown command" in p.stderr, p.stderr
+    assert p.stdout == ""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["gc", "--help"], ["-C", ".", "restore", "x", "--help"],
+                                  ["snapshot", "--tag", "v1", "--help"], ["worktree", "fork", "-h"]])
+def test_help_of_known_commands_still_exits_0(jvs, args):
+    p = jvs.run(*args)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert "Usage: jvs" in p.stdout
 
 
 def test_usage_error_json_goes_to_stdout(jvs):

@@ -32,9 +32,8 @@ def test_text_layout(repo, jvs):
     created = {s["snapshot_id"]: s["created_at"] for s in jvs.json("history")["snapshots"]}
     # full ids, UTC (TZ=UTC) date and minute of created_at, note, tags, [HEAD] on latest
     assert out[0] == f"{b}  {created[b][:10]} {created[b][11:16]}  (no note)  [x,y]  [HEAD]"
-    assert out[1] == "◄── you are here (HEAD)"
-    assert out[2] == f"{a}  {created[a][:10]} {created[a][11:16]}  alpha  [v1]"
-    assert len(out) == 3
+    assert out[1] == f"{a}  {created[a][:10]} {created[a][11:16]}  alpha  [v1]"
+    assert len(out) == 2  # the head is marked once ([HEAD]), no extra "you are here" line
 
 
 def test_detached_marker(repo, jvs):
@@ -56,7 +55,7 @@ def test_limit(repo, jvs):
     assert ids(jvs.json("history", "-n", "2")) == made[::-1][:2]
     assert ids(jvs.json("history", "--limit", "3")) == made[::-1][:3]
     assert ids(jvs.json("history", "-n", "0")) == made[::-1]
-    assert len(jvs.ok("history", "-n", "1").stdout.splitlines()) == 2  # line + you-are-here
+    assert len(jvs.ok("history", "-n", "1").stdout.splitlines()) == 1
 
 
 def test_grep_and_tag_filters(repo, jvs):
@@ -84,7 +83,7 @@ def test_all_includes_other_worktrees(repo, jvs):
     assert ids(doc) == sorted(ids(doc), key=lambda i: next(x["created_at"] for x in doc["snapshots"] if x["snapshot_id"] == i), reverse=True)
     assert ids(jvs.json("history", "--all", "-g", "side")) == [s]
     out = jvs.ok("history", "--all").stdout
-    assert "[HEAD]" not in out and "you are here (HEAD)" not in out
+    assert "[HEAD]" not in out and "you are here" not in out
 
 
 def test_history_from_repo_root_uses_main(repo, jvs):

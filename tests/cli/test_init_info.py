@@ -33,10 +33,10 @@ def test_init_over_existing_repo(jvs, tmp_path):
     assert tree_state(tmp_path / "proj") == before
 
 
-def test_init_invalid_name(jvs, tmp_path):
-    for bad in ("a/b", "..", "bad name", "x..y"):
-        jvs.error("init", bad, cwd=tmp_path, code="E_NAME_INVALID", exit=EXIT_USAGE)
-    assert sorted(os.listdir(tmp_path)) == []
+def test_init_takes_a_path(jvs, tmp_path):
+    # Once a bare name (E_NAME_INVALID otherwise); any path now (tests/cli/test_init_adopt.py).
+    jvs.ok("init", "a/b c", cwd=tmp_path)
+    assert (tmp_path / "a" / "b c" / ".jvs").is_dir() and (tmp_path / "a" / "b c" / "main").is_dir()
 
 
 def test_info(repo, jvs):

@@ -5,6 +5,8 @@ the edit. The formats are the Go tool's (UPSTREAM_FACTS) and ours (docs/ARCHITEC
 import hashlib
 import json
 import os
+import struct
+import zlib
 
 
 def sha256(data):
@@ -51,6 +53,43 @@ def edit_descriptor(root, sid, **fields):
     d = load_descriptor(root, sid)
     d.update(fields)
     return write_descriptor(root, sid, d)
+
+
+# ---- the Go tool's `snapshot --compress` (UPSTREAM_FACTS 5.4) ---------------------------------------
+
+def go_gzip(data, level=6):
+    """gzip bytes as Go's compress/gzip writes them: no name, mtime 0, OS 255 (Python's gzip module
+    writes OS 3 with mtime 0)."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    body = c.compress(data) + c.flush()
+    xfl = 2 if level == 9 else 4 if level == 1 else 0
+    return bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, xfl, 0xFF]) + body + struct.pack("<II", zlib.crc32(data), len(data))
+
+
+def go_compress(root, sid, level=6):
+    """What the Go tool's `snapshot --compress` does to a published snapshot: every non-directory not
+    ending in .gz, in filepath.Walk order, becomes <name>.gz (mode 0600; a symlink becomes a file of its
+    target's content), .READY included; the descriptor records the compression (checksummed with it, as
+    Go computed the checksum after setting it). jvs's manifest of the snapshot goes (Go writes none)."""
+    d = load_descriptor(root, sid)
+    d["compression"] = {"type": "gzip", "level": level}
+    write_descriptor(root, sid, d)
+    (root / ".jvs" / "manifests" / sid).unlink(missing_ok=True)
+
+    def walk(directory):
+        for n in sorted(os.listdir(directory)):
+            p = os.path.join(directory, n)
+            if os.path.isdir(p) and not os.path.islink(p):
+                walk(p)
+            elif not n.endswith(".gz"):
+                with open(p, "rb") as f:  # follows a symlink, as Go's os.ReadFile does
+                    data = f.read()
+                with open(p + ".gz", "wb") as f:
+                    f.write(go_gzip(data, level))
+                os.chmod(p + ".gz", 0o600)
+                os.unlink(p)
+
+    walk(str(root / ".jvs" / "snapshots" / sid))
 
 
 # ---- record files (manifests, stat caches) ---------------------------------------------------------

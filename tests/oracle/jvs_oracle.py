@@ -22,6 +22,9 @@ Command line (used by the C++ unit tests; paths may hold any bytes):
     jvs_oracle.py payload DIR      the sorted hash input lines, then the hash
     jvs_oracle.py desc FILE        the canonical checksum input, then the checksum
     jvs_oracle.py audit FILE       one "<line number> <recomputed record_hash> <ok|BAD>" per record
+
+inflated_payload_root_hash (a function, no command) rebuilds the hash of a snapshot the Go tool
+compressed, given what its compression lost (which *.gz files were the user's, the lost modes).
 """
 from __future__ import annotations
 
@@ -188,6 +191,44 @@ def payload_root_hash(root: "str | bytes") -> Tuple[str, bytes]:
     """(hash, the exact bytes it hashes) of the tree at root."""
     blob = b"".join(line + b"\n" for line in payload_lines(os.fsencode(root)))
     return sha256_hex(blob), blob
+
+
+def inflated_payload_root_hash(snapshot: str, own_gz: "set[str]", modes: Dict[str, int],
+                               default_mode: int = 0o644) -> str:
+    """payload_root_hash of the tree a snapshot the Go tool compressed (snapshot --compress) held
+    before compression, given what the compression lost and this oracle cannot know: which `*.gz`
+    files were the user's own (`own_gz`, relative paths, kept as they are) and the modes of the others
+    (`modes` by their uncompressed relative path, else `default_mode`). Every other `<name>.gz` file
+    is inflated as `<name>`; directories are hashed as they are; the top-level `.READY.gz` is the marker.
+    Independent of libjvs: the lines are built from the inflated bytes directly."""
+    import gzip
+    root = os.fsencode(snapshot)
+    lines: List[bytes] = []
+
+    def walk(directory: bytes, rel: bytes) -> None:
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            r = rel + b"/" + name if rel else name
+            st = os.lstat(path)
+            if stat.S_ISDIR(st.st_mode):
+                if name != b".READY":
+                    lines.append(_line(path, r, name, st))
+                walk(path, r)
+            elif name.endswith(b".gz") and os.fsdecode(r) not in own_gz:
+                if r == b".READY.gz":
+                    continue
+                plain_rel, plain_name = r[:-3], name[:-3]
+                if plain_name == b".READY":
+                    continue
+                with open(path, "rb") as f:
+                    data = gzip.decompress(f.read())
+                mode = modes.get(os.fsdecode(plain_rel), default_mode)
+                lines.append(b"file:%s:mode=%04o,size=%d:%s" % (plain_rel, mode, len(data), sha256_hex(data).encode()))
+            elif name != b".READY":
+                lines.append(_line(path, r, name, st))
+
+    walk(root, b"")
+    return sha256_hex(b"".join(line + b"\n" for line in sorted(lines)))
 
 
 # ---- command line -------------------------------------------------------------------------------

@@ -95,6 +95,20 @@ def test_every_go_payload_hash(unpacked):
     assert checked == 6
 
 
+def test_compressed_payload_hash_as_the_fixture_readme_says(unpacked):
+    """The two compressed snapshots hash as recorded once inflated, with the user's own archive.gz kept
+    and the modes the README gives (d/rep.txt 0755, the rest 0644): what libjvs must give back."""
+    checked = 0
+    for d in descriptors(unpacked / "democ"):
+        if not d.get("compression"):
+            continue
+        snap = unpacked / "democ" / ".jvs" / "snapshots" / d["snapshot_id"]
+        got = oracle.inflated_payload_root_hash(str(snap), {"archive.gz"}, {"d/rep.txt": 0o755})
+        assert got == d["payload_root_hash"], d["snapshot_id"]
+        checked += 1
+    assert checked == 2
+
+
 @pytest.mark.parametrize("repo,records", [("demo", 5), ("democ", 4)])
 def test_go_audit_chain(unpacked, repo, records):
     rows = oracle.check_audit_chain(str(unpacked / repo / ".jvs" / "audit" / "audit.jsonl"))

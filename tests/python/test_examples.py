@@ -69,7 +69,8 @@ def test_sdk_basic_success(tmp_path: Path) -> None:
     assert "transaction committed" in r.stdout
     with jvs.Workspace(tmp_path / "repo") as ws:
         notes = [s.note for s in ws.history()]
-        assert notes[:2] == ["agent run (transaction)", "before: agent run (transaction)"]
+        # the worktree was clean when the transaction began: its head is the baseline, no "before:"
+        assert notes[:2] == ["agent run (transaction)", "Agent completed: refactor done"]
         assert "Agent completed: refactor done" in notes
         assert (ws.path / "scratch" / "tmp.json").exists()
 

@@ -1,4 +1,4 @@
-"""jvs.transaction: success, exception, nesting, decorator, detached worktrees."""
+"""jvs.transaction: success, exception, nesting, decorator, detached worktrees, clean worktrees."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ class Boom(Exception):
 
 
 def test_success_takes_baseline_and_after(ws: jvs.Workspace) -> None:
-    ws.snapshot("start")
-    with jvs.transaction(ws, note="agent step", tags=["agent"]) as tx:
+    with jvs.transaction(ws, note="agent step", tags=["agent"]) as tx:  # no head yet: a baseline is taken
         assert tx.baseline is not None and tx.baseline.note == "before: agent step"
+        assert tx.baseline_taken
         assert ws.current_snapshot == tx.baseline
         write(ws.path, "result.txt", "42")
     assert tx.after is not None and not tx.rolled_back
@@ -29,7 +29,9 @@ def test_success_takes_baseline_and_after(ws: jvs.Workspace) -> None:
 
 
 def test_exception_restores_baseline_and_reraises(ws: jvs.Workspace) -> None:
+    write(ws.path, "a.txt", "unsaved\n")
     ws.snapshot("start")
+    write(ws.path, "a.txt", "changed since the head\n")  # dirty: the transaction takes its baseline
     before = tree(ws.path)
     err = Boom("agent crashed")
     with pytest.raises(Boom) as ei:
@@ -151,7 +153,8 @@ def test_decorator(ws: jvs.Workspace) -> None:
     assert (ws.path / "one.txt").exists() and (ws.path / "two.txt").exists()
     assert not (ws.path / "three.txt").exists()
     notes = [s.note for s in ws.history()]
-    assert notes == ["before: decorated", "decorated", "before: decorated", "decorated", "before: decorated"]
+    # the first call had no head to start from; the later ones start clean from the previous "after"
+    assert notes == ["decorated", "decorated", "before: decorated"]
     assert step.__name__ == "step"
 
 
@@ -186,6 +189,7 @@ def test_progress_passed_through(ws: jvs.Workspace) -> None:
     assert "snapshot" in ops and "restore" in ops
 
 
+<<<<<<< HEAD
 def test_async_with(ws: jvs.Workspace) -> None:
     import asyncio
 
@@ -204,3 +208,41 @@ def test_async_with(ws: jvs.Workspace) -> None:
     assert tx.after is not None and tx.after.note == "async ok"
     assert (ws.path / "async.txt").exists() and not (ws.path / "junk.txt").exists()
     assert not ws.detached
+=======
+def test_clean_worktree_uses_head_as_baseline(ws: jvs.Workspace) -> None:
+    head = ws.snapshot("start")
+    before = tree(ws.path)
+    with jvs.transaction(ws, note="clean step") as tx:
+        assert tx.baseline == head and not tx.baseline_taken
+        write(ws.path, "result.txt", "42")
+    assert tx.after is not None and tx.after.parent_id == head.id
+    assert [s.note for s in ws.history()] == ["clean step", "start"]  # no "before:" entry
+
+    with pytest.raises(Boom):
+        with jvs.transaction(ws, note="failing step") as tx2:
+            write(ws.path, "a.txt", "scribbled")
+            write(ws.path, "junk/new.txt", "x")
+            raise Boom()
+    assert tx2.rolled_back and not tx2.baseline_taken and tx2.baseline == tx.after
+    assert [s.note for s in ws.history()] == ["clean step", "start"]  # the rollback added nothing
+    assert not ws.detached
+    assert tree(ws.path) == {**before, "result.txt": b"42"}
+
+
+def test_mode_change_counts_as_a_change(ws: jvs.Workspace) -> None:
+    ws.snapshot("start")
+    (ws.path / "a.txt").chmod(0o600)  # same bytes, other mode: a restore would change it back
+    with jvs.transaction(ws, note="step") as tx:
+        pass
+    assert tx.baseline_taken and tx.baseline.note == "before: step"
+
+
+def test_partial_head_is_not_a_baseline(ws: jvs.Workspace) -> None:
+    ws.snapshot("only a", paths=["a.txt"])  # restoring it would not roll back dir/
+    with pytest.raises(Boom):
+        with jvs.transaction(ws, note="step") as tx:
+            write(ws.path, "dir/b.txt", "changed")
+            raise Boom()
+    assert tx.baseline_taken
+    assert (ws.path / "dir" / "b.txt").read_text() == "beta\n"
+>>>>>>> main

@@ -387,3 +387,29 @@ def test_progress_event_model() -> None:
                                         "message": "kept a hard link as a copy"})
     assert warn.kind == "warning" and warn.message == "kept a hard link as a copy"
     assert warn.fraction is None
+
+
+def test_init_adopts_an_existing_folder(tmp_path: Path) -> None:
+    proj = tmp_path / "project"
+    write(proj, "src/a.txt", "alpha")
+    write(proj, "src/b.txt", "kept")
+    inode = (proj / "src" / "b.txt").stat().st_ino
+    with jvs.Workspace.init(proj) as ws:  # a folder with files: adopted (adopt=None)
+        assert ws.path == proj.resolve() and ws.repo_root == proj.resolve()
+        assert ws.info().layout == "adopted" and ws.worktree.name == "main"
+        s = ws.snapshot("adopted")
+        write(proj, "src/a.txt", "changed")
+        write(proj, "new.txt", "new")
+        ws.restore(s)
+        assert (proj / "src" / "a.txt").read_text() == "alpha" and not (proj / "new.txt").exists()
+        assert (proj / ".jvs" / "layout.json").exists()
+    assert jvs.Workspace(proj / "src").path == proj.resolve()
+    with pytest.raises(jvs.AlreadyExists):
+        jvs.Workspace.init(proj / "src")  # inside a repository: refused
+    other = tmp_path / "other"
+    write(other, "f.txt")
+    with jvs.Workspace.init(other, adopt=False) as ws:
+        assert ws.path == (other / "main").resolve() and ws.info().layout == "standard"
+    with jvs.Workspace.init(tmp_path / "empty", adopt=True) as ws:
+        assert ws.path == (tmp_path / "empty").resolve()
+    assert (proj / "src" / "b.txt").stat().st_ino == inode  # adopted, snapshotted, restored: never moved

@@ -52,6 +52,7 @@ STATUS_OF_CODE = {
     "E_LOCKED": JVS_E_LOCKED, "E_FORMAT_UNSUPPORTED": JVS_E_UNSUPPORTED, "E_SPECIAL_FILE": JVS_E_UNSUPPORTED,
     "E_CONFIG_CORRUPT": JVS_E_CORRUPT, "E_DESCRIPTOR_CORRUPT": JVS_E_CORRUPT,
     "E_CHECKSUM_MISMATCH": JVS_E_CORRUPT, "E_PAYLOAD_HASH_MISMATCH": JVS_E_CORRUPT,
+    "E_COMPRESSED_UNVERIFIED": JVS_E_CORRUPT,
     "E_SNAPSHOT_INCOMPLETE": JVS_E_CORRUPT, "E_IO": JVS_E_IO, "E_NO_SPACE": JVS_E_IO,
     "E_CANCELLED": JVS_E_CANCELLED, "E_NOMEM": JVS_E_NOMEM, "E_INTERNAL": JVS_E_INTERNAL,
     "E_READY_MISMATCH": JVS_E_CORRUPT, "E_AUDIT_CHAIN_BROKEN": JVS_E_CORRUPT, "E_GC_PLAN_MISMATCH": JVS_E_CONFLICT,
@@ -491,6 +492,31 @@ def test_init_open_info(jvs, repo, tmp_path):
     assert (st, doc["error"]["code"]) == (JVS_E_INVALID_ARG, "E_ARG_NULL")
 
 
+def test_build_info_features_say_what_this_build_and_machine_support(jvs):
+    st, doc = jvs.build_info()
+    features = set(doc["features"])
+    assert {"engine:copy", "stat-cache", "hardlink-dedup", "in-place-restore", "locks", "engine:reflink-copy"} <= features
+    assert ("engine:juicefs-clone" in features) == (shutil.which("juicefs") is not None), features
+
+
+def test_incremental_snapshot_progress_ends_at_its_total(jvs, tmp_path):
+    r = Repo(jvs, tmp_path / "incr")
+    try:
+        for i in range(6):
+            (r.main / f"f{i}.bin").write_bytes(bytes([i]) * 100_000)
+        r.ok("snapshot", {"note": "one"})
+        (r.main / "new.bin").write_bytes(b"n" * 50_000)
+        events = []
+        r.ok("snapshot", {"note": "two"}, events=events)
+        copy = [ev for ev in events if ev["phase"] in ("copy", "hash")]
+        assert copy, events
+        last = copy[-1]
+        # the six linked (or cache-vouched) files count as done: the phase ends with every byte of its total
+        assert last["done"] == last["total"] == 7 and last["bytes_done"] == last["bytes_total"] == 650_000, last
+    finally:
+        r.close()
+
+
 def test_snapshot_progress_and_errors(jvs, repo):
     repo.err("restore", {"ref": "HEAD"}, JVS_E_NOT_FOUND, "E_NO_SNAPSHOTS")
     events = []
@@ -500,6 +526,7 @@ def test_snapshot_progress_and_errors(jvs, repo):
         validate(ev, "progress")
         assert ev["op"] == "snapshot"
         assert ev["total"] == 0 or ev["done"] <= ev["total"], ev
+        assert ev.get("bytes_done", 0) <= ev.get("bytes_total", 0) or ev.get("bytes_total", 0) == 0, ev
     desc = doc["snapshot"]
     assert desc["note"] == "first <&>" and desc["tags"] == ["v1", "base"] and "parent_id" not in desc
     st = doc["stats"]
@@ -760,6 +787,14 @@ def test_verify_and_tampering(jvs, tmp_path):
         d = r.ok("verify", {}, events=events)
         for ev in events:
             validate(ev, "progress")
+        # one phase (docs §6): the inner scan/hash of each snapshot never replaces it
+        assert {ev["phase"] for ev in events} == {"verify"}, events
+        # cancelled: a read-only operation says so, not "nothing was published"
+        doc = r.err("verify", {}, JVS_E_CANCELLED, "E_CANCELLED", events=[], cancel_at=1)
+        assert "nothing was changed" in doc["error"]["hint"] and "publish" not in doc["error"]["hint"], doc
+        # bytes: what the stored manifests list, all of it hashed by the end
+        assert events[-1]["done"] == events[-1]["total"] == 2, events
+        assert events[-1]["bytes_done"] == events[-1]["bytes_total"] == len("payload\n") * 2 + len("more\n"), events
         assert d["ok"] is True and {x["snapshot_id"] for x in d["results"]} == {s1, s2}
         assert all(x["checksum_valid"] and not x["tamper_detected"] and "code" not in x for x in d["results"])
         d = r.ok("verify", {"ref": s1})

@@ -119,6 +119,7 @@ namespace Jvs
             { "E_DESCRIPTOR_CORRUPT", m => new CorruptException(m) },
             { "E_CHECKSUM_MISMATCH", m => new CorruptException(m) },
             { "E_PAYLOAD_HASH_MISMATCH", m => new CorruptException(m) },
+            { "E_COMPRESSED_UNVERIFIED", m => new CorruptException(m) },
             { "E_SNAPSHOT_INCOMPLETE", m => new CorruptException(m) },
             { "E_READY_MISMATCH", m => new CorruptException(m) },
             { "E_AUDIT_CHAIN_BROKEN", m => new CorruptException(m) },

@@ -124,6 +124,7 @@ namespace Jvs
             TamperDetected = Json.Bool(o, "tamper_detected");
             Code = Json.Str(o, "code");
             Error = Json.Str(o, "error");
+            CompressionVerdict = Json.Str(Json.Obj(o, "compression"), "verdict");
         }
 
         public string SnapshotId { get; private set; }
@@ -133,6 +134,9 @@ namespace Jvs
         /// <summary>Null when the snapshot is intact, else E_CHECKSUM_MISMATCH, E_PAYLOAD_HASH_MISMATCH, ...</summary>
         public string Code { get; private set; }
         public string Error { get; private set; }
+        /// <summary>Only for a snapshot the Go tool compressed (null otherwise): "verified", "unverified"
+        /// (E_COMPRESSED_UNVERIFIED), "damaged" or "not_checked" (API reference §5.8).</summary>
+        public string CompressionVerdict { get; private set; }
     }
 
     /// <summary>The result of <see cref="Workspace.Verify"/> (§4.7). Damage is reported here, not thrown.</summary>

@@ -37,9 +37,10 @@ namespace Jvs
         }
 
         /// <summary>Creates a repository at <paramref name="path"/> (created if missing) and opens its
-        /// "main" worktree, whose files live in path/main (<see cref="Path"/>).</summary>
+        /// "main" worktree, whose files live in path/main (<see cref="Path"/>), or in path itself when
+        /// path is an existing directory with files: it is then adopted in place.</summary>
         /// <param name="name">An informational repository name (validated: <see cref="InvalidNameException"/>).</param>
-        /// <exception cref="AlreadyExistsException">path already holds a repository (nothing is changed).</exception>
+        /// <exception cref="AlreadyExistsException">path already holds a repository, or is inside one (nothing is changed).</exception>
         public static Workspace Init(string path, string name = null)
         {
             var opts = new JObject();

@@ -26,7 +26,8 @@ family                    codes
 :class:`Detached`         E_DETACHED (a subclass of Conflict)
 :class:`Locked`           E_LOCKED (the holder is in ``details``)
 :class:`Corrupt`          E_CONFIG_CORRUPT, E_DESCRIPTOR_CORRUPT, E_CHECKSUM_MISMATCH,
-                          E_PAYLOAD_HASH_MISMATCH, E_SNAPSHOT_INCOMPLETE, E_READY_MISMATCH,
+                          E_PAYLOAD_HASH_MISMATCH, E_COMPRESSED_UNVERIFIED, E_SNAPSHOT_INCOMPLETE,
+                          E_READY_MISMATCH,
                           E_AUDIT_CHAIN_BROKEN, E_PATH_UNSAFE
 :class:`IOFailure`        E_IO, E_NO_SPACE (``details`` carries errno)
 :class:`Cancelled`        E_CANCELLED (another thread called ``Workspace.interrupt()``)
@@ -252,6 +253,7 @@ CODE_TO_ERROR: Dict[str, Type[JVSError]] = {
     "E_DESCRIPTOR_CORRUPT": Corrupt,
     "E_CHECKSUM_MISMATCH": Corrupt,
     "E_PAYLOAD_HASH_MISMATCH": Corrupt,
+    "E_COMPRESSED_UNVERIFIED": Corrupt,
     "E_SNAPSHOT_INCOMPLETE": Corrupt,
     "E_READY_MISMATCH": Corrupt,
     "E_AUDIT_CHAIN_BROKEN": Corrupt,

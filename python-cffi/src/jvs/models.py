@@ -310,6 +310,9 @@ class VerifyEntry:
     tamper_detected: bool
     code: Optional[str] = None
     error: Optional[str] = None
+    #: only for a snapshot the Go tool compressed: ``verified``, ``unverified``
+    #: (E_COMPRESSED_UNVERIFIED), ``damaged`` or ``not_checked`` (API reference §5.8)
+    compression_verdict: Optional[str] = None
 
     @property
     def ok(self) -> bool:
@@ -368,6 +371,8 @@ class VerifyResult:
                 tamper_detected=bool(r.get("tamper_detected", False)),
                 code=str(r["code"]) if r.get("code") else None,
                 error=str(r["error"]) if r.get("error") else None,
+                compression_verdict=(str(r["compression"].get("verdict", "")) or None
+                                     if isinstance(r.get("compression"), Mapping) else None),
             ))
         audit = d.get("audit")
         return cls(ok=bool(d.get("ok", False)), results=entries,
@@ -394,6 +399,7 @@ class Info:
     total_worktrees: int
     worktree: Optional[str]
     version: str
+    layout: str = "standard"  # "adopted": the repository directory itself is the main worktree
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -407,6 +413,7 @@ class Info:
             total_worktrees=int(d.get("total_worktrees", 0)),
             worktree=str(d["worktree"]) if d.get("worktree") else None,
             version=str(d.get("version", "")),
+            layout=str(d.get("layout", "standard")),
             raw=dict(d),
         )
 
@@ -416,9 +423,10 @@ class ProgressEvent:
     """A progress event, as passed to ``progress=`` callables.
 
     ``op`` is the operation (``snapshot``, ``restore``, ``worktree_fork``, ``verify``, ...),
-    ``phase`` its current phase (e.g. ``scan``, ``copy``, ``write``, ``sync``); ``done``/``total``
-    count items in that phase (``total`` is 0 when unknown), ``bytes_done``/``bytes_total`` bytes
-    when the phase moves data.
+    ``phase`` its current phase (e.g. ``scan``, ``copy``, ``write``, ``sync``: every operation's
+    phases are listed in the API reference, "Event documents"; the names are stable);
+    ``done``/``total`` count items in that phase (``total`` is 0 when unknown),
+    ``bytes_done``/``bytes_total`` bytes when the phase moves data (``bytes_total`` 0: unknown).
 
     ``kind`` is ``"progress"`` for progress events and ``"warning"`` for a warning the operation
     reports as it goes (then ``message`` holds the text and the counters are 0). Newer libraries

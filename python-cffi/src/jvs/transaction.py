@@ -20,7 +20,10 @@ class Transaction:
     """Context manager (and decorator) returned by :func:`transaction`.
 
     Attributes:
-        baseline: the snapshot taken on entry (None before entry).
+        baseline: what a rollback restores (None before entry): the worktree's head when it
+            had no change since it on entry, else the snapshot taken on entry.
+        baseline_taken: True when entry took a ``before:`` snapshot (the worktree had changes
+            since its head, or no head yet), False when the head served as the baseline.
         after: the snapshot taken on a clean exit (None otherwise).
         rolled_back: True once a failure restored the baseline.
         restore_result: what the rollback restore did (None unless rolled back).
@@ -36,6 +39,7 @@ class Transaction:
         self.baseline_note = baseline_note if baseline_note is not None else "before: " + note
         self.progress = progress
         self.baseline: Optional[Snapshot] = None
+        self.baseline_taken = False
         self.after: Optional[Snapshot] = None
         self.rolled_back = False
         self.restore_result: Optional[RestoreResult] = None
@@ -47,9 +51,27 @@ class Transaction:
     def __enter__(self) -> "Transaction":
         if self.baseline is not None:
             raise RuntimeError("a Transaction object can be entered only once; call transaction() again")
-        # Raises Detached (before the block runs, changing nothing) if the worktree is detached.
-        self.baseline = self.workspace.snapshot(self.baseline_note, progress=self.progress)
+        self.baseline = self._clean_head()
+        if self.baseline is None:
+            # Raises Detached (before the block runs, changing nothing) if the worktree is detached.
+            self.baseline = self.workspace.snapshot(self.baseline_note, progress=self.progress)
+            self.baseline_taken = True
         return self
+
+    def _clean_head(self) -> Optional[Snapshot]:
+        """The head, when restoring it would give back exactly the files there are now: the
+        worktree is attached (a detached one must still raise Detached), its head is a full
+        snapshot (a partial one would not roll back the paths outside it), and a diff against
+        the live files finds nothing (the library answers from its stat cache, hashing only
+        files whose size or times changed)."""
+        ws = self.workspace
+        wt = ws.worktree
+        if wt.detached or not wt.head_snapshot_id:
+            return None
+        head = ws.resolve(wt.head_snapshot_id)
+        if head.is_partial or ws.diff(head, stat=True, progress=self.progress):
+            return None
+        return head
 
     def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
                  tb: Optional[TracebackType]) -> None:
@@ -114,7 +136,11 @@ def transaction(workspace: Workspace, note: str = "transaction", *,
         @jvs.transaction(ws, note="nightly cleanup")
         def cleanup() -> None: ...
 
-    * **Entry** takes the baseline snapshot (note ``"before: <note>"`` unless ``baseline_note``).
+    * **Entry** fixes the baseline. A worktree with no change since its head (a cheap check:
+      ``diff(stat=True)``, answered from the stat cache) uses the head itself, and no snapshot
+      is taken (``tx.baseline_taken`` is False). Otherwise (changes, no snapshot yet, or a
+      partial head) entry takes the baseline snapshot (note ``"before: <note>"`` unless
+      ``baseline_note``).
     * **Clean exit** takes the "after" snapshot (``note``, ``tags``), available as ``tx.after``.
     * **Exception** (any ``BaseException``, including ``KeyboardInterrupt``): restores the
       baseline - files the block created are removed, changed and deleted ones come back -
@@ -136,7 +162,8 @@ def transaction(workspace: Workspace, note: str = "transaction", *,
     block's snapshots remain the worktree's latest, so the worktree is *detached* afterwards
     (visible in ``ws.detached``): ``restore("HEAD")`` returns to the block's last snapshot,
     ``fork()`` continues from the baseline. When the block took no snapshot, the baseline is
-    still the latest snapshot and the worktree stays attached.
+    still the latest snapshot and the worktree stays attached. So a clean worktree leaves one
+    snapshot per committed transaction and none per rolled-back one.
 
     Transactions on one worktree are not isolated from other writers: another thread or process
     writing the same worktree during the block sees its files rolled back too. Give each

@@ -94,22 +94,29 @@ class Workspace:
     # ---- construction -------------------------------------------------------------------
 
     @classmethod
-    def init(cls: Type[_W], path: StrPath, *, name: Optional[str] = None,
+    def init(cls: Type[_W], path: StrPath, *, name: Optional[str] = None, adopt: Optional[bool] = None,
              lock_timeout_ms: Optional[int] = None) -> _W:
         """Create a repository at ``path`` (created if missing) and open its ``main`` worktree.
 
-        The repository keeps its metadata in ``path/.jvs`` and the ``main`` worktree's files
-        in ``path/main`` (see :attr:`path`). Raises :class:`~jvs.AlreadyExists` if ``path``
-        already holds a repository.
+        The repository keeps its metadata in ``path/.jvs``. The ``main`` worktree's files (see
+        :attr:`path`) are in ``path/main`` (the Go tool's layout), or, when the directory is
+        *adopted*, ``path`` itself: its files stay where they are (same paths, same inodes) and
+        ``.jvs`` is never part of a snapshot. Raises :class:`~jvs.AlreadyExists`
+        (``E_REPO_EXISTS``) if ``path`` or a directory above it already holds a repository;
+        nothing is written then.
 
         Args:
             path: the repository directory.
             name: an informational repository name (validated: :class:`~jvs.InvalidName`).
+            adopt: True adopts ``path`` (even empty), False uses the Go layout even for a folder
+                with files, None (default) adopts an existing directory that has files.
             lock_timeout_ms: as for :class:`Workspace`.
         """
         opts: Dict[str, Any] = {}
         if name is not None:
             opts["name"] = name
+        if adopt is not None:
+            opts["adopt"] = bool(adopt)
         handle, doc = cls._open_handle(lib.jvs_repo_init, path, opts)
         self = cls.__new__(cls)
         self._setup(handle, doc, lock_timeout_ms)
