@@ -22,10 +22,10 @@ The pattern, copy-pasteable::
     agent = AssistantAgent("coder", model_client=client,
                            tools=transactional_tools([write_file, migrate], ws))
     run = await run_task(agent, "migrate the config", ws)     # or a team: RoundRobinGroupChat(...)
-    run.baseline   # the snapshot before the task ("before: autogen task: migrate the config")
+    run.baseline   # the files before the task (the head, or a "before: autogen task: ..." snapshot)
     run.after      # the snapshot after it ("autogen task: migrate the config -> <last message>")
 
-Each tool call is its own transaction: a snapshot before, one after, and a rollback when the
+Each tool call is its own transaction: a baseline, a snapshot after, and a rollback when the
 tool raises (AutoGen then reports the error to the model, ``is_error=True``).
 """
 

@@ -86,14 +86,11 @@ def test_agent_task_with_transactional_tools(ws: jvs.Workspace) -> None:
     results = execution_results(run.result.messages)
     assert [r.is_error for r in results] == [False, False, True]
     assert results[2].content == "migration crashed on README.md"  # the model saw the error
-    assert run.baseline.note == "before: autogen task: migrate the project"
+    assert run.baseline.note == "with old.txt"  # the worktree was clean: its head is the baseline
     assert run.after.note == "autogen task: migrate the project -> migrated, except the README"
     assert run.after.tags == ["autogen"]
     assert notes(ws)[2:] == [
-        "before: autogen task: migrate the project",
-        "before: tool write_file (call 1)", "tool write_file (call 1)",
-        "before: tool delete_file (call 2)", "tool delete_file (call 2)",
-        "before: tool broken_migration (call 3)",
+        "tool write_file (call 1)", "tool delete_file (call 2)",
         "autogen task: migrate the project -> migrated, except the README"]
     assert not ws.detached
 
@@ -119,8 +116,16 @@ def test_team_task_rolls_back_when_the_run_fails(ws: jvs.Workspace) -> None:
         asyncio.run(run_task(team, "write and never finish", ws))
     assert files(ws.path) == {"README.md": "project\n"}
     # the tool's own snapshots stay in history; the worktree is back at the task's baseline
-    assert ws.current_snapshot is not None
-    assert ws.current_snapshot.note == "before: autogen task: write and never finish"
+    assert ws.current_snapshot is not None and ws.current_snapshot.note == "initial"
+    assert ws.detached  # the tool's snapshot is the latest: fork() to go on from the baseline
+
+
+def test_task_on_a_worktree_with_unsaved_changes_snapshots_them_first(ws: jvs.Workspace) -> None:
+    (ws.path / "draft.txt").write_text("unsaved\n")
+    agent = AssistantAgent("coder", model_client=client("nothing to do"), tools=[])
+    run = asyncio.run(run_task(agent, "look around", ws))
+    assert run.baseline.note == "before: autogen task: look around"
+    assert run.after.note == "autogen task: look around -> nothing to do"
 
 
 def test_team_task_success(ws: jvs.Workspace) -> None:

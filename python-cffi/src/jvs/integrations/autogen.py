@@ -14,8 +14,9 @@ Needs ``autogen-agentchat>=0.7`` (``pip install "jvs[autogen]"``)::
 
 * :func:`transactional` wraps any AutoGen tool (a ``BaseTool`` such as ``FunctionTool``) or a
   plain function (made a ``FunctionTool`` first, as ``AssistantAgent`` would): each call runs in
-  :func:`jvs.transaction` - a snapshot before, one after, and a restore of the one before when
-  the tool raises. The exception still propagates, so AutoGen reports it to the model as a
+  :func:`jvs.transaction` - a baseline before (the head itself when the worktree has no unsaved
+  change, else a new snapshot), a snapshot after, and a restore of the baseline when the tool
+  raises. The exception still propagates, so AutoGen reports it to the model as a
   failed call (``is_error=True``) and the agent can react. Calls on one worktree run one at a
   time (AutoGen runs the calls of one model turn concurrently, and a rollback restores the
   whole worktree).
@@ -107,7 +108,7 @@ class TaskRun:
     """What :func:`run_task` returns."""
 
     result: TaskResult
-    baseline: Snapshot  #: the snapshot taken before the task
+    baseline: Snapshot  #: what the files were before the task (see :func:`jvs.transaction`)
     after: Snapshot  #: the snapshot taken after it (its note records the task and the result)
 
 
@@ -124,7 +125,8 @@ async def run_task(runner: TaskRunner, task: str, workspace: Workspace, *,
                    cancellation_token: Optional[CancellationToken] = None) -> TaskRun:
     """Run an AutoGen agent or team on ``task`` inside :func:`jvs.transaction`.
 
-    The baseline's note is ``before: autogen task: <task>``; the closing snapshot's note is
+    The baseline is the worktree's head when it has no unsaved change, else a snapshot noted
+    ``before: autogen task: <task>`` (as :func:`jvs.transaction` does); the closing snapshot's note is
     ``autogen task: <task> -> <last message>`` (clipped to one line), with ``tags``. If the run
     raises, the worktree is restored to the baseline and the exception propagates. When tools
     took snapshots during the failed run (transactional tools do), the worktree is *detached*

@@ -16,8 +16,9 @@ Needs ``langchain>=1`` (``pip install "jvs[langchain]"``). Two forms:
 
 * ``mode="run"``: a snapshot before the agent runs (``before: <run_name>``) and one after it
   ends (``<run_name>: <final answer>``). ``"tool"``: a :func:`jvs.transaction` around each tool
-  call: a snapshot before it, one after it, and when the tool raises (or returns an error
-  ``ToolMessage``) the worktree is restored to the snapshot before it. ``"both"``: both.
+  call: its baseline (the head when the worktree has no unsaved change, else a snapshot taken
+  before the call), a snapshot after it, and when the tool raises (or returns an error
+  ``ToolMessage``) the worktree is restored to that baseline. ``"both"``: both.
 * A failed tool's error still reaches the agent, as the ``ToolMessage`` (``status="error"``)
   LangChain would show it, saying the workspace was rolled back; ``on_tool_error="raise"``
   re-raises it instead (after the rollback).
@@ -188,7 +189,7 @@ class JVSMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         if self.on_tool_error == "raise" and not isinstance(exc, _ToolFailed):
             raise exc
         return ToolMessage(
-            content="%s\n(jvs: the workspace was rolled back to snapshot %s, taken before this call)"
+            content="%s\n(jvs: the workspace was rolled back to snapshot %s, its state before this call)"
                     % (shown, tx.baseline.id),
             tool_call_id=call.get("id") or "", name=call["name"], status="error")
 
