@@ -189,7 +189,6 @@ def test_progress_passed_through(ws: jvs.Workspace) -> None:
     assert "snapshot" in ops and "restore" in ops
 
 
-<<<<<<< HEAD
 def test_async_with(ws: jvs.Workspace) -> None:
     import asyncio
 
@@ -208,7 +207,8 @@ def test_async_with(ws: jvs.Workspace) -> None:
     assert tx.after is not None and tx.after.note == "async ok"
     assert (ws.path / "async.txt").exists() and not (ws.path / "junk.txt").exists()
     assert not ws.detached
-=======
+
+
 def test_clean_worktree_uses_head_as_baseline(ws: jvs.Workspace) -> None:
     head = ws.snapshot("start")
     before = tree(ws.path)
@@ -245,4 +245,3 @@ def test_partial_head_is_not_a_baseline(ws: jvs.Workspace) -> None:
             raise Boom()
     assert tx.baseline_taken
     assert (ws.path / "dir" / "b.txt").read_text() == "beta\n"
->>>>>>> main
