@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An AutoGen 0.7 AssistantAgent whose tools edit a jvs workspace inside a transaction.
 
-    pip install "jvs[autogen]"
+    pip install "./python-cffi[autogen]"
     python3 examples/autogen_jvs.py [WORKSPACE_REPO] [--fail]
 
 Runs offline: the model is AutoGen's ``ReplayChatCompletionClient`` replaying scripted tool

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A LangChain 1.x agent whose tool calls are snapshotted and rolled back by jvs.
 
-    pip install "jvs[langchain]"
+    pip install "./python-cffi[langchain]"
     python3 examples/langchain_jvs.py [WORKSPACE_REPO]
 
 Runs offline: the chat model is LangChain's fake chat model, scripted to call the tools (a real

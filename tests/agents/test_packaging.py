@@ -38,9 +38,9 @@ def test_adapter_without_its_framework_names_the_extra(module: str) -> None:
     block = "".join("sys.modules[%r] = None; " % f for f in frameworks)
     r = python("import sys; %s\ntry:\n    import %s\nexcept ImportError as e:\n    print(e)\n" % (block, module))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == '%s needs %s: pip install "jvs[%s]"' % (
-        module, {"langchain": "LangChain 1.x", "autogen": "AutoGen 0.7 (autogen-agentchat)",
-                 "mcp": "the MCP Python SDK 2.x"}[extra], extra)
+    assert r.stdout.strip() == '%s needs %s: install the "%s" extra of the jvs SDK (pip install "./python-cffi[%s]" ' \
+        'from a checkout)' % (module, {"langchain": "LangChain 1.x", "autogen": "AutoGen 0.7 (autogen-agentchat)",
+                                       "mcp": "the MCP Python SDK 2.x"}[extra], extra, extra)
 
 
 def test_extras_console_script_and_wheel_contents() -> None:

@@ -1,13 +1,9 @@
-"""Adapters between jvs and agent frameworks. Each one is an optional extra:
+"""Adapters between jvs and agent frameworks, each an optional extra of the SDK:
 
-==============================  =======================================  ==============================
-module                          what it gives                            install
-==============================  =======================================  ==============================
-``jvs.integrations.langchain``  ``JVSMiddleware`` for ``create_agent``,  ``pip install "jvs[langchain]"``
-                                ``JVSCallbackHandler`` (observer)
-``jvs.integrations.autogen``    ``transactional()`` tools, ``run_task``  ``pip install "jvs[autogen]"``
-``jvs.integrations.mcp``        the ``jvs-mcp`` MCP server (stdio)       ``pip install "jvs[mcp]"``
-==============================  =======================================  ==============================
+* ``jvs.integrations.langchain``: ``JVSMiddleware`` for ``create_agent`` and the observer
+  ``JVSCallbackHandler`` (extra ``langchain``: ``pip install "./python-cffi[langchain]"``).
+* ``jvs.integrations.autogen``: ``transactional()`` tools and ``run_task`` (extra ``autogen``).
+* ``jvs.integrations.mcp``: the ``jvs-mcp`` MCP server over stdio (extra ``mcp``).
 
 Importing ``jvs`` or this package never imports a framework: only importing one of the modules
 above does, and without its framework that import raises ``ImportError`` naming the extra.

@@ -19,7 +19,9 @@ NOTE_LIMIT = 200
 
 def missing_extra(module: str, framework: str, extra: str) -> ImportError:
     """The ImportError an adapter raises when its framework is absent or too old."""
-    return ImportError('%s needs %s: pip install "jvs[%s]"' % (module, framework, extra))
+    # The extra is named, and installed from a checkout: the name `jvs` on PyPI is another project's.
+    return ImportError('%s needs %s: install the "%s" extra of the jvs SDK '
+                       '(pip install "./python-cffi[%s]" from a checkout)' % (module, framework, extra, extra))
 
 
 def note_text(text: str, limit: int = NOTE_LIMIT) -> str:

@@ -1,6 +1,6 @@
 """AutoGen 0.7: transactional tools, and agent or team tasks run inside a jvs transaction.
 
-Needs ``autogen-agentchat>=0.7`` (``pip install "jvs[autogen]"``)::
+Needs ``autogen-agentchat>=0.7`` (``pip install "./python-cffi[autogen]"``)::
 
     import jvs
     from autogen_agentchat.agents import AssistantAgent

@@ -1,6 +1,6 @@
 """LangChain 1.x: snapshot an agent's workspace around its run and roll back tools that fail.
 
-Needs ``langchain>=1`` (``pip install "jvs[langchain]"``). Two forms:
+Needs ``langchain>=1`` (``pip install "./python-cffi[langchain]"``). Two forms:
 
 **Middleware** (recommended: it can change what happens) for ``langchain.agents.create_agent``::
 

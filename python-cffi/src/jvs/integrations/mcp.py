@@ -1,6 +1,6 @@
 """``jvs-mcp``: a Model Context Protocol server giving any agent snapshots of one workspace.
 
-Needs the official ``mcp`` Python SDK 2.x (``pip install "jvs[mcp]"``). Speaks MCP over stdio::
+Needs the official ``mcp`` Python SDK 2.x (``pip install "./python-cffi[mcp]"``). Speaks MCP over stdio::
 
     jvs-mcp /data/agent-repo                 # the repository (its main worktree) ...
     jvs-mcp /data/agent-repo/worktrees/exp1  # ... or one worktree of it
