@@ -262,3 +262,14 @@ def test_middleware_does_not_hide_jvs_errors(ws: jvs.Workspace) -> None:
     with pytest.raises(jvs.Detached):
         run(ws, script([call("write_file", "w1", path="x.txt", text="x")], "done"), [JVSMiddleware(ws, mode="tool")])
     assert not (ws.path / "x.txt").exists()  # the tool never ran
+
+
+def test_callback_handler_rolls_back_a_tool_error_returned_as_a_message(ws: jvs.Workspace) -> None:
+    lint = make_tools(ws.path)[3]  # handle_tool_error: LangChain returns the error instead of raising
+    handler = JVSCallbackHandler(ws, mode="tool")
+    out = lint.invoke({"name": "lint", "args": {"path": "README.md"}, "id": "l9", "type": "tool_call"},
+                      config={"callbacks": [handler]})
+    assert isinstance(out, ToolMessage) and out.status == "error"
+    assert not (ws.path / "lint.log").exists()
+    assert [(r.tool, r.call_id, r.error) for r in handler.rollbacks] == [("lint", "l9", "lint failed on README.md")]
+    assert notes(ws)[-1] == "before: tool lint (call l9)"
