@@ -43,13 +43,24 @@ def test_adapter_without_its_framework_names_the_extra(module: str) -> None:
                                        "mcp": "the MCP Python SDK 2.x"}[extra], extra, extra)
 
 
+def test_console_script_entry_point(tmp_path: Path) -> None:
+    # without the mcp SDK: one line naming the extra, exit status 2, no traceback
+    r = python("import sys; sys.modules['mcp'] = None\nfrom jvs.integrations import mcp_main\n"
+               "sys.exit(mcp_main([%r]))" % str(tmp_path))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith('jvs-mcp: jvs.integrations.mcp needs the MCP Python SDK 2.x: install the "mcp" extra')
+    # with it: the server's own start-up check (not a workspace)
+    r = python("import sys\nfrom jvs.integrations import mcp_main\nsys.exit(mcp_main([%r]))" % str(tmp_path))
+    assert r.returncode == 2 and "E_NOT_REPO" in r.stderr, r.stderr
+
+
 def test_extras_console_script_and_wheel_contents() -> None:
     project = tomllib.loads((ROOT / "python-cffi" / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
     assert extras["langchain"] == ["langchain>=1"]
     assert "autogen-agentchat>=0.7" in extras["autogen"] and extras["mcp"] == ["mcp>=2"]
     assert set(extras["agents"]) == set(extras["langchain"] + extras["autogen"] + extras["mcp"])
-    assert project["scripts"]["jvs-mcp"] == "jvs.integrations.mcp:main"
+    assert project["scripts"]["jvs-mcp"] == "jvs.integrations:mcp_main"
     # meson-python installs only the files meson.build lists: each adapter module must be there
     listed = (ROOT / "python-cffi" / "meson.build").read_text()
     for f in sorted((SRC / "jvs" / "integrations").glob("*.py")):
