@@ -57,7 +57,7 @@ _CHECK = textwrap.dedent(
 
 # What a manylinux wheel may take from the system (the policy's allow-list, the ones libjvs uses).
 _SYSTEM_LIBS = {"libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libpthread.so.0",
-                "libdl.so.2", "librt.so.1", "linux-vdso.so.1"}
+                "libdl.so.2", "librt.so.1", "linux-vdso.so.1", "libz.so.1"}
 
 
 def _build_wheel(out: Path) -> Path:
