@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Builds jvs and runs every test suite, one CI step each, and prints how long each took:
+# Installs what is missing, builds jvs and runs every test suite, one CI step each (install-deps and
+# build are steps too), and prints when each starts and how long each took:
 #   unit+c-abi  doctest unit tests, the C99 ABI test and the jvs.hpp (C++17 wrapper) tests (meson test)
 #   pytest      CLI, ABI symbols, JSON schema, library (Go compatibility, crash, tamper, gc, diff,
 #               concurrency), Python SDK (cffi, ctypes, wheel), real XFS/btrfs/JuiceFS (tests/fs)
+#   install     meson install into a staging directory: the files, a C program built through
+#               pkg-config, the installed jvs (tests/install)
 #   adversarial symlinks swapped in worktrees and snapshots racing every operation; a canary tree
 #               outside the repository must stay untouched and unread (tests/adversarial)
 #   go          the Go module (go/): gofmt, go vet, go test -race against the staged meson install
 #   node        the Node.js example (examples/node/): npm ci (koffi), node --test
 #   mlflow      the MLflow plugin, installed in a virtualenv: SQLite store, mlflow server, Chromium
+#   agents      the SDK's LangChain and AutoGen adapters against the real frameworks, the jvs-mcp server
+#               through the mcp SDK's stdio client, the agent examples and the parallel runner (tests/agents)
 #   csharp      the C# binding's NUnit suite under Mono (against the self-contained libjvs), the C#
 #               example, the Unity package
 #   juicefs-multihost  one JuiceFS volume (redis metadata) mounted as two hosts, a third killed
@@ -64,6 +69,7 @@ step adversarial python3 -m pytest -q -rs -s tests/adversarial
 step go bash go/test.sh
 step node bash examples/node/test.sh
 step mlflow python3 -m pytest -q -rs tests/mlflow
+step agents python3 -m pytest -q -rs tests/agents
 step csharp bash scripts/test-csharp.sh
 if [ $quick -eq 0 ]; then
   step juicefs-multihost python3 -m pytest -q -rs tests/fs/test_multihost.py

@@ -425,6 +425,11 @@ def mount_xfs(size=1 << 30, parent=None):
     return _loop_mount("xfs", ["mkfs.xfs", "-q", "-f", "-m", "reflink=1"], size, parent, None)
 
 
+def mount_ext4(size=1 << 30, parent=None):
+    """ext4 on a loop device: a filesystem of its own, so that its used space counts only what runs on it."""
+    return _loop_mount("ext4", ["mkfs.ext4", "-q", "-F"], size, parent, None)
+
+
 def mount_btrfs(size=512 << 20, parent=None):
     """btrfs on a loop device (mkfs.btrfs wants about 114 MiB at least with its defaults)."""
     if size < 128 << 20:
@@ -686,7 +691,7 @@ def juicefs_hosts(names=("a", "b"), parent=None, name="jvshosts", heartbeat=None
         raise
 
 
-MOUNTERS = {"xfs": mount_xfs, "btrfs": mount_btrfs, "juicefs": mount_juicefs}
+MOUNTERS = {"xfs": mount_xfs, "btrfs": mount_btrfs, "juicefs": mount_juicefs, "ext4": mount_ext4}
 
 
 

@@ -189,6 +189,26 @@ def test_progress_passed_through(ws: jvs.Workspace) -> None:
     assert "snapshot" in ops and "restore" in ops
 
 
+def test_async_with(ws: jvs.Workspace) -> None:
+    import asyncio
+
+    async def work() -> jvs.Transaction:
+        async with jvs.transaction(ws, note="async ok") as tx:
+            write(ws.path, "async.txt", "a")
+        with pytest.raises(ValueError):
+            async with jvs.transaction(ws, note="async fail") as failed:
+                write(ws.path, "junk.txt", "j")
+                await asyncio.sleep(0)
+                raise ValueError("boom")
+        assert failed.rolled_back and failed.after is None
+        return tx
+
+    tx = asyncio.run(work())
+    assert tx.after is not None and tx.after.note == "async ok"
+    assert (ws.path / "async.txt").exists() and not (ws.path / "junk.txt").exists()
+    assert not ws.detached
+
+
 def test_clean_worktree_uses_head_as_baseline(ws: jvs.Workspace) -> None:
     head = ws.snapshot("start")
     before = tree(ws.path)

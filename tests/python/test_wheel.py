@@ -57,7 +57,7 @@ _CHECK = textwrap.dedent(
 
 # What a manylinux wheel may take from the system (the policy's allow-list, the ones libjvs uses).
 _SYSTEM_LIBS = {"libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libpthread.so.0",
-                "libdl.so.2", "librt.so.1", "linux-vdso.so.1"}
+                "libdl.so.2", "librt.so.1", "linux-vdso.so.1", "libz.so.1"}
 
 
 def _build_wheel(out: Path) -> Path:
@@ -100,7 +100,11 @@ def test_wheel_in_fresh_virtualenv(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
         wheel_meta = z.read("jvs-1.0.0.dist-info/WHEEL").decode()
-    sources = {"jvs/" + p.name for p in (SRC / "jvs").iterdir() if p.suffix in (".py", ".pyi", ".typed")}
+        entry_points = z.read("jvs-1.0.0.dist-info/entry_points.txt").decode()
+    sources = {p.relative_to(SRC).as_posix() for p in (SRC / "jvs").rglob("*")
+               if p.suffix in (".py", ".pyi", ".typed") and "__pycache__" not in p.parts}
+    assert "jvs/integrations/mcp.py" in sources
+    assert "jvs-mcp = jvs.integrations:mcp_main" in entry_points, entry_points
     for required in sources | {"jvs/libjvs.so.1", "jvs/_jvs_cffi.py", "jvs/_jvs_cdef.py"}:
         assert required in names, (required, sorted(names))  # e.g. a module missing in meson.build
     assert not any(n.endswith(".h") or n.endswith(".pc") or "/bin/" in n for n in names), names
@@ -134,8 +138,17 @@ def test_wheel_in_fresh_virtualenv(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("OK 1.0.0"), r.stdout
     assert str(venv) in r.stdout
+
     installed = Path(r.stdout.split()[-1])
     assert _outside_libs(installed, venv) == [], _outside_libs(installed, venv)
+
+    # the console script is installed; without the `mcp` extra it says which extra to install
+    assert (venv / "bin" / "jvs-mcp").exists()
+    if house is not None:  # (a virtualenv on the system site packages may have mcp)
+        mcp = subprocess.run([str(venv / "bin" / "jvs-mcp"), str(tmp_path / "repo")], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+        assert mcp.returncode == 2, mcp.stderr
+        assert mcp.stderr.startswith("jvs-mcp: jvs.integrations.mcp needs") and "Traceback" not in mcp.stderr
 
     # The ctypes example finds the installed package's library by itself (no JVS_LIBRARY).
     env.pop("JVS_LIBRARY")

@@ -97,6 +97,19 @@ class Transaction:
         self.rolled_back = True
         # returning None re-raises the block's exception unchanged
 
+    async def __aenter__(self) -> "Transaction":
+        # The library calls block: run them on a worker thread so the event loop keeps going.
+        # (asyncio is imported here, not at module level: `import jvs` stays light.)
+        import asyncio
+
+        return await asyncio.to_thread(self.__enter__)
+
+    async def __aexit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                        tb: Optional[TracebackType]) -> None:
+        import asyncio
+
+        await asyncio.to_thread(self.__exit__, exc_type, exc, tb)
+
     def __call__(self, func: _F) -> _F:
         """Use as a decorator: every call of ``func`` runs in its own transaction."""
 
@@ -137,6 +150,8 @@ def transaction(workspace: Workspace, note: str = "transaction", *,
     * **Nesting** works: an inner failure rolls back to the inner baseline; if the exception
       keeps propagating, the outer transaction then rolls back to the outer baseline.
     * **Decorator**: each call of the decorated function is its own transaction.
+    * **async**: ``async with jvs.transaction(ws, ...)`` does the same; the snapshot and the
+      restore run on a worker thread (``asyncio.to_thread``), so the event loop is not blocked.
 
     **Detached worktrees.** A transaction needs an attached worktree, because the baseline is a
     new snapshot. If the worktree is detached on entry (``restore()`` of an older snapshot put
