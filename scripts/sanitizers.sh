@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sanitizer runs (issue: sanitizers), each in its own build directory:
 #   asan: build-asan (gcc, -fsanitize=address,undefined, -O0 -g1): meson tests (unit, c-abi) with leak
-#         detection, then the pytest suites tests/library, tests/schema, tests/cli, tests/fs (real
-#         XFS, btrfs, JuiceFS) and tests/python (the SDK; not its wheel build or mypy run) loading
-#         the ASan libjvs.so via LD_PRELOAD and running the ASan jvs binary (leak detection off
-#         there: CPython itself leaks at exit).
+#         detection, then the pytest suites tests/library, tests/cli and tests/fs (real XFS, btrfs,
+#         JuiceFS) loading the ASan libjvs.so via LD_PRELOAD and running the ASan jvs binary (leak
+#         detection off there: CPython itself leaks at exit). tests/python (the SDK's Python over the
+#         same calls tests/library makes) and tests/schema (documents and docs) run once, in the
+#         plain pytest step: under ASan they would find nothing new and cost a minute.
 #   tsan: build-tsan (gcc, -fsanitize=thread, -O1 -g1): the c-abi test (2-thread section),
 #         tests/tsan/stress.c (8 threads on one repository: snapshot/restore/fork/remove/history,
 #         beside them a gc plan/run thread and a verify --all thread), and the concurrency tests of
@@ -70,23 +71,21 @@ if [ $mode = asan ]; then
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C $B --no-rebuild --print-errorlogs unit c-abi || status=1
 
-  echo "== [asan] pytest tests/library tests/schema tests/cli tests/fs tests/python against $B/libjvs.so and $B/jvs"
+  echo "== [asan] pytest tests/library tests/cli tests/fs against $B/libjvs.so and $B/jvs"
   # libstdc++ must be preloaded too: python does not link it, and ASan's __cxa_throw interceptor
   # needs the real one present when the runtime initialises (else: CHECK failed real___cxa_throw).
   # log_path: a report from inside pytest's captured fds would otherwise be lost with the process.
   # The two Ctrl-C tests send SIGINT 0.1 s after starting jvs: an ASan binary may not have installed
   # its handler by then on a loaded machine (they run in the plain suite).
-  # The Python SDK loads the same library (JVS_LIBRARY); its wheel build and mypy run need no sanitizer.
   # The multi-host JuiceFS suite runs the JuiceFS code paths tests/fs already covers, from more hosts,
   # and waits for a dead host's session: it is its own step of test.sh (juicefs-multihost), not here.
   JVS_LIB=$ROOT/$B/libjvs.so JVS_LIBRARY=$ROOT/$B/libjvs.so JVS_BIN=$ROOT/$B/jvs \
   LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so)" \
   ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:log_path=$san_log_dir/asan \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$san_log_dir/ubsan \
-    "$PY" -m pytest -q -rs -p no:cacheprovider tests/library tests/schema tests/cli tests/fs tests/python \
+    "$PY" -m pytest -q -rs -p no:cacheprovider tests/library tests/cli tests/fs \
       --deselect tests/cli/test_json_and_misc.py::test_cancel_with_ctrl_c \
       --deselect tests/cli/test_json_and_misc.py::test_cancel_restore_with_ctrl_c \
-      --deselect tests/python/test_wheel.py --deselect tests/python/test_typing.py \
       --ignore tests/fs/test_multihost.py || status=1
   report_logs || status=1
 else

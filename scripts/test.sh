@@ -18,7 +18,7 @@
 #   juicefs-multihost  one JuiceFS volume (redis metadata) mounted as two hosts, a third killed
 #               mid-operation (tests/fs/test_multihost.py; about 1.5 minutes, mostly that host's
 #               session expiring while the other tests run)
-#   asan        the unit, C, library, CLI, schema, filesystem and SDK suites under ASan + UBSan
+#   asan        the unit, C, library, CLI and filesystem suites under ASan + UBSan
 #   tsan        the concurrency tests under ThreadSanitizer
 #   fuzz        every libFuzzer target, replaying its regressions, then briefly fuzzing
 # Usage: bash scripts/test.sh [--quick]   (--quick: skips juicefs-multihost, asan, tsan and fuzz, for
