@@ -20,7 +20,8 @@
 #               session expiring while the other tests run)
 #   asan        the unit, C, library, CLI and filesystem suites under ASan + UBSan
 #   tsan        the concurrency tests under ThreadSanitizer
-#   fuzz        every libFuzzer target, replaying its regressions, then briefly fuzzing
+#   fuzz        every libFuzzer target, replaying its regressions, then fuzzing each for
+#               JVS_FUZZ_SECONDS (default 6; the step is mostly its instrumented build)
 # Usage: bash scripts/test.sh [--quick]   (--quick: skips juicefs-multihost, asan, tsan and fuzz, for
 #        local iteration)
 set -uo pipefail
@@ -75,7 +76,7 @@ if [ $quick -eq 0 ]; then
   step juicefs-multihost python3 -m pytest -q -rs tests/fs/test_multihost.py
   step asan bash scripts/sanitizers.sh asan
   step tsan bash scripts/sanitizers.sh tsan
-  step fuzz bash scripts/fuzz.sh "${JVS_FUZZ_SECONDS:-10}"
+  step fuzz bash scripts/fuzz.sh "${JVS_FUZZ_SECONDS:-6}"
 fi
 
 summary
