@@ -400,18 +400,6 @@ void set_times_fd(int fd, int64_t ns, const std::string &display) {
     ts[0].tv_nsec = ts[1].tv_nsec = static_cast<long>(ns % 1000000000LL);
     if (::futimens(fd, ts) != 0) fail_errno(errno, "futimens", display);
 }
-
-void write_all_fd(int fd, const char *p, size_t n, const std::string &display) {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            fail_errno(errno, "write", display);
-        }
-        p += w;
-        n -= static_cast<size_t>(w);
-    }
-}
 }  // namespace
 
 void expand_compressed_snapshot(const Dir &snapshot, const CompressedView &v, const Dir &into, OpContext *ctx,
@@ -434,7 +422,7 @@ void expand_compressed_snapshot(const Dir &snapshot, const CompressedView &v, co
             std::string display = into.display(e.rel);
             if (v.inflate[i]) {
                 std::string why = gunzip_fd(in.get(), snapshot.display(src),
-                                            [&](const char *p, size_t n) { write_all_fd(out.get(), p, n, display); });
+                                            [&](const char *p, size_t n) { write_all(out.get(), p, n, display); });
                 if (!why.empty())
                     fail("E_COMPRESSED_UNVERIFIED", snapshot.display(src) + " changed while it was read: " + why,
                          "run `jvs verify` on the snapshot", {{"path", e.rel}});

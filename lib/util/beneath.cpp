@@ -525,7 +525,6 @@ bool clone_data(int in, int out, const std::string &display) {
     fail_errno(errno, "ioctl(FICLONE)", display);
 }
 
-namespace {
 void write_all(int fd, const char *p, size_t n, const std::string &display) {
     while (n > 0) {
         ssize_t w = ::write(fd, p, n);
@@ -537,6 +536,8 @@ void write_all(int fd, const char *p, size_t n, const std::string &display) {
         n -= static_cast<size_t>(w);
     }
 }
+
+namespace {
 
 uint64_t copy_bytes(int in, int out, const std::string &display, Sha256 *hash) {
     thread_local std::unique_ptr<char[]> buf(new char[kIoBufferSize]);  // not zero-filled

@@ -164,6 +164,8 @@ class DirCache {
 // is held across the clone). false when the filesystem refuses (EOPNOTSUPP, EXDEV, EINVAL, ENOTTY,
 // EPERM); other errors throw.
 bool clone_data(int in, int out, const std::string &display);
+// Writes all `n` bytes at `out`'s offset (retrying short writes and EINTR); errors throw.
+void write_all(int out, const char *p, size_t n, const std::string &display);
 // Copies all of `in` (from its current offset) to `out`: with `hash`, read + hash + write from one
 // buffer; else `kernel` uses copy_file_range (read/write where it is refused), otherwise read/write.
 // With `in_st` (its fstat) showing holes, the whole file is copied from offset 0 keeping its holes
