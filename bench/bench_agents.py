@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fs"))
 sys.path.insert(0, str(ROOT / "bench"))
 import fsmounts  # noqa: E402
+from bench_copy import write_doc  # noqa: E402
 from benchtree import Workspace as BenchTree  # noqa: E402
 
 try:
@@ -259,18 +260,6 @@ def render(runs: List[Tuple[List[Result], Dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of docs/PERFORMANCE.md (appended when missing)."""
-    doc = PERF_DOC.read_text() if PERF_DOC.exists() else "# Performance\n"
-    start = doc.find("\n" + SECTION + "\n")
-    if start < 0:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    else:
-        end = doc.find("\n## ", start + 1)
-        doc = doc[: start + 1] + text + ("\n" + doc[end + 1:] if end >= 0 else "")
-    PERF_DOC.write_text(doc)
-
-
 def parse_scale(text: str) -> Tuple[int, ...]:
     parts = tuple(int(x) for x in text.split(":"))
     if len(parts) not in (2, 3):
@@ -297,7 +286,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         text = render([(d["results"], d["meta"]) for d in saved])
         print(text)
         if not a.no_write:
-            write_section(text)
+            write_doc(text, SECTION)
         return 0
     kinds = [k for k in a.only.split(",") if k]
     if set(kinds) - set(DEFAULT_SCALE):
@@ -328,7 +317,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if a.json_out:
         Path(a.json_out).write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
     if not a.no_write:
-        write_section(text)
+        write_doc(text, SECTION)
         log("updated %s" % PERF_DOC)
     return 0
 

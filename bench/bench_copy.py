@@ -419,7 +419,9 @@ Result `stats` of the last run of each:
 """
 
 
-def write_doc(text):
+def write_doc(text, section=SECTION):
+    """Replaces `section` of docs/PERFORMANCE.md (up to the next `## ` heading) with `text`, or appends
+    it; every other section stays as it is. The other benchmarks write their sections through it too."""
     os.makedirs(os.path.dirname(PERF_DOC), exist_ok=True)
     if os.path.exists(PERF_DOC):
         with open(PERF_DOC) as f:
@@ -427,9 +429,9 @@ def write_doc(text):
     else:
         doc = ("# Performance\n\nMeasured numbers for jvs, one section per area; each section says how to reproduce "
                "it.\n\n")
-    start = doc.find(SECTION)
+    start = doc.find(section)
     if start >= 0:  # replace our section up to the next `## ` heading, keep the others
-        nxt = doc.find("\n## ", start + len(SECTION))
+        nxt = doc.find("\n## ", start + len(section))
         doc = doc[:start] + text.rstrip("\n") + "\n" + (doc[nxt:] if nxt >= 0 else "")
     else:
         doc = doc.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from bench_copy import ROOT, DEFAULT_JVS, PERF_DOC, log, machine_info, remove_tree
+from bench_copy import ROOT, DEFAULT_JVS, PERF_DOC, log, machine_info, remove_tree, write_doc
 
 SECTION = "## Scale: a million files (copy engine)"
 TARGETS = {  # metric -> max ratio against cp -al (None: reported, no target)
@@ -248,19 +248,6 @@ def section(rows, sparse, info, load, args):
     return "\n".join(out) + "\n"
 
 
-def write_doc(text):
-    with open(PERF_DOC) as f:
-        doc = f.read()
-    start = doc.find(SECTION)
-    if start >= 0:
-        nxt = doc.find("\n## ", start + len(SECTION))
-        doc = doc[:start] + text.rstrip("\n") + "\n" + (doc[nxt:] if nxt >= 0 else "")
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    with open(PERF_DOC, "w") as f:
-        f.write(doc)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, nargs="+", default=[100_000], help="tree sizes (default 100000)")
@@ -293,7 +280,7 @@ def main():
         with open(args.json_out, "w") as f:
             json.dump({"rows": rows, "raw": raw, "sparse": sparse}, f, indent=2, default=str)
     if not args.no_write:
-        write_doc(text)
+        write_doc(text, SECTION)
         log(f"updated {PERF_DOC}")
     return 0 if all(r["mem_ok"] and r["time_ok"] for r in rows) else 1
 
