@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -39,34 +40,51 @@ std::string payload_line(const PayloadEntry &e) {
     return std::string(type) + ":" + e.rel + ":" + meta + ":" + e.hash;
 }
 
-std::string payload_root_hash(size_t n, const std::function<PayloadEntry(size_t)> &entry) {
-    // Every line in one buffer, sorted as views into it: a million lines cost their bytes, not a
-    // million strings.
-    std::string arena;
-    std::vector<std::pair<size_t, size_t>> spans;  // (offset, length) in arena
-    spans.reserve(n);
-    for (size_t i = 0; i < n; i++) {
-        PayloadEntry e = entry(i);
-        if (basename_of(e.rel) == kReady) continue;
-        std::string line = payload_line(e);
-        spans.emplace_back(arena.size(), line.size());
-        arena += line;
-    }
-    std::vector<std::string_view> lines;
-    lines.reserve(spans.size());
-    for (const auto &[off, len] : spans) lines.emplace_back(arena.data() + off, len);
-    std::vector<std::pair<size_t, size_t>>().swap(spans);
-    std::sort(lines.begin(), lines.end());  // whole lines, byte order (Go sort.Strings)
+namespace {
+
+// Where a type's lines sort among the others: "dir:" < "file:" < "symlink:".
+int type_rank(char type) { return type == 'd' ? 0 : type == 'l' ? 2 : 1; }
+
+// Whether line(a) < line(b) for two entries of one type, from their paths alone: each line continues
+// its path with ':', so paths compare as if ':' followed them. Only when one path continues the
+// other with a ':' of its own do the rest of the lines decide (`full`: builds both).
+bool rel_line_less(std::string_view a, std::string_view b, const std::function<bool()> &full) {
+    const size_t k = std::min(a.size(), b.size());
+    if (int c = std::memcmp(a.data(), b.data(), k)) return c < 0;
+    if (a.size() == b.size()) return false;
+    const auto next = static_cast<unsigned char>(a.size() < b.size() ? b[k] : a[k]);
+    if (next == ':') return full();
+    return a.size() < b.size() ? ':' < next : next < ':';
+}
+
+}  // namespace
+
+std::string payload_root_hash(size_t n, const std::function<std::string_view(size_t)> &rel,
+                              const std::function<char(size_t)> &type,
+                              const std::function<PayloadEntry(size_t)> &entry) {
+    // Sorted as indices, each line built only when it is hashed: a million entries cost 4 bytes
+    // each here, not their lines (~110 bytes each) held at once.
+    std::vector<uint32_t> order;
+    order.reserve(n);
+    for (size_t i = 0; i < n; i++)
+        if (basename_of(rel(i)) != kReady) order.push_back(static_cast<uint32_t>(i));
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+        const int ta = type_rank(type(a)), tb = type_rank(type(b));
+        if (ta != tb) return ta < tb;
+        return rel_line_less(rel(a), rel(b), [&] { return payload_line(entry(a)) < payload_line(entry(b)); });
+    });  // whole lines, byte order (Go sort.Strings)
     Sha256 h;
-    for (const auto &line : lines) {
-        h.update(line);
+    for (uint32_t i : order) {
+        h.update(payload_line(entry(i)));
         h.update("\n", 1);
     }
     return h.hex();
 }
 
 std::string payload_root_hash(const std::vector<PayloadEntry> &entries) {
-    return payload_root_hash(entries.size(), [&](size_t i) { return entries[i]; });
+    return payload_root_hash(
+        entries.size(), [&](size_t i) { return std::string_view(entries[i].rel); },
+        [&](size_t i) { return entries[i].type; }, [&](size_t i) { return entries[i]; });
 }
 
 }  // namespace jvs

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jvs {
@@ -20,7 +21,10 @@ std::string payload_line(const PayloadEntry &e);
 // Skips every entry whose basename is ".READY" (at any depth), sorts the lines bytewise,
 // hashes the concatenation of line + "\n".
 std::string payload_root_hash(const std::vector<PayloadEntry> &entries);
-// The same over n entries produced one at a time (a manifest's, without copying it first).
-std::string payload_root_hash(size_t n, const std::function<PayloadEntry(size_t)> &entry);
+// The same over n entries read through accessors (a manifest's, without copying it): `rel` and
+// `type` are asked while sorting, `entry` about once per entry, when its line is hashed.
+std::string payload_root_hash(size_t n, const std::function<std::string_view(size_t)> &rel,
+                              const std::function<char(size_t)> &type,
+                              const std::function<PayloadEntry(size_t)> &entry);
 
 }  // namespace jvs

@@ -117,7 +117,9 @@ std::string payload_root_hash_of_dir(const std::string &root, OpContext *ctx) {
 }
 
 std::string manifest_root_hash(const Manifest &m) {
-    return payload_root_hash(m.size(), [&](size_t i) { return m[i].payload(); });
+    return payload_root_hash(
+        m.size(), [&](size_t i) { return std::string_view(m[i].rel); }, [&](size_t i) { return m[i].type; },
+        [&](size_t i) { return m[i].payload(); });
 }
 
 std::optional<Manifest> read_trusted_manifest(const Repo &repo, const std::string &id) {

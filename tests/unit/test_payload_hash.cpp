@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -180,6 +181,29 @@ TEST_CASE("payload hash: empty tree, .READY entries, line order") {
     const std::string lines = payload_line(ab) + "\n" + payload_line(a) + "\n";
     CHECK(payload_root_hash({a, ab}) == sha256_hex(lines));
     CHECK(payload_root_hash({ab, a}) == sha256_hex(lines));
+}
+
+TEST_CASE("payload hash: sorting by path gives the order of whole lines") {
+    // Paths that are prefixes of each other, continue with ':' (the line's own separator) or with
+    // bytes on either side of it, and bytes above 0x7f: the hash must equal sorting the lines.
+    const std::vector<std::string> names = {"a", "a:", "a:b", "a::", "a.b", "a;", "a/b", "a0", "b", ":",
+                                            "::", "a\xc3\xa9", "a\x7f", "", "x:y:z", "x:y"};
+    std::vector<PayloadEntry> entries;
+    for (size_t i = 0; i < names.size(); i++) {
+        for (char t : {'f', 'd', 'l'}) {
+            std::string rel = std::string(1, t) + names[i];
+            entries.push_back({t, rel, static_cast<uint32_t>(0600 + i), i, sha256_hex(rel)});
+            entries.push_back({t, "z" + rel, 0644, i * 7, sha256_hex(names[i])});
+        }
+    }
+    std::vector<std::string> lines;
+    for (const auto &e : entries) lines.push_back(payload_line(e));
+    std::sort(lines.begin(), lines.end());
+    std::string all;
+    for (const auto &l : lines) all += l + "\n";
+    CHECK(payload_root_hash(entries) == sha256_hex(all));
+    std::reverse(entries.begin(), entries.end());
+    CHECK(payload_root_hash(entries) == sha256_hex(all));
 }
 
 TEST_CASE("payload hash: generated trees match jvs_oracle.py") {
