@@ -7,8 +7,6 @@
 #include <atomic>
 #include <optional>
 #include <set>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "engine/engine.hpp"
 #include "engine/scan.hpp"
@@ -31,45 +29,65 @@ bool is_leaked_marker(const Dir &dir) {
     return raw && raw->size() <= 4096 && is_snapshot_marker(*raw);
 }
 
+// Calls fn(m, w) for each entry m of the snapshot's view, with w the worktree entry at the same path
+// (nullptr when the worktree has none there in scope), by one merge of the two lists: both are in
+// path order (worktree_view, scan_tree), so no index over either is built (a hash map of a million
+// paths would cost more memory than the entries themselves).
+template <class Fn>
+void for_each_pair(const Manifest &view, const std::vector<ScanEntry> &worktree, const std::vector<std::string> &scope,
+                   Fn fn) {
+    size_t j = 0;
+    for (const auto &m : view) {
+        while (j < worktree.size() && path_less(worktree[j].rel, m.rel)) j++;
+        bool found = j < worktree.size() && worktree[j].rel == m.rel && in_scope(m.rel, scope);
+        fn(m, found ? &worktree[j] : nullptr);
+    }
+}
+
+// The hashes of the worktree files hash_uncached read, by entry (in worktree order).
+struct Hashed {
+    std::vector<const ScanEntry *> files;  // increasing addresses: looked up by binary search
+    std::vector<HexDigest> hashes;
+    const HexDigest *find(const ScanEntry *w) const {
+        auto it = std::lower_bound(files.begin(), files.end(), w);
+        return it != files.end() && *it == w ? &hashes[it - files.begin()] : nullptr;
+    }
+};
+
 // Worktree files whose content must be read to compare them (same size as in the snapshot, no
 // stat-cache entry) are hashed up front, in parallel; a hash enters the cache only if the file kept
 // its scanned stat while it was read.
-std::unordered_map<std::string, std::string> hash_uncached(
-    const Dir &dir, const Manifest &manifest, const std::unordered_map<std::string_view, const ScanEntry *> &have,
-    StatCache &cache, OpContext &ctx) {
-    std::vector<const ScanEntry *> todo;
+Hashed hash_uncached(const Dir &dir, const Manifest &view, const std::vector<ScanEntry> &worktree,
+                     const std::vector<std::string> &scope, StatCache &cache, OpContext &ctx) {
+    Hashed out;
     uint64_t bytes = 0;
-    for (const auto &m : manifest) {
-        auto it = have.find(m.rel);
-        if (m.type != 'f' || it == have.end() || it->second->type != 'f') continue;
-        const ScanEntry &w = *it->second;
-        if (static_cast<uint64_t>(w.st.st_size) == m.size && !cache.lookup(w.rel, w.st))
-            todo.push_back(&w), bytes += m.size;
-    }
-    std::vector<std::string> hashes(todo.size());
-    ctx.phase("hash", todo.size(), bytes);
-    parallel_for(todo.size(), &ctx, [&](size_t i) -> uint64_t {
-        const ScanEntry &w = *todo[i];
+    for_each_pair(view, worktree, scope, [&](const ManifestEntry &m, const ScanEntry *w) {
+        if (m.type != 'f' || !w || w->type != 'f') return;
+        if (static_cast<uint64_t>(w->st.st_size) == m.size && !cache.lookup(w->rel, w->st))
+            out.files.push_back(w), bytes += m.size;
+    });
+    out.hashes.resize(out.files.size());
+    ctx.phase("hash", out.files.size(), bytes);
+    parallel_for(out.files.size(), &ctx, [&](size_t i) -> uint64_t {
+        const ScanEntry &w = *out.files[i];
         struct stat before {}, after {};
         UniqueFd fd = dir.open_regular(w.rel, &before);
-        hashes[i] = sha256_fd(fd.get(), dir.display(w.rel));
+        std::string hash = sha256_fd(fd.get(), dir.display(w.rel));
         if (::fstat(fd.get(), &after) == 0 && StatKey::of(before) == StatKey::of(w.st) &&
             StatKey::of(after) == StatKey::of(w.st))
-            cache.put(w.rel, w.st, hashes[i]);
+            cache.put(w.rel, w.st, hash);
+        out.hashes[i] = hash;
         return static_cast<uint64_t>(w.st.st_size);
     });
-    std::unordered_map<std::string, std::string> out;
-    for (size_t i = 0; i < todo.size(); i++) out.emplace(todo[i]->rel, std::move(hashes[i]));
     return out;
 }
 
-bool same_content(const ScanEntry &w, const ManifestEntry &m, const StatCache &cache,
-                  const std::unordered_map<std::string, std::string> &hashed) {
+bool same_content(const ScanEntry &w, const ManifestEntry &m, const StatCache &cache, const Hashed &hashed) {
     if (w.type == 'l') return m.hash == sha256_hex(w.link_target);
     if (static_cast<uint64_t>(w.st.st_size) != m.size) return false;
     if (auto cached = cache.lookup(w.rel, w.st)) return m.hash == *cached;
-    auto it = hashed.find(w.rel);
-    return it != hashed.end() && m.hash == it->second;
+    const HexDigest *h = hashed.find(&w);
+    return h && m.hash == *h;
 }
 
 bool same_metadata(const ScanEntry &w, const ManifestEntry &m) {
@@ -179,26 +197,22 @@ CheckoutPlan plan_checkout(const Dir &dir, Manifest manifest, const std::vector<
     std::vector<ScanEntry> worktree = scope.empty() || !present.empty()
                                           ? scan_tree(dir, present, &ctx, TopReady::UserData, skip_control)
                                           : std::vector<ScanEntry>{};
-    std::unordered_map<std::string_view, const ScanEntry *> have;
-    for (const auto &w : worktree)
-        if (in_scope(w.rel, scope)) have.emplace(w.rel, &w);
-
-    auto hashed = hash_uncached(dir, plan.view, have, cache, ctx);
+    auto hashed = hash_uncached(dir, plan.view, worktree, scope, cache, ctx);
     ctx.phase("compare", plan.view.size());
-    std::unordered_set<std::string_view> wanted;  // views of plan.view's paths
-    for (const auto &m : plan.view) {
+    // Per worktree entry: whether the snapshot holds its path (in scope), then whether it goes.
+    enum : char { kUnknown, kKept, kGoes };
+    std::vector<char> fate(worktree.size(), kUnknown);
+    for_each_pair(plan.view, worktree, scope, [&](const ManifestEntry &m, const ScanEntry *w) {
         bool scoped = in_scope(m.rel, scope);
-        if (!scoped && m.type != 'd') continue;
-        auto it = have.find(m.rel);
-        const ScanEntry *w = it == have.end() ? nullptr : it->second;
+        if (!scoped && m.type != 'd') return;
         if (!scoped) {  // an ancestor of a partial path: make sure it exists, leave the rest alone
             if (!dir.lstat(m.rel)) {
                 plan.changes.push_back({m.rel, "mkdir", &m, 0});
                 plan.dirs_in_scope.push_back(&m);
             }
-            continue;
+            return;
         }
-        wanted.insert(m.rel);
+        if (w) fate[w - worktree.data()] = kKept;
         if (m.type == 'd') plan.dirs_in_scope.push_back(&m);
         if (!w) {
             plan.changes.push_back({m.rel, m.type == 'd' ? "mkdir" : "create", &m, 0});
@@ -213,14 +227,21 @@ CheckoutPlan plan_checkout(const Dir &dir, Manifest manifest, const std::vector<
             plan.unchanged++;
         }
         ctx.advance(1);
+    });
+    // Whatever the snapshot does not hold goes, deepest first; a removed directory takes its subtree,
+    // which follows it in the (pre-order) scan: one pass finds the topmost entries that go.
+    const ScanEntry *going = nullptr;  // the last entry found to go: what lies below it goes with it
+    for (size_t j = 0; j < worktree.size(); j++) {
+        const ScanEntry &w = worktree[j];
+        if (going && path_within(w.rel, going->rel)) continue;
+        going = nullptr;
+        if (!in_scope(w.rel, scope) || fate[j] == kKept) continue;
+        fate[j] = kGoes;
+        going = &w;
     }
-    // Whatever the snapshot does not hold goes, deepest first (a removed directory takes its subtree).
-    for (auto it = worktree.rbegin(); it != worktree.rend(); ++it) {
-        if (!in_scope(it->rel, scope) || wanted.count(it->rel)) continue;
-        bool parent_goes = false;
-        for (auto p = parent_path(it->rel); p != "." && p != "/" && !p.empty(); p = parent_path(p))
-            if (in_scope(p, scope) && !wanted.count(p)) parent_goes = true;
-        if (!parent_goes) plan.changes.push_back({it->rel, it->type == 'd' ? "rmdir" : "delete", nullptr, it->type});
+    for (size_t j = worktree.size(); j-- > 0;) {
+        const ScanEntry &w = worktree[j];
+        if (fate[j] == kGoes) plan.changes.push_back({w.rel, w.type == 'd' ? "rmdir" : "delete", nullptr, w.type});
     }
     if (is_leaked_marker(dir)) plan.changes.push_back({".READY", "delete", nullptr, 'f'});
     return plan;

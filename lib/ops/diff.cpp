@@ -6,9 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <map>
 #include <optional>
-#include <unordered_map>
 
 #include "engine/scan.hpp"
 #include "util/beneath.hpp"
@@ -27,21 +25,49 @@ namespace jvs {
 
 namespace {
 
-// One side's view of a path.
+// One side's view of a path, made when the path is compared (never held for the whole tree).
 struct Ent {
     char type = 'f';
     uint32_t perm = 0;
     uint64_t size = 0;
     HexDigest hash;          // files: content hash ("" = not known yet, live side); symlinks: hash of target
     std::string target;      // symlinks, when known
-    const struct stat *st = nullptr;  // live side only
+    const ScanEntry *live = nullptr;  // live side only
 };
 
+// A side's entries in path order (path_less), limited to the partial snapshots' paths: a snapshot's
+// manifest (worktree_view) or the live worktree's scan, held once, as loaded, and merged with the
+// other side's (no second table of either).
 struct Side {
-    std::map<std::string, Ent> entries;  // path order does not matter here; output is sorted
-    std::string snapshot_id;             // "" = the live worktree
-    std::optional<Dir> root;             // the tree the paths are read beneath (opened when needed)
+    Manifest manifest;               // a snapshot
+    std::vector<ScanEntry> scanned;  // the live worktree
+    std::string snapshot_id;         // "" = the live worktree
+    std::optional<Dir> root;         // the tree the paths are read beneath (opened when needed)
     std::string root_path;
+
+    size_t size() const { return snapshot_id.empty() ? scanned.size() : manifest.size(); }
+    const std::string &rel(size_t i) const { return snapshot_id.empty() ? scanned[i].rel : manifest[i].rel; }
+    Ent ent(size_t i) const {
+        Ent x;
+        if (snapshot_id.empty()) {
+            const ScanEntry &w = scanned[i];
+            x.type = w.type;
+            x.perm = static_cast<uint32_t>(w.st.st_mode & 07777);
+            x.live = &w;
+            if (w.type == 'f') x.size = static_cast<uint64_t>(w.st.st_size);
+            if (w.type == 'l') {
+                x.target = w.link_target;
+                x.hash = sha256_hex(w.link_target);
+            }
+            return x;
+        }
+        const ManifestEntry &e = manifest[i];
+        x.type = e.type;
+        x.perm = e.perm;
+        x.size = e.type == 'f' ? e.size : 0;
+        x.hash = e.type == 'd' ? HexDigest() : e.hash;
+        return x;
+    }
 };
 
 const char *type_name(char t) { return t == 'd' ? "dir" : t == 'l' ? "symlink" : "file"; }
@@ -58,18 +84,12 @@ Side snapshot_side(const Repo &repo, const Descriptor &d, const std::vector<std:
     s.snapshot_id = d.snapshot_id;
     s.root_path = repo.snapshot_dir(d.snapshot_id);
     // Worktree names (a user's `.READY` comes back from its stored name), as on the live side.
-    Manifest m = worktree_view(snapshot_manifest(repo, d, ctx));  // a compressed one inflated
-    for (const auto &e : m) {
-        bool ok = true;
-        for (const auto &sc : scopes) ok = ok && in_scope(e.rel, sc);
-        if (!ok) continue;
-        Ent x;
-        x.type = e.type;
-        x.perm = e.perm;
-        x.size = e.type == 'f' ? e.size : 0;
-        x.hash = e.type == 'd' ? HexDigest() : e.hash;
-        s.entries.emplace(e.rel, std::move(x));
-    }
+    s.manifest = worktree_view(snapshot_manifest(repo, d, ctx));  // a compressed one inflated
+    std::erase_if(s.manifest, [&](const ManifestEntry &e) {
+        for (const auto &sc : scopes)
+            if (!in_scope(e.rel, sc)) return true;
+        return false;
+    });
     return s;
 }
 
@@ -87,8 +107,8 @@ void fill_target(Side &s, const std::string &rel, Ent &e) {
 // The live side's content hash for a file: from the stat cache when trusted, else by reading it
 // (beneath the worktree's root, never through a symlink).
 void fill_live_hash(const Side &s, const std::string &rel, Ent &e, const StatCache &cache) {
-    if (e.type != 'f' || !e.hash.empty() || !e.st) return;
-    if (auto h = cache.lookup(rel, *e.st)) {
+    if (e.type != 'f' || !e.hash.empty() || !e.live) return;
+    if (auto h = cache.lookup(rel, e.live->st)) {
         e.hash = *h;
         return;
     }
@@ -134,7 +154,6 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
     ctx.phase("load", 0);
     Side a = snapshot_side(repo, from, scopes, ctx);
     Side b;
-    std::vector<ScanEntry> scanned;  // owns the stat buffers the live side points at
     StatCache cache;
     if (to) {
         b = snapshot_side(repo, *to, scopes, ctx);
@@ -151,35 +170,34 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
             if (in_tree(*b.root, p)) present.push_back(p);
         ctx.phase("scan", 0);
         if (scope.empty() || !present.empty())
-            scanned = scan_tree(*b.root, present, &ctx, TopReady::UserData, repo.adopted());
+            b.scanned = scan_tree(*b.root, present, &ctx, TopReady::UserData, repo.adopted());
         cache = StatCache::load(repo.stat_cache_path(cfg.name));
-        for (const auto &w : scanned) {
-            if (!in_scope(w.rel, scope)) continue;
-            Ent x;
-            x.type = w.type;
-            x.perm = static_cast<uint32_t>(w.st.st_mode & 07777);
-            x.st = &w.st;
-            if (w.type == 'f') x.size = static_cast<uint64_t>(w.st.st_size);
-            if (w.type == 'l') {
-                x.target = w.link_target;
-                x.hash = sha256_hex(w.link_target);
-            }
-            b.entries.emplace(w.rel, std::move(x));
-        }
+        std::erase_if(b.scanned, [&](const ScanEntry &w) { return !in_scope(w.rel, scope); });
     }
 
+    // Both sides are in path order: one merge pairs them. --stat only counts (no list is held).
     Doc added = Doc::array(), removed = Doc::array(), modified = Doc::array();
-    ctx.phase("compare", a.entries.size() + b.entries.size());
-    for (auto &[rel, x] : a.entries) {
-        auto it = b.entries.find(rel);
-        if (it == b.entries.end()) {
-            fill_target(a, rel, x);
-            Doc c = {{"path", rel}, {"type", type_name(x.type)}};
-            put_side(c, "old_", x);
-            removed.push_back(std::move(c));
-            continue;
-        }
-        Ent &y = it->second;
+    size_t n_added = 0, n_removed = 0, n_modified = 0;
+    auto keep = [&](Doc &list, size_t &n, Doc c) {
+        n++;
+        if (!o.stat) list.push_back(std::move(c));
+    };
+    auto removed_entry = [&](const std::string &rel, Ent x) {
+        fill_target(a, rel, x);
+        Doc c = {{"path", rel}, {"type", type_name(x.type)}};
+        put_side(c, "old_", x);
+        keep(removed, n_removed, std::move(c));
+    };
+    auto added_entry = [&](const std::string &rel, Ent y) {
+        fill_target(b, rel, y);
+        if (!to && y.type == 'f' && y.live)
+            if (auto h = cache.lookup(rel, y.live->st)) y.hash = *h;
+        Doc c = {{"path", rel}, {"type", type_name(y.type)}};
+        put_side(c, "new_", y);
+        keep(added, n_added, std::move(c));
+        ctx.advance(1);
+    };
+    auto compared = [&](const std::string &rel, Ent x, Ent y) {
         std::string change;
         if (x.type != y.type) {
             change = "type";
@@ -197,11 +215,11 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
             change = "mode";
         }
         ctx.advance(1);
-        if (change.empty()) continue;
+        if (change.empty()) return;
         fill_target(a, rel, x);
         fill_target(b, rel, y);
-        if (!to && y.type == 'f' && y.st && y.hash.empty())
-            if (auto h = cache.lookup(rel, *y.st)) y.hash = *h;  // known without reading: report it
+        if (!to && y.type == 'f' && y.live && y.hash.empty())
+            if (auto h = cache.lookup(rel, y.live->st)) y.hash = *h;  // known without reading: report it
         Doc c = {{"path", rel}, {"type", type_name(y.type)}, {"change", change}};
         if (change == "type") c["old_type"] = type_name(x.type);
         if (x.type != 'l') c["old_mode"] = mode_str(x.perm);
@@ -212,21 +230,21 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
         if (y.type == 'f' && !y.hash.empty()) c["new_hash"] = y.hash.str();
         if (x.type == 'l') c["old_target"] = x.target;
         if (y.type == 'l') c["new_target"] = y.target;
-        modified.push_back(std::move(c));
+        keep(modified, n_modified, std::move(c));
+    };
+    ctx.phase("compare", a.size() + b.size());
+    for (size_t i = 0, j = 0; i < a.size() || j < b.size();) {
+        if (j == b.size() || (i < a.size() && path_less(a.rel(i), b.rel(j)))) {
+            removed_entry(a.rel(i), a.ent(i)), i++;
+        } else if (i == a.size() || path_less(b.rel(j), a.rel(i))) {
+            added_entry(b.rel(j), b.ent(j)), j++;
+        } else {
+            compared(a.rel(i), a.ent(i), b.ent(j)), i++, j++;
+        }
     }
-    for (auto &[rel, y] : b.entries) {
-        if (a.entries.count(rel)) continue;
-        fill_target(b, rel, y);
-        if (!to && y.type == 'f' && y.st)
-            if (auto h = cache.lookup(rel, *y.st)) y.hash = *h;
-        Doc c = {{"path", rel}, {"type", type_name(y.type)}};
-        put_side(c, "new_", y);
-        added.push_back(std::move(c));
-        ctx.advance(1);
-    }
-    // std::map iteration is already bytewise path order; keep it explicit for the document's promise.
+    // Listed in bytewise path order (the merge ran in component order).
     auto by_path = [](const Doc &l, const Doc &r) {
-        return l["path"].get<std::string>() < r["path"].get<std::string>();
+        return l.at("path").get_ref<const std::string &>() < r.at("path").get_ref<const std::string &>();
     };
     std::sort(added.begin(), added.end(), by_path);
     std::sort(removed.begin(), removed.end(), by_path);
@@ -236,7 +254,7 @@ Doc op_diff(const Session &s, const DiffOptions &o, OpContext &ctx) {
     doc["from_snapshot_id"] = from.snapshot_id;
     if (to) doc["to_snapshot_id"] = to->snapshot_id;
     else doc["to_worktree"] = cfg.name;
-    Doc totals = {{"added", added.size()}, {"removed", removed.size()}, {"modified", modified.size()}};
+    Doc totals = {{"added", n_added}, {"removed", n_removed}, {"modified", n_modified}};
     if (!o.stat) {
         doc["added"] = std::move(added);
         doc["removed"] = std::move(removed);

@@ -66,7 +66,7 @@ void SnapshotSource::annotate(Doc &doc) const {
 }
 
 Manifest snapshot_manifest(const Repo &repo, const Descriptor &d, OpContext &ctx) {
-    return SnapshotSource::open(repo, d, ctx).manifest();
+    return SnapshotSource::open(repo, d, ctx).take_manifest();
 }
 
 }  // namespace jvs

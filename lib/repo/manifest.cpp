@@ -39,17 +39,30 @@ namespace {
 // path lying in a directory the manifest itself lists (a symlink or file is never a parent), once.
 // Unsafe paths throw E_PATH_UNSAFE; any other malformation makes the manifest unusable (nullopt).
 bool check_entries(const Manifest &m) {
+    // jvs writes manifests in strict path order (path_less): there no path repeats, and an entry's
+    // parent, listed before it, is still on the stack of directories enclosing the entry before it,
+    // so no set of a million paths is needed. Any other order is checked with sets.
+    bool sorted = std::adjacent_find(m.begin(), m.end(), [](const ManifestEntry &a, const ManifestEntry &b) {
+                      return !path_less(a.rel, b.rel);
+                  }) == m.end();
+    std::vector<std::string_view> open;  // sorted: the directories enclosing the last entry
     std::unordered_set<std::string_view> dirs, seen;
-    dirs.reserve(m.size() / 4 + 1);
-    seen.reserve(m.size());
+    if (!sorted) dirs.reserve(m.size() / 4 + 1), seen.reserve(m.size());
     for (const auto &e : m) {
         check_stored_path(e.rel, "manifest entry");
         if ((e.type != 'd' && e.type != 'f' && e.type != 'l') || !e.hash.valid() || e.perm > 07777) return false;
         auto slash = e.rel.rfind('/');
-        if (slash != std::string::npos && !dirs.count(std::string_view(e.rel).substr(0, slash)))
-            fail_unsafe(e.rel, "manifest entry", "lies under a path the manifest does not list as a directory");
-        if (!seen.insert(e.rel).second) return false;
-        if (e.type == 'd') dirs.insert(e.rel);
+        if (slash != std::string::npos) {
+            std::string_view parent = std::string_view(e.rel).substr(0, slash);
+            while (sorted && !open.empty() && !path_within(parent, open.back())) open.pop_back();
+            if (sorted ? open.empty() || open.back() != parent : !dirs.count(parent))
+                fail_unsafe(e.rel, "manifest entry", "lies under a path the manifest does not list as a directory");
+        } else {
+            open.clear();
+        }
+        if (!sorted && !seen.insert(e.rel).second) return false;
+        if (e.type == 'd' && sorted) open.push_back(e.rel);
+        if (e.type == 'd' && !sorted) dirs.insert(e.rel);
     }
     return true;
 }
@@ -131,7 +144,7 @@ std::optional<Manifest> read_trusted_manifest(const Repo &repo, const std::strin
 }
 
 Manifest load_or_build_manifest(const Repo &repo, const std::string &id) {
-    if (auto m = read_trusted_manifest(repo, id)) return *m;
+    if (auto m = read_trusted_manifest(repo, id)) return std::move(*m);
     return build_manifest_from_dir(repo.snapshot_dir(id));
 }
 
@@ -151,10 +164,10 @@ Manifest worktree_view(Manifest &&m) {
         e.rel = std::move(*rel);
     }
     if (stray) m.erase(std::remove_if(m.begin(), m.end(), [](const ManifestEntry &e) { return e.type == 0; }), m.end());
-    // A renamed first component may sort elsewhere among its siblings: restore path order.
-    if (renamed)
-        std::stable_sort(m.begin(), m.end(),
-                         [](const ManifestEntry &a, const ManifestEntry &b) { return path_less(a.rel, b.rel); });
+    // A renamed first component may sort elsewhere among its siblings, and a manifest jvs did not
+    // write may list siblings in any order: restore path order, which callers merge against a scan.
+    auto less = [](const ManifestEntry &a, const ManifestEntry &b) { return path_less(a.rel, b.rel); };
+    if (renamed || !std::is_sorted(m.begin(), m.end(), less)) std::stable_sort(m.begin(), m.end(), less);
     return std::move(m);
 }
 

@@ -55,7 +55,8 @@ std::string payload_root_hash_of_dir(const std::string &root, OpContext *ctx = n
 std::unordered_map<std::string_view, const ManifestEntry *> index_manifest(const Manifest &m);
 
 // A manifest (which names what a snapshot directory holds) under worktree names: a user's
-// top-level `.READY` comes back from its stored name (engine/scan.hpp stored_rel), in path order.
+// top-level `.READY` comes back from its stored name (engine/scan.hpp stored_rel), in path order
+// (path_less, the order scan_tree returns), whatever order the stored manifest listed it in.
 Manifest worktree_view(const Manifest &m);
 Manifest worktree_view(Manifest &&m);  // the same, in place
 

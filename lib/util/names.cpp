@@ -152,9 +152,12 @@ void check_stored_name(std::string_view name, std::string_view field) {
 bool in_scope(const std::string &rel, const std::vector<std::string> &scope) {
     if (scope.empty()) return true;
     for (const auto &p : scope)
-        if (rel == p || (rel.size() > p.size() && rel.compare(0, p.size(), p) == 0 && rel[p.size()] == '/'))
-            return true;
+        if (path_within(rel, p)) return true;
     return false;
+}
+
+bool path_within(std::string_view rel, std::string_view dir) {
+    return rel == dir || (rel.size() > dir.size() && rel.substr(0, dir.size()) == dir && rel[dir.size()] == '/');
 }
 
 bool in_control_dir(std::string_view rel) {

@@ -27,6 +27,8 @@ std::string clean_relative_path(std::string_view path);
 // Whether the cleaned relative path `rel` is one of `scope` (cleaned relative paths) or lies below
 // one, component-wise ("a/b" is inside "a", "ab" is not). An empty scope is the whole tree.
 bool in_scope(const std::string &rel, const std::vector<std::string> &scope);
+// Whether `rel` is `dir` or lies below it, component-wise (both cleaned relative paths).
+bool path_within(std::string_view rel, std::string_view dir);
 
 // Whether the cleaned relative path `rel` is `.jvs` or lies below it: in a worktree of an adopted
 // repository, the repository's control directory (Repo::is_control_rel).
