@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -106,7 +107,7 @@ class WritableDirs {
     WritableDirs(const Dir &root, const CheckoutPlan &plan) {
         std::set<std::string> parents;
         for (const auto &c : plan.changes)
-            if (c.action != "metadata") parents.insert(c.rel.find('/') == std::string::npos ? "" : parent_path(c.rel));
+            if (c.action != "metadata") parents.insert(c.rel().find('/') == std::string::npos ? "" : parent_path(c.rel()));
         for (const auto &rel : parents) {
             std::optional<Dir> d;
             try {
@@ -207,7 +208,7 @@ CheckoutPlan plan_checkout(const Dir &dir, Manifest manifest, const std::vector<
         if (!scoped && m.type != 'd') return;
         if (!scoped) {  // an ancestor of a partial path: make sure it exists, leave the rest alone
             if (!dir.lstat(m.rel)) {
-                plan.changes.push_back({m.rel, "mkdir", &m, 0});
+                plan.changes.push_back({&m.rel, "mkdir", &m, 0});
                 plan.dirs_in_scope.push_back(&m);
             }
             return;
@@ -215,14 +216,14 @@ CheckoutPlan plan_checkout(const Dir &dir, Manifest manifest, const std::vector<
         if (w) fate[w - worktree.data()] = kKept;
         if (m.type == 'd') plan.dirs_in_scope.push_back(&m);
         if (!w) {
-            plan.changes.push_back({m.rel, m.type == 'd' ? "mkdir" : "create", &m, 0});
+            plan.changes.push_back({&m.rel, m.type == 'd' ? "mkdir" : "create", &m, 0});
         } else if (w->type != m.type) {
-            plan.changes.push_back({m.rel, w->type == 'd' ? "rmdir" : "delete", nullptr, w->type});
-            plan.changes.push_back({m.rel, m.type == 'd' ? "mkdir" : "create", &m, 0});
+            plan.changes.push_back({&m.rel, w->type == 'd' ? "rmdir" : "delete", nullptr, w->type});
+            plan.changes.push_back({&m.rel, m.type == 'd' ? "mkdir" : "create", &m, 0});
         } else if (m.type != 'd' && !same_content(*w, m, cache, hashed)) {
-            plan.changes.push_back({m.rel, "update", &m, w->type});
+            plan.changes.push_back({&m.rel, "update", &m, w->type});
         } else if (!same_metadata(*w, m)) {
-            plan.changes.push_back({m.rel, "metadata", &m, w->type});
+            plan.changes.push_back({&m.rel, "metadata", &m, w->type});
         } else {
             plan.unchanged++;
         }
@@ -241,9 +242,10 @@ CheckoutPlan plan_checkout(const Dir &dir, Manifest manifest, const std::vector<
     }
     for (size_t j = worktree.size(); j-- > 0;) {
         const ScanEntry &w = worktree[j];
-        if (fate[j] == kGoes) plan.changes.push_back({w.rel, w.type == 'd' ? "rmdir" : "delete", nullptr, w.type});
+        if (fate[j] == kGoes)
+            plan.changes.push_back({&plan.removed.emplace_back(w.rel), w.type == 'd' ? "rmdir" : "delete", nullptr, w.type});
     }
-    if (is_leaked_marker(dir)) plan.changes.push_back({".READY", "delete", nullptr, 'f'});
+    if (is_leaked_marker(dir)) plan.changes.push_back({&plan.removed.emplace_back(".READY"), "delete", nullptr, 'f'});
     return plan;
 }
 
@@ -257,10 +259,10 @@ CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const Checkout
     //    is resolved from the root again: an earlier step may have removed a directory.
     for (const auto &c : plan.changes) {
         if (c.action == "delete" || c.action == "rmdir") {
-            dir.remove_tree(c.rel);
+            dir.remove_tree(c.rel());
             stats.deleted++;
         } else if (c.action == "mkdir") {
-            create_dir(dir.entry(c.rel));
+            create_dir(dir.entry(c.rel()));
             stats.created++;
         } else if (c.action == "metadata") {
             metas.push_back(&c);
@@ -276,18 +278,19 @@ CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const Checkout
     for (const auto *c : writes) total_bytes += c->target->size;
     ctx.phase("write", writes.size(), total_bytes);
     std::vector<char> outcome(writes.size(), 0);  // 'r' cloned, 'f' clone refused
-    std::vector<std::vector<std::string>> dropped(writes.size());
+    std::vector<std::pair<size_t, std::string>> dropped;  // (write, attribute): rare, so no list per write
+    std::mutex dropped_mu;
     std::vector<char> holes_lost(writes.size(), 0);
     DirCache wc(dir);
     parallel_for(writes.size(), &ctx, [&](size_t i) -> uint64_t {
         const Change &c = *writes[i];
-        const std::string src = stored_rel(c.rel);
-        Entry dst = wc.entry(c.rel);
+        const std::string src = stored_rel(c.rel());
+        Entry dst = wc.entry(c.rel());
         bool direct = fresh && c.action == "create";
-        Entry tmp = direct ? dst : temp_beside(dst, dir, c.rel);
+        Entry tmp = direct ? dst : temp_beside(dst, dir, c.rel());
         auto missing = [&] {
-            fail("E_SNAPSHOT_INCOMPLETE", "snapshot file missing: " + c.rel, "run jvs verify on the snapshot",
-                 {{"path", c.rel}});
+            fail("E_SNAPSHOT_INCOMPLETE", "snapshot file missing: " + c.rel(), "run jvs verify on the snapshot",
+                 {{"path", c.rel()}});
         };
         uint64_t n = 0;
         std::optional<struct stat> now;
@@ -301,7 +304,10 @@ CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const Checkout
                 CopyOutcome out = copy_file(snapshot, src, tmp, nullptr, method);
                 n = out.bytes;
                 outcome[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 0;
-                dropped[i] = std::move(out.dropped_xattrs);
+                if (!out.dropped_xattrs.empty()) {
+                    std::lock_guard<std::mutex> g(dropped_mu);
+                    for (auto &x : out.dropped_xattrs) dropped.emplace_back(i, std::move(x));
+                }
                 holes_lost[i] = out.holes_filled;
                 if (direct) now = out.dst_after;
             }
@@ -321,27 +327,30 @@ CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const Checkout
         }
         if (c.target->type == 'f') {
             if (!now) now = entry_lstat(dst);  // a rename may change the ctime: ask again
-            if (now) cache.put(c.rel, *now, c.target->hash);
+            if (now) cache.put(c.rel(), *now, c.target->hash);
         }
         if (i == writes.size() / 2) fault_point(fault_mid_write);
         return n;
     });
+    std::stable_sort(dropped.begin(), dropped.end(), [](const auto &x, const auto &y) { return x.first < y.first; });
+    auto next_dropped = dropped.begin();
     for (size_t i = 0; i < writes.size(); i++) {
         const Change *c = writes[i];
         (c->action == "create" ? stats.created : stats.updated)++;
         if (outcome[i] == 'r') stats.cloned++;
         else stats.bytes_written += c->target->size;
-        if (outcome[i] == 'f') stats.refused.push_back(c->rel);
-        for (auto &x : dropped[i]) stats.dropped_xattrs.emplace_back(c->rel, std::move(x));
-        if (holes_lost[i]) stats.holes_filled.push_back(c->rel);
+        if (outcome[i] == 'f') stats.refused.push_back(c->rel());
+        for (; next_dropped != dropped.end() && next_dropped->first == i; ++next_dropped)
+            stats.dropped_xattrs.emplace_back(c->rel(), std::move(next_dropped->second));
+        if (holes_lost[i]) stats.holes_filled.push_back(c->rel());
     }
     // 4. metadata-only differences, without rewriting content.
     for (const auto *c : metas) {
         if (c->target->type == 'd') continue;  // directories are finished below
-        auto st = snapshot.lstat(stored_rel(c->rel));
+        auto st = snapshot.lstat(stored_rel(c->rel()));
         if (!st) continue;
-        apply_metadata(dir, c->rel, *st);
-        if (auto now = dir.lstat(c->rel); now && c->target->type == 'f') cache.put(c->rel, *now, c->target->hash);
+        apply_metadata(dir, c->rel(), *st);
+        if (auto now = dir.lstat(c->rel()); now && c->target->type == 'f') cache.put(c->rel(), *now, c->target->hash);
         stats.metadata++;
     }
     // 5. directory modes and mtimes last, deepest first (children changed their mtimes meanwhile).
@@ -379,7 +388,7 @@ nlohmann::ordered_json checkout_degradations(const CheckoutStats &s) {
 
 nlohmann::ordered_json plan_to_json(const CheckoutPlan &plan) {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-    for (const auto &c : plan.changes) arr.push_back({{"path", c.rel}, {"action", c.action}});
+    for (const auto &c : plan.changes) arr.push_back({{"path", c.rel()}, {"action", c.action}});
     return arr;
 }
 

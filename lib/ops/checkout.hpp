@@ -2,7 +2,9 @@
 // existing worktree), fork and `worktree create --from` (an empty one). The directory itself is
 // never replaced, so its inode survives and processes inside it keep working.
 #pragma once
+#include <deque>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -12,15 +14,19 @@
 
 namespace jvs {
 
+// One path a checkout changes. Its path is not copied: it is the target's (in the plan's view), or,
+// for what goes, one the plan keeps (a restore that rewrites a million files holds a million changes).
 struct Change {
-    std::string rel;
-    std::string action;  // create | update | delete | metadata | mkdir | rmdir
+    const std::string *path = nullptr;
+    std::string_view action;                // create | update | delete | metadata | mkdir | rmdir
     const ManifestEntry *target = nullptr;  // what the path becomes (not for delete/rmdir)
     char existing_type = 0;                 // 'd' | 'f' | 'l' | 0 (absent)
+    const std::string &rel() const { return *path; }
 };
 
 struct CheckoutPlan {
     Manifest view;  // the snapshot's manifest under worktree names (worktree_view); targets point here
+    std::deque<std::string> removed;  // the paths of deletions (a deque: changes point at them)
     std::vector<Change> changes;
     std::vector<const ManifestEntry *> dirs_in_scope;  // pre-order; finished deepest first
     size_t unchanged = 0;

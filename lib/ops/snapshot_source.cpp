@@ -52,7 +52,7 @@ const Dir &SnapshotSource::files(const CheckoutPlan &plan, OpContext &ctx) {
     Dir into = Dir::open_root(path);
     std::unordered_set<std::string> needed;
     for (const auto &c : plan.changes)
-        if (c.target && c.target->type != 'd') needed.insert(stored_rel(c.rel));
+        if (c.target && c.target->type != 'd') needed.insert(stored_rel(c.rel()));
     expand_compressed_snapshot(Dir::open_root(repo_->snapshot_dir(d_.snapshot_id)), *view_, into, &ctx, &needed);
     files_ = std::move(into);
     return *files_;
