@@ -18,15 +18,22 @@ class OpContext;
 class Dir;
 
 struct ManifestEntry {
-    char type = 'f';        // 'd' | 'f' | 'l'
+    // Members ordered by alignment, so no padding lies between them (88 bytes, not 104: a manifest
+    // of a million entries is held whole); the constructor keeps the order they are given in.
     std::string rel;
-    uint32_t perm = 0;      // st_mode & 07777 (payload hash uses & 0777)
     uint64_t size = 0;
     int64_t mtime_ns = 0;
+    uint32_t perm = 0;      // st_mode & 07777 (payload hash uses & 0777)
+    char type = 'f';        // 'd' | 'f' | 'l'
     HexDigest hash;         // file content | symlink target | directory basename (sha256 hex)
+
+    ManifestEntry() = default;
+    ManifestEntry(char type_, std::string rel_, uint32_t perm_, uint64_t size_, int64_t mtime_ns_, HexDigest hash_)
+        : rel(std::move(rel_)), size(size_), mtime_ns(mtime_ns_), perm(perm_), type(type_), hash(hash_) {}
 
     PayloadEntry payload() const;
 };
+static_assert(sizeof(ManifestEntry) <= 88);
 
 using Manifest = std::vector<ManifestEntry>;  // pre-order, names sorted bytewise
 
