@@ -96,12 +96,28 @@ def test_manifest_entries(setup, evil):
     assert not (root.parent / "evil.txt").exists() and not os.path.exists("/tmp/jvs-evil-abs")
 
 
-def test_a_manifest_entry_below_a_symlink(setup):
-    """`lnk` -> the victim, then `lnk/evil.txt`: lexically fine, but it lies under a symlink."""
+@pytest.mark.parametrize("in_path_order", [False, True])
+def test_a_manifest_entry_below_a_symlink(setup, in_path_order):
+    """`lnk` -> the victim, then `lnk/evil.txt`: lexically fine, but it lies under a symlink. Appended
+    (out of order), or sorted in as jvs writes manifests (checked without path sets)."""
     r, root, full, part, victim = setup
     entries = crafting.read_manifest(root, full)
     entries.append(manifest_entry("l", "lnk", crafting.sha256(str(victim)), perm=0o777))
     entries.append(manifest_entry("f", "lnk/evil.txt", crafting.sha256(b"evil\n"), size=5))
+    if in_path_order:
+        entries.sort(key=lambda e: e[5].split(b"/"))
+    crafting.write_manifest_trusted(root, full, entries)
+    assert_refused_everywhere(r, root, full)
+
+
+@pytest.mark.parametrize("evil", ["top.txt/evil.txt", "nodir/evil.txt", "d/f.txt/evil.txt"])
+def test_a_manifest_in_path_order_with_an_entry_under_no_listed_directory(setup, evil):
+    """Sorted in path order, as jvs writes manifests: an entry below a file or below a directory the
+    manifest does not list is refused as when the entries come in any other order."""
+    r, root, full, part, victim = setup
+    entries = crafting.read_manifest(root, full)
+    entries.append(manifest_entry("f", evil, crafting.sha256(b"evil\n"), size=5))
+    entries.sort(key=lambda e: e[5].split(b"/"))
     crafting.write_manifest_trusted(root, full, entries)
     assert_refused_everywhere(r, root, full)
 
