@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -624,27 +625,31 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     const bool whole_clone = engine.kind == EngineKind::Juicefs && in.paths.empty() && !repo.adopted();
     const bool scan_after_clone = whole_clone;
     ctx.phase("scan", 0);
-    // The parent's manifest is loaded before the worktree is scanned: the scan is the largest
-    // table, and the load's passing allocations are then free for it to reuse.
     const std::string cache_path = repo.stat_cache_path(cfg.name);
     std::string parent_id = !cfg.head_snapshot_id.empty() ? cfg.head_snapshot_id : cfg.base_snapshot_id;
     std::optional<Manifest> parent;
     std::optional<Dir> parent_dir;  // unchanged files are hard-linked from here
     // Unchanged files are hard-linked to the parent's copies only through a manifest that describes
-    // the parent's tree; an unsafe or untrusted one just means every file is copied.
-    if (!parent_id.empty() && is_published(repo, parent_id)) {
-        try {
-            parent = read_trusted_manifest(repo, parent_id);
-        } catch (const Error &) {
-            parent.reset();
-        }
+    // the parent's tree; an unsafe or untrusted one just means every file is copied. It is read and
+    // checked against its descriptor on a thread of its own while the worktree is scanned (on a
+    // large tree both take a while: the one mostly hashing, the other mostly system calls).
+    std::future<std::optional<Manifest>> parent_load;
+    if (!parent_id.empty() && is_published(repo, parent_id))
+        parent_load = std::async(std::launch::async, [&repo, parent_id]() -> std::optional<Manifest> {
+            try {
+                return read_trusted_manifest(repo, parent_id);
+            } catch (const Error &) {
+                return std::nullopt;
+            }
+        });
+    std::vector<ScanEntry> entries;
+    if (!scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData, repo.adopted());
+    if (parent_load.valid()) {
+        parent = parent_load.get();
         if (parent) parent_dir = Dir::open_root_if_exists(repo.snapshot_dir(parent_id));
         if (!parent_dir) parent.reset();
         release_free_memory();  // what reading and checking it took
     }
-
-    std::vector<ScanEntry> entries;
-    if (!scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData, repo.adopted());
     repo.ensure_private_dirs();
     Descriptor d;
     d.snapshot_id = new_snapshot_id();
