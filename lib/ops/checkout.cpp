@@ -15,6 +15,7 @@
 #include "util/error.hpp"
 #include "util/fault.hpp"
 #include "util/fs.hpp"
+#include "util/memory.hpp"
 #include "util/names.hpp"
 #include "util/parallel.hpp"
 #include "util/sha256.hpp"
@@ -245,6 +246,10 @@ CheckoutPlan plan_checkout(const Dir &dir, Manifest manifest, const std::vector<
             plan.changes.push_back({&plan.removed.emplace_back(w.rel), w.type == 'd' ? "rmdir" : "delete", nullptr, w.type});
     }
     if (is_leaked_marker(dir)) plan.changes.push_back({&plan.removed.emplace_back(".READY"), "delete", nullptr, 'f'});
+    // The scan is done with: what it held goes back to the system before files are written and
+    // the stat cache is saved (glibc would keep it, and the writing would come on top).
+    std::vector<ScanEntry>().swap(worktree);
+    release_free_memory();
     return plan;
 }
 
