@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -92,18 +93,24 @@ struct StatCache::Table {
 };
 
 // What this run put: rows in arrival order (a deque never moves them), found by an open-addressing
-// index of row numbers. A lookup reads it under a shared lock only once `count` says it holds
-// something, so a snapshot whose cache vouches for everything never takes the lock.
+// index of row numbers. A lookup reads it under a shared lock only where `maybe` has the bit of its
+// path's hash set (a put sets it): a snapshot that puts a few changed files takes the lock for about
+// as few lookups, and one whose cache vouches for everything never does.
 struct StatCache::Side {
     mutable std::shared_mutex mu;
-    std::atomic<size_t> count{0};
+    static constexpr size_t kBits = 1 << 16;
+    std::array<std::atomic<uint64_t>, kBits / 64> maybe{};  // 8 KiB
     std::deque<Row> rows;
     std::string paths;
     std::vector<uint32_t> slots;  // row number + 1; 0 = free. At most half full.
 
+    static size_t hash(std::string_view rel) { return std::hash<std::string_view>()(rel); }
+    bool may_hold(size_t h) const {
+        return maybe[(h % kBits) / 64].load(std::memory_order_acquire) & (uint64_t{1} << (h % 64));
+    }
     size_t slot_of(std::string_view rel) const {
         const size_t mask = slots.size() - 1;
-        size_t i = std::hash<std::string_view>()(rel) & mask;
+        size_t i = hash(rel) & mask;
         while (slots[i] && rows[slots[i] - 1].path(paths) != rel) i = (i + 1) & mask;
         return i;
     }
@@ -123,7 +130,8 @@ struct StatCache::Side {
             Row &r = rows[n - 1];
             r = Row(fields.key(), fields.hash).at(r.path_at, r.path_len);
         }
-        count.store(rows.size(), std::memory_order_release);
+        const size_t h = hash(rel);
+        maybe[(h % kBits) / 64].fetch_or(uint64_t{1} << (h % 64), std::memory_order_release);
     }
     void grow() {
         slots.assign(std::max<size_t>(64, slots.size() * 2), 0);
@@ -179,9 +187,9 @@ StatCache StatCache::load(const std::string &path, std::string *problem) {
 }
 
 std::optional<std::string> StatCache::lookup(const std::string &rel, const struct stat &st) const {
-    // A put wins over what was loaded: the side table first, when it holds anything.
+    // A put wins over what was loaded: the side table first, when it may hold the path.
     std::optional<Row> put;
-    if (side_->count.load(std::memory_order_acquire) > 0) {
+    if (side_->may_hold(Side::hash(rel))) {
         std::shared_lock<std::shared_mutex> g(side_->mu);
         if (const Row *r = side_->find(rel)) put = *r;
     }
