@@ -78,8 +78,7 @@ struct StatCache::Table {
             int c = a.path(paths).compare(b.path(paths));
             return c < 0 || (c == 0 && a.path_at < b.path_at);
         };
-        if (std::is_sorted(rows.begin(), rows.end(), less)) return;
-        std::sort(rows.begin(), rows.end(), less);
+        if (!std::is_sorted(rows.begin(), rows.end(), less)) std::sort(rows.begin(), rows.end(), less);
         rows.erase(std::unique(rows.begin(), rows.end(),
                                [&](const Row &a, const Row &b) { return a.path(paths) == b.path(paths); }),
                    rows.end());

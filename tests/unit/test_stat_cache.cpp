@@ -85,7 +85,7 @@ TEST_CASE("stat cache: puts override loaded entries, and save writes the merge i
 TEST_CASE("stat cache: a file in another order (as older versions wrote) loads sorted, first entry of a path kept") {
     const std::string d = temp_dir();
     write_record_file(d + "/cache", std::string("jvs-stat-cache 2 h") + host_tag(), 0644, [&](RecordWriter &w) {
-        for (auto [i, h] : std::vector<std::pair<int, int>>{{5, 5}, {3, 103}, {9, 9}, {3, 3}, {1, 1}}) {
+        for (auto [i, h] : std::vector<std::pair<int, int>>{{5, 5}, {3, 103}, {9, 9}, {3, 3}, {1, 1}, {1, 101}}) {
             struct stat st = stat_of(i);
             w.field(rel_of(i)).number(st.st_dev).number(st.st_ino).number(st.st_size).number(1000000000000LL);
             w.number(1000000000000LL).number(st.st_mode).field(hash_of(h));
@@ -97,6 +97,18 @@ TEST_CASE("stat cache: a file in another order (as older versions wrote) loads s
     CHECK(c.lookup(rel_of(3), stat_of(3)) == hash_of(103));
     CHECK(c.lookup(rel_of(9), stat_of(9)) == hash_of(9));
     CHECK(c.lookup(rel_of(1), stat_of(1)) == hash_of(1));
+    // Repeats in a file already in path order are dropped too.
+    write_record_file(d + "/sorted", std::string("jvs-stat-cache 2 h") + host_tag(), 0644, [&](RecordWriter &w) {
+        for (int h : {1, 101}) {
+            w.field("p").number(1).number(1001).number(1).number(1000000000000LL).number(1000000000000LL);
+            w.number(S_IFREG | 0644).field(hash_of(h));
+            w.end_record();
+        }
+    });
+    StatCache s = StatCache::load(d + "/sorted");
+    CHECK(s.size() == 1);
+    CHECK(s.items().size() == 1);
+    CHECK(s.lookup("p", stat_of(1)) == hash_of(1));
     remove_tree(d);
 }
 
