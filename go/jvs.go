@@ -78,21 +78,36 @@ type repoDocument struct {
 // repository, or a path inside one, is refused with [ErrAlreadyExists]) and opens it bound to its
 // worktree "main", whose files live in path/main, or in path itself when path is an existing
 // directory with files: it is then adopted in place (docs/API_REFERENCE.md, jvs_repo_init).
-func Init(path string) (*Workspace, error) { return openWorkspace("repo_init", path, "") }
+// [Adopt] chooses the layout instead.
+func Init(path string, opts ...InitOption) (*Workspace, error) {
+	o := map[string]any{}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return openWorkspace("repo_init", path, o)
+}
+
+// An InitOption is an option of [Init].
+type InitOption func(map[string]any)
+
+// Adopt chooses the layout of a new repository: true versions path itself in place (worktree
+// "main" is path, also when it is empty or missing), false keeps the standard layout (path/main)
+// even beside existing files. Without it, an existing directory with files is adopted.
+func Adopt(adopt bool) InitOption { return func(o map[string]any) { o["adopt"] = adopt } }
 
 // Open opens the repository containing path (any path inside it), bound to the worktree that
 // contains path: path/main/... is "main", path/worktrees/NAME/... is NAME. Opened at the
 // repository root, operations act on "main". A path outside any repository is [ErrNotFound]
 // (E_NOT_REPO).
-func Open(path string) (*Workspace, error) { return openWorkspace("repo_open", path, "") }
+func Open(path string) (*Workspace, error) { return openWorkspace("repo_open", path, nil) }
 
-func openWorkspace(op, path, worktree string) (*Workspace, error) {
+func openWorkspace(op, path string, opts map[string]any) (*Workspace, error) {
 	if v := C.jvs_abi_version(); v != ABIVersion {
 		return nil, &Error{Code: "E_UNSUPPORTED", Op: op, Status: -10, StatusName: "JVS_E_UNSUPPORTED",
 			Message: fmt.Sprintf("libjvs has ABI %d, this package needs ABI %d", v, ABIVersion),
 			Hint:    "install a libjvs.so.1 matching this module"}
 	}
-	h, doc, err := openHandle(op, path, worktree)
+	h, doc, err := openHandle(op, path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -110,13 +125,17 @@ func openWorkspace(op, path, worktree string) (*Workspace, error) {
 	return w, nil
 }
 
-// openHandle calls jvs_repo_init or jvs_repo_open and returns the handle and its repo document.
-func openHandle(op, path, worktree string) (*C.jvs_repo, []byte, error) {
+// openHandle calls jvs_repo_init or jvs_repo_open with its options and returns the handle and
+// its repo document.
+func openHandle(op, path string, opts map[string]any) (*C.jvs_repo, []byte, error) {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	var copts *C.char
-	if worktree != "" {
-		b, _ := json.Marshal(map[string]string{"worktree": worktree})
+	if len(opts) > 0 {
+		b, err := json.Marshal(opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("jvs: %s: options: %w", op, err)
+		}
 		copts = C.CString(string(b))
 		defer C.free(unsafe.Pointer(copts))
 	}
@@ -194,7 +213,11 @@ func (w *Workspace) acquire(ctx context.Context, op string) (*C.jvs_repo, func()
 	if ctx.Done() == nil {
 		return w.handle, w.calls.Done, nil
 	}
-	h, _, err := openHandle("repo_open", w.root, w.worktree)
+	var opts map[string]any
+	if w.worktree != "" {
+		opts = map[string]any{"worktree": w.worktree}
+	}
+	h, _, err := openHandle("repo_open", w.root, opts)
 	if err != nil {
 		w.calls.Done()
 		return nil, nil, err

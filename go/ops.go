@@ -79,7 +79,7 @@ func (w *Workspace) Fork(ctx context.Context, name, from string) (*Workspace, er
 	if err != nil {
 		return nil, err
 	}
-	return openWorkspace("repo_open", res.Worktree.Path, "")
+	return openWorkspace("repo_open", res.Worktree.Path, nil)
 }
 
 // Worktrees lists every worktree of the repository, "main" included, sorted by name.

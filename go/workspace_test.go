@@ -189,6 +189,49 @@ func TestDiffWorktreesInfoVerifyCall(t *testing.T) {
 	}
 }
 
+func TestInitChoosesTheLayout(t *testing.T) {
+	// A folder with files is adopted in place by default; Adopt(false) keeps the standard layout
+	// beside them, Adopt(true) adopts even an empty one.
+	for _, c := range []struct {
+		name    string
+		files   bool
+		opts    []InitOption
+		adopted bool
+	}{
+		{"default-with-files", true, nil, true},
+		{"standard-beside-files", true, []InitOption{Adopt(false)}, false},
+		{"default-empty", false, nil, false},
+		{"adopted-empty", false, []InitOption{Adopt(true)}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "project")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if c.files {
+				writeFile(t, dir, "scene.txt", "level 1")
+			}
+			ws, err := Init(dir, c.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			want := filepath.Join(dir, "main")
+			if c.adopted {
+				want = dir
+			}
+			if ws.Path() != want || ws.Root() != dir {
+				t.Fatalf("path %q root %q, want path %q", ws.Path(), ws.Root(), want)
+			}
+			if c.files {
+				if _, err := os.Stat(filepath.Join(dir, "scene.txt")); err != nil {
+					t.Fatal("the user's file moved:", err)
+				}
+			}
+		})
+	}
+}
+
 func TestOpenFindsTheWorktreeOfAPath(t *testing.T) {
 	ws := newRepo(t)
 	writeFile(t, ws.Path(), "sub/dir/x", "x")

@@ -37,6 +37,29 @@ namespace Jvs.Tests
         }
 
         [Test]
+        public void InitChoosesTheLayout()
+        {
+            // A folder with files is adopted in place by default; adopt: false keeps the standard
+            // layout beside them, adopt: true adopts even an empty one.
+            var project = Path.Combine(Tmp, "project");
+            Directory.CreateDirectory(project);
+            File.WriteAllText(Path.Combine(project, "scene.txt"), "level 1");
+            using (var ws = Workspace.Init(project))
+                Assert.AreEqual(Path.GetFullPath(project), ws.Path);
+            var beside = Path.Combine(Tmp, "beside");
+            Directory.CreateDirectory(beside);
+            File.WriteAllText(Path.Combine(beside, "scene.txt"), "level 1");
+            using (var ws = Workspace.Init(beside, null, false))
+            {
+                Assert.AreEqual(Path.Combine(Path.GetFullPath(beside), "main"), ws.Path);
+                Assert.IsTrue(File.Exists(Path.Combine(beside, "scene.txt")));
+            }
+            var empty = Path.Combine(Tmp, "empty");
+            using (var ws = Workspace.Init(empty, null, true))
+                Assert.AreEqual(Path.GetFullPath(empty), ws.Path);
+        }
+
+        [Test]
         public void OpenAcceptsAnyPathInsideAWorktree()
         {
             using (var ws = NewRepo())

@@ -16,6 +16,7 @@
 #include "util/context.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/memory.hpp"
 #include "util/names.hpp"
 #include "util/parallel.hpp"
 
@@ -47,7 +48,9 @@ struct Scanner {
     bool add(int dirfd, const char *name, const std::string &rel) {
         ScanEntry e;
         e.rel = rel;
-        if (::fstatat(dirfd, name, &e.st, AT_SYMLINK_NOFOLLOW) != 0) fail_errno(errno, "lstat", root.display(rel));
+        struct stat st {};
+        if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) fail_errno(errno, "lstat", root.display(rel));
+        e.st = ScanStat(st);
         if (S_ISDIR(e.st.st_mode)) {
             e.type = 'd';
         } else if (S_ISLNK(e.st.st_mode)) {
@@ -67,7 +70,7 @@ struct Scanner {
     // The directory `fd` must be the one its parent's listing saw (`seen`): a component swapped
     // meanwhile (for a symlink: the open already failed; for another directory: here) would make
     // the listing describe something else.
-    void check_same(int fd, const struct stat &seen, const std::string &rel) {
+    void check_same(int fd, const ScanStat &seen, const std::string &rel) {
         struct stat now {};
         if (::fstat(fd, &now) != 0) fail_errno(errno, "fstat", root.display(rel));
         if (now.st_dev != seen.st_dev || now.st_ino != seen.st_ino)
@@ -77,7 +80,7 @@ struct Scanner {
 
     // Lists one directory: its entries (sorted, lstat'ed) appended to `out`; returns the indices in
     // `out` of the subdirectories.
-    std::vector<size_t> list_dir(const std::string &rel, const struct stat *seen) {
+    std::vector<size_t> list_dir(const std::string &rel, const ScanStat *seen) {
         UniqueFd fd = root.open(rel, O_RDONLY | O_DIRECTORY);
         if (seen) check_same(fd.get(), *seen, rel);
         return list_open(std::move(fd), rel);
@@ -89,7 +92,9 @@ struct Scanner {
         fd.release();
         std::vector<size_t> subdirs;
         try {
-            for (const auto &n : read_names(d, rel.empty())) {
+            std::vector<std::string> names = read_names(d, rel.empty());
+            out.reserve(out.size() + names.size());  // exact: a listing is kept until stitched
+            for (const auto &n : names) {
                 std::string child = rel.empty() ? n : rel + "/" + n;
                 if (add(::dirfd(d), n.c_str(), child)) subdirs.push_back(out.size() - 1);
             }
@@ -134,7 +139,7 @@ struct Scanner {
     }
 
     // Depth-first below the directory `name` of `parent_fd`, which add() just lstat'ed as `seen`.
-    void walk_dir(int parent_fd, const char *name, const std::string &rel, const struct stat &seen) {
+    void walk_dir(int parent_fd, const char *name, const std::string &rel, const ScanStat &seen) {
         int fd = ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
             int err = errno;
@@ -159,6 +164,10 @@ struct Scanner {
         ::closedir(d);
     }
 };
+// The listings are freed as they are stitched, but the allocator keeps freed small blocks: without
+// handing them back now and then, the stitched copy would cost a second tree's worth of memory.
+constexpr size_t kTrimEvery = 16384;
+
 // The whole tree, directories listed in parallel one level at a time (on FUSE and network
 // filesystems each listing and lstat is a round trip; several in flight hide the latency), then
 // stitched into pre-order.
@@ -169,7 +178,7 @@ std::vector<ScanEntry> scan_whole_tree(const Dir &root, OpContext *ctx, TopReady
         std::vector<size_t> subdirs;
     };
     std::unordered_map<std::string, Listing> listings;  // directory rel -> its children
-    std::vector<std::pair<std::string, struct stat>> level = {{"", {}}};
+    std::vector<std::pair<std::string, ScanStat>> level = {{"", {}}};
     while (!level.empty()) {
         std::vector<Scanner> parts(level.size(), Scanner{root, nullptr, ready, skip_control, {}, {}});
         std::vector<std::vector<size_t>> subs(level.size());
@@ -177,7 +186,7 @@ std::vector<ScanEntry> scan_whole_tree(const Dir &root, OpContext *ctx, TopReady
             subs[i] = parts[i].list_dir(level[i].first, level[i].first.empty() ? nullptr : &level[i].second);
             return 0;
         });
-        std::vector<std::pair<std::string, struct stat>> next;
+        std::vector<std::pair<std::string, ScanStat>> next;
         for (size_t i = 0; i < level.size(); i++) {
             for (auto &x : parts[i].special) special.push_back(std::move(x));
             for (size_t k : subs[i]) next.emplace_back(parts[i].out[k].rel, parts[i].out[k].st);
@@ -191,10 +200,13 @@ std::vector<ScanEntry> scan_whole_tree(const Dir &root, OpContext *ctx, TopReady
     out.reserve(total);  // exact: no growth by doubling (three times a million entries at once)
     // Pre-order: each entry, then (for a directory) its own children, siblings in name order. A
     // listing is dropped once stitched, so the tree is held about once, not twice.
+    size_t stitched = 0;
     std::function<void(const std::string &)> emit = [&](const std::string &dir) {
         auto node = listings.extract(dir);
         if (node.empty()) return;
         auto &l = node.mapped();
+        stitched += l.entries.size();
+        if (stitched >= kTrimEvery) stitched = 0, release_free_memory();
         size_t next_sub = 0;
         for (size_t i = 0; i < l.entries.size(); i++) {
             bool is_dir = next_sub < l.subdirs.size() && l.subdirs[next_sub] == i;
@@ -206,6 +218,7 @@ std::vector<ScanEntry> scan_whole_tree(const Dir &root, OpContext *ctx, TopReady
         }
     };
     emit("");
+    release_free_memory();
     if (ctx) ctx->advance(0);
     return out;
 }
@@ -224,6 +237,43 @@ int ready_family_depth(std::string_view first) {
 
 std::string_view first_component(const std::string &rel) { return std::string_view(rel).substr(0, rel.find('/')); }
 }  // namespace
+
+namespace {
+int64_t to_ns(const struct timespec &t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+struct timespec to_timespec(int64_t ns) {
+    // Floor division: a time before 1970 keeps tv_nsec in [0, 1e9).
+    int64_t sec = ns / 1000000000LL, rem = ns % 1000000000LL;
+    if (rem < 0) sec--, rem += 1000000000LL;
+    return {static_cast<time_t>(sec), static_cast<long>(rem)};
+}
+}  // namespace
+
+ScanStat::ScanStat(const struct stat &st)
+    : st_dev(static_cast<uint64_t>(st.st_dev)),
+      st_ino(static_cast<uint64_t>(st.st_ino)),
+      st_size(static_cast<int64_t>(st.st_size)),
+      atime_ns(to_ns(st.st_atim)),
+      mtime_ns(to_ns(st.st_mtim)),
+      ctime_ns(to_ns(st.st_ctim)),
+      st_mode(static_cast<uint32_t>(st.st_mode)),
+      st_nlink(static_cast<uint32_t>(st.st_nlink)),
+      st_uid(static_cast<uint32_t>(st.st_uid)),
+      st_gid(static_cast<uint32_t>(st.st_gid)) {}
+
+ScanStat::operator struct stat() const {
+    struct stat st {};
+    st.st_dev = static_cast<dev_t>(st_dev);
+    st.st_ino = static_cast<ino_t>(st_ino);
+    st.st_size = static_cast<off_t>(st_size);
+    st.st_atim = to_timespec(atime_ns);
+    st.st_mtim = to_timespec(mtime_ns);
+    st.st_ctim = to_timespec(ctime_ns);
+    st.st_mode = static_cast<mode_t>(st_mode);
+    st.st_nlink = static_cast<nlink_t>(st_nlink);
+    st.st_uid = static_cast<uid_t>(st_uid);
+    st.st_gid = static_cast<gid_t>(st_gid);
+    return st;
+}
 
 bool is_snapshot_marker(std::string_view bytes) {
     auto j = nlohmann::json::parse(bytes, nullptr, false);
@@ -275,16 +325,12 @@ void rename_ready_for_worktree(const Dir &tree) {
 }
 
 bool path_less(const std::string &a, const std::string &b) {
-    size_t i = 0, j = 0;
-    for (;;) {
-        size_t ai = a.find('/', i), bj = b.find('/', j);
-        std::string_view ca = std::string_view(a).substr(i, ai == std::string::npos ? std::string::npos : ai - i);
-        std::string_view cb = std::string_view(b).substr(j, bj == std::string::npos ? std::string::npos : bj - j);
-        if (ca != cb) return ca < cb;
-        if (ai == std::string::npos || bj == std::string::npos) return ai == std::string::npos && bj != std::string::npos;
-        i = ai + 1;
-        j = bj + 1;
-    }
+    // Component-wise order is byte order with '/' below every other byte: where two paths first
+    // differ, a '/' ends a component that the other path's component continues (shorter first).
+    auto [ia, ib] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+    if (ia == a.end() || ib == b.end()) return ia == a.end() && ib != b.end();
+    if (*ia == '/' || *ib == '/') return *ia == '/';
+    return static_cast<unsigned char>(*ia) < static_cast<unsigned char>(*ib);
 }
 
 std::vector<ScanEntry> scan_tree(const Dir &root, const std::vector<std::string> &only_paths, OpContext *ctx,

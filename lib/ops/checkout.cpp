@@ -74,8 +74,7 @@ bool same_content(const ScanEntry &w, const ManifestEntry &m, const StatCache &c
 
 bool same_metadata(const ScanEntry &w, const ManifestEntry &m) {
     if (w.type == 'l') return true;  // a symlink's own mode and times carry no meaning on Linux
-    int64_t mt = w.st.st_mtim.tv_sec * 1000000000LL + w.st.st_mtim.tv_nsec;
-    return (w.st.st_mode & 07777) == m.perm && mt == m.mtime_ns;
+    return (w.st.st_mode & 07777) == m.perm && w.st.mtime_ns == m.mtime_ns;
 }
 
 // The directories a checkout adds entries to or removes entries from must be writable by their owner

@@ -34,7 +34,7 @@ struct Ent {
     uint64_t size = 0;
     HexDigest hash;          // files: content hash ("" = not known yet, live side); symlinks: hash of target
     std::string target;      // symlinks, when known
-    const struct stat *st = nullptr;  // live side only
+    const ScanStat *st = nullptr;  // live side only
 };
 
 struct Side {

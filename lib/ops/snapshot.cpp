@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "util/error.hpp"
 #include "util/fault.hpp"
 #include "util/fs.hpp"
+#include "util/memory.hpp"
 #include "util/names.hpp"
 #include "util/parallel.hpp"
 #include "util/sha256.hpp"
@@ -83,6 +85,7 @@ struct Built {
     nlohmann::ordered_json stats;
     nlohmann::ordered_json degradations = nlohmann::ordered_json::array();
     std::string engine;  // what actually ran
+    nlohmann::ordered_json warnings = nlohmann::ordered_json::array();  // the call still succeeds
 };
 
 // One degradation entry for all files that had to be copied instead of cloned.
@@ -118,127 +121,222 @@ void to_stored_names(Manifest &m) {
     path_order(m);
 }
 
+// A path under its stored name (stored_rel), copied only for the rare names it changes.
+const std::string &stored_name(const std::string &rel, std::string &buf) {
+    if (!renamed_in_snapshots(rel)) return rel;
+    return buf = stored_rel(rel);
+}
+
+constexpr uint32_t kNoParent = UINT32_MAX;
+
+// Where the parent's manifest lists `stored` (kNoParent: nowhere), for paths asked in path order:
+// a cursor that moves forward with them (both sides are in path order), so no index of the whole
+// manifest is built. A renamed top-level name (stored_rel) may sort elsewhere: binary search.
+class ParentCursor {
+   public:
+    explicit ParentCursor(const Manifest *parent) : m_(parent) {}
+    uint32_t find(const std::string &stored, bool renamed) {
+        if (!m_) return kNoParent;
+        auto less = [](const ManifestEntry &e, const std::string &p) { return path_less(e.rel, p); };
+        size_t at = pos_;
+        if (renamed) {
+            at = static_cast<size_t>(std::lower_bound(m_->begin(), m_->end(), stored, less) - m_->begin());
+        } else {
+            while (at < m_->size() && path_less((*m_)[at].rel, stored)) at++;
+            pos_ = at;
+        }
+        return at < m_->size() && (*m_)[at].rel == stored ? static_cast<uint32_t>(at) : kNoParent;
+    }
+
+   private:
+    const Manifest *m_;
+    size_t pos_ = 0;
+};
+
+// The stat cache is saved once the files it describes are read, before the snapshot is published:
+// it vouches for worktree files, whatever becomes of the snapshot. Not saving it costs only speed.
+void save_cache(const StatCache &cache, const std::string &path, Built &b) {
+    try {
+        fault_point("snapshot.before_cache");
+        cache.save(path);
+    } catch (const Error &e) {
+        b.warnings.push_back({{"code", e.code}, {"message", "stat cache not saved: " + e.message}});
+    }
+}
+
+// How the copy stage handled one file (see materialise).
+struct FileOutcome {
+    char how = 0;              // 'l' linked, 'c' copied, 'r' cloned, 'f' clone refused
+    bool parent_same = false;  // the parent lists it with the scanned size, mode and mtime (hash: its)
+    bool read_for_hash = false;
+    bool holes_lost = false;
+    uint8_t changed_reads = 0;  // > 0: changed while read, this many reads
+};
+
+// Marks the files the parent's manifest lists with the scanned size, mode and mtime, and takes
+// their hash from it (what a link to the parent's copy would hold, if the stat cache agrees).
+// One pass in path order (ParentCursor): no index of the parent's manifest.
+void match_parent(const std::vector<ScanEntry> &entries, const std::vector<uint32_t> &files, const Manifest &parent,
+                  std::vector<Digest> &hashes, std::vector<FileOutcome> &outcome) {
+    ParentCursor cursor(&parent);
+    std::string buf;
+    for (size_t k = 0; k < files.size(); k++) {
+        const ScanEntry &e = entries[files[k]];
+        uint32_t at = cursor.find(stored_name(e.rel, buf), renamed_in_snapshots(e.rel));
+        if (at == kNoParent) continue;
+        const ManifestEntry &pm = parent[at];
+        const Digest *h = pm.hash.digest();
+        if (pm.type == 'f' && h && pm.perm == (e.st.st_mode & 07777) &&
+            pm.size == static_cast<uint64_t>(e.st.st_size) && pm.mtime_ns == e.st.mtime_ns) {
+            hashes[k] = *h;
+            outcome[k].parent_same = true;
+        }
+    }
+}
+
+// The manifest of the materialised tree, in worktree names: each entry's path moves out of the
+// scan, which is released (with the files' hashes) once the manifest holds everything.
+Manifest manifest_of(std::vector<ScanEntry> &entries, std::vector<Digest> &hashes) {
+    Manifest m;
+    m.reserve(entries.size());
+    std::string buf;
+    size_t k = 0;
+    for (auto &e : entries) {
+        ManifestEntry me;
+        me.type = e.type;
+        me.perm = static_cast<uint32_t>(e.st.st_mode & 07777);
+        me.mtime_ns = e.st.mtime_ns;
+        if (e.type == 'd') me.hash = sha256_hex(base_name(stored_name(e.rel, buf)));
+        if (e.type == 'l') me.hash = sha256_hex(e.link_target);
+        if (e.type == 'f') me.size = static_cast<uint64_t>(e.st.st_size), me.hash = HexDigest(hashes[k++]);
+        me.rel = std::move(e.rel);
+        m.push_back(std::move(me));
+    }
+    std::vector<ScanEntry>().swap(entries);
+    std::vector<Digest>().swap(hashes);
+    return m;
+}
+
 // Materialises the scanned entries (worktree names) into the staging tree `tmp` (stored names),
 // linking files unchanged since the parent snapshot. Every file is read beneath `wt` and written
 // beneath `tmp`; a file that changes while it is read is read again (kReadAttempts).
-Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Dir &tmp, const Dir *parent_dir,
-                  const Manifest *parent, StatCache &cache, CopyMethod method, OpContext &ctx) {
+//
+// Memory is what bounds a million-file snapshot, so the large tables never all live at once: the
+// parent's manifest is consulted in one pass and released before the stat cache is loaded; the
+// cache is saved and released before the manifest is built from the scan (the scan entry of each
+// file takes the stat of what was stored).
+Built materialise(std::vector<ScanEntry> &entries, const Dir &wt, const Dir &tmp, const Dir *parent_dir,
+                  std::optional<Manifest> &parent, const std::string &cache_path, CopyMethod method,
+                  OpContext &ctx) {
     Built b;
-    auto parent_idx = parent ? index_manifest(*parent) : std::unordered_map<std::string_view, const ManifestEntry *>{};
     DirCache tc(tmp);
-    std::optional<DirCache> pc;
-    if (parent_dir) pc.emplace(*parent_dir);
-    std::vector<size_t> files;
+    std::vector<uint32_t> files;
     std::map<std::pair<uint64_t, uint64_t>, std::vector<std::string>> hardlinks;
     uint64_t dirs = 0, links = 0, total_bytes = 0;
+    std::string buf;
     for (size_t i = 0; i < entries.size(); i++) {
-        const auto &e = entries[i];
+        const ScanEntry &e = entries[i];
         if (e.type == 'd') {
-            create_dir(tc.entry(stored_rel(e.rel)));
+            create_dir(tc.entry(stored_name(e.rel, buf)));
             dirs++;
         } else if (e.type == 'l') {
-            create_symlink(e.link_target, tc.entry(stored_rel(e.rel)), e.st);
+            create_symlink(e.link_target, tc.entry(stored_name(e.rel, buf)), e.st);
             links++;
         } else {
-            files.push_back(i);
+            files.push_back(static_cast<uint32_t>(i));
             total_bytes += static_cast<uint64_t>(e.st.st_size);
             if (e.st.st_nlink > 1) hardlinks[{e.st.st_dev, e.st.st_ino}].push_back(e.rel);
         }
     }
-    // The manifest is laid out first (one entry per scanned entry, in scan order) and the workers
-    // fill in each file's hash, size, mode and mtime: no per-file side tables of hashes and stats.
-    b.manifest.resize(entries.size());
-    for (size_t i = 0; i < entries.size(); i++) {
-        const auto &e = entries[i];
-        ManifestEntry &m = b.manifest[i];
-        m.type = e.type;
-        m.rel = e.rel;
-        m.perm = static_cast<uint32_t>(e.st.st_mode & 07777);
-        m.mtime_ns = mtime_ns(e.st);
-        if (e.type == 'l') m.hash = sha256_hex(e.link_target);
-        if (e.type == 'd') m.hash = sha256_hex(base_name(stored_rel(e.rel)));
+    std::vector<Digest> hashes(files.size());
+    std::vector<FileOutcome> outcome(files.size());
+    std::optional<DirCache> pc;
+    if (parent && parent_dir) {
+        match_parent(entries, files, *parent, hashes, outcome);
+        pc.emplace(*parent_dir);
     }
-    std::vector<char> how(entries.size(), 0);  // 'l' linked, 'c' copied, 'r' cloned, 'f' clone refused
-    std::vector<char> read_for_hash(entries.size(), 0);
-    std::vector<char> holes_lost(entries.size(), 0);
-    std::vector<uint8_t> changed_reads(entries.size(), 0);  // > 0: changed while read, this many reads
+    parent.reset();
+    StatCache cache = StatCache::load(cache_path);
     std::mutex dropped_mu;
-    std::vector<std::pair<size_t, std::string>> dropped_xattrs;  // (entry, attribute): rare
+    std::vector<std::pair<size_t, std::string>> dropped_xattrs;  // (file, attribute): rare
     ctx.phase("copy", files.size(), total_bytes);
     parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
         if (k == files.size() / 2) fault_point("snapshot.mid_copy");
-        size_t i = files[k];
-        const ScanEntry &e = entries[i];
-        ManifestEntry &m = b.manifest[i];
-        const std::string to = stored_rel(e.rel);
+        ScanEntry &e = entries[files[k]];
+        FileOutcome &o = outcome[k];
+        std::string name_buf;
+        const std::string &to = stored_name(e.rel, name_buf);
         Entry dst = tc.entry(to);
-        auto cached = cache.lookup(e.rel, e.st);
-        auto pit = parent_idx.find(to);
-        const ManifestEntry *pm = pit == parent_idx.end() ? nullptr : pit->second;
-        if (cached && pm && pc && pm->type == 'f' && pm->hash == *cached && pm->perm == (e.st.st_mode & 07777) &&
-            pm->size == static_cast<uint64_t>(e.st.st_size) && pm->mtime_ns == mtime_ns(e.st) &&
-            try_hardlink(pc->entry(to), dst)) {
-            m.hash = std::move(*cached);
-            m.size = pm->size;
-            how[i] = 'l';
-            return pm->size;  // linked: its bytes are done (the phase's bytes_total counts them)
+        Digest cached{};
+        auto cached_hex = cache.lookup(e.rel, e.st);
+        const bool known = cached_hex && digest_from_hex(*cached_hex, cached);
+        if (known && o.parent_same && cached == hashes[k] && try_hardlink(pc->entry(to), dst)) {
+            o.how = 'l';
+            return static_cast<uint64_t>(e.st.st_size);  // linked: its bytes are done (the phase's bytes_total counts them)
         }
         // A hash the stat cache vouches for is not computed again: the file is cloned (or copied)
         // without reading it, and the hash is kept only if the source kept its scanned stat while
         // its data was taken; otherwise what dst holds is hashed.
         std::string hash;
-        CopyOutcome out = copy_file(wt, e.rel, dst, cached ? nullptr : &hash, method, kReadAttempts);
-        if (!cached) m.hash = hash;
-        bool unchanged = !out.changed && StatKey::of(out.stored) == StatKey::of(e.st) &&
-                         out.bytes == static_cast<uint64_t>(e.st.st_size);
-        if (cached && !unchanged) {
+        CopyOutcome out = copy_file(wt, e.rel, dst, known ? nullptr : &hash, method, kReadAttempts);
+        const bool unchanged = !out.changed && StatKey::of(out.stored) == StatKey::of(e.st) &&
+                               out.bytes == static_cast<uint64_t>(e.st.st_size);
+        if (known && !unchanged) {
             UniqueFd fd = tmp.open_regular(to);
-            m.hash = sha256_fd(fd.get(), tmp.display(to));
-        } else if (cached) {
-            m.hash = std::move(*cached);
+            hash = sha256_fd(fd.get(), tmp.display(to));
         }
-        read_for_hash[i] = !cached || !unchanged;
-        m.size = out.bytes;
-        m.perm = static_cast<uint32_t>(out.stored.st_mode & 07777);  // the stat the stored copy belongs to
-        m.mtime_ns = mtime_ns(out.stored);
-        if (out.changed) changed_reads[i] = static_cast<uint8_t>(out.reads);
-        how[i] = out.cloned ? 'r' : out.fell_back ? 'f' : 'c';
-        holes_lost[i] = out.holes_filled;
-        if (!out.dropped_xattrs.empty()) {
-            std::lock_guard<std::mutex> g(dropped_mu);
-            for (auto &x : out.dropped_xattrs) dropped_xattrs.emplace_back(i, std::move(x));
-        }
+        if (known && unchanged) hashes[k] = cached;
+        else digest_from_hex(hash, hashes[k]);
         // Cached only if it provably did not change while read. A write after the read moves the
         // ctime even within the same clock tick on kernels with multigrain timestamps (6.13+: a
         // change after a stat gets a fine-grained stamp); older kernels rely on the racy-clean rule.
-        if (unchanged && !cached) cache.put(e.rel, e.st, hash);
-        return m.size;
+        if (unchanged && !known) cache.put(e.rel, e.st, hash);
+        // From here the entry describes what was stored (the manifest is built from it).
+        e.st.st_size = static_cast<int64_t>(out.bytes);
+        e.st.st_mode = static_cast<uint32_t>(out.stored.st_mode);
+        e.st.mtime_ns = mtime_ns(out.stored);
+        o.read_for_hash = !known || !unchanged;
+        if (out.changed) o.changed_reads = static_cast<uint8_t>(out.reads);
+        o.how = out.cloned ? 'r' : out.fell_back ? 'f' : 'c';
+        o.holes_lost = out.holes_filled;
+        if (!out.dropped_xattrs.empty()) {
+            std::lock_guard<std::mutex> g(dropped_mu);
+            for (auto &x : out.dropped_xattrs) dropped_xattrs.emplace_back(k, std::move(x));
+        }
+        return out.bytes;
     });
+    save_cache(cache, cache_path, b);
+    cache = StatCache();
     // Directory modes and mtimes last, deepest first; extended attributes from the worktree's
     // directory, opened beneath its root.
-    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-        if (it->type != 'd') continue;
-        Dir from = wt.dir(it->rel);
-        for (const auto &x : finish_dir(tmp, stored_rel(it->rel), it->st, from.fd()))
-            b.degradations.push_back(Degradation{"xattr_dropped", it->rel, x}.to_json());
+    for (size_t i = entries.size(); i-- > 0;) {
+        const ScanEntry &e = entries[i];
+        if (e.type != 'd') continue;
+        Dir from = wt.dir(e.rel);
+        for (const auto &x : finish_dir(tmp, stored_name(e.rel, buf), e.st, from.fd()))
+            b.degradations.push_back(Degradation{"xattr_dropped", e.rel, x}.to_json());
     }
     std::sort(dropped_xattrs.begin(), dropped_xattrs.end());
     auto dropped = dropped_xattrs.begin();
     uint64_t linked = 0, copied = 0, cloned = 0, bytes_copied = 0, hashed = 0, bytes_hashed = 0;
     std::vector<std::string> refused;
-    for (size_t i : files) {
-        const std::string &rel = entries[i].rel;
-        uint64_t size = b.manifest[i].size;
-        if (how[i] == 'l') linked++;
-        if (how[i] == 'r') cloned++;
-        if (how[i] == 'c' || how[i] == 'f') copied++, bytes_copied += size;
-        if (how[i] == 'f') refused.push_back(rel);
-        if (read_for_hash[i]) hashed++, bytes_hashed += size;
-        if (changed_reads[i]) b.degradations.push_back(changed_while_read(rel, changed_reads[i], "reads"));
-        for (; dropped != dropped_xattrs.end() && dropped->first == i; ++dropped)
-            b.degradations.push_back(Degradation{"xattr_dropped", rel, dropped->second}.to_json());
-        if (holes_lost[i]) b.degradations.push_back(sparse_filled(rel));
+    for (size_t k = 0; k < files.size(); k++) {
+        const ScanEntry &e = entries[files[k]];
+        const FileOutcome &o = outcome[k];
+        const auto size = static_cast<uint64_t>(e.st.st_size);
+        if (o.how == 'l') linked++;
+        if (o.how == 'r') cloned++;
+        if (o.how == 'c' || o.how == 'f') copied++, bytes_copied += size;
+        if (o.how == 'f') refused.push_back(e.rel);
+        if (o.read_for_hash) hashed++, bytes_hashed += size;
+        if (o.changed_reads) b.degradations.push_back(changed_while_read(e.rel, o.changed_reads, "reads"));
+        for (; dropped != dropped_xattrs.end() && dropped->first == k; ++dropped)
+            b.degradations.push_back(Degradation{"xattr_dropped", e.rel, dropped->second}.to_json());
+        if (o.holes_lost) b.degradations.push_back(sparse_filled(e.rel));
     }
+    std::vector<FileOutcome>().swap(outcome);
+    std::vector<uint32_t>().swap(files);
+    b.manifest = manifest_of(entries, hashes);
     to_stored_names(b.manifest);
     for (const auto &[inode, paths] : hardlinks) {
         if (paths.size() < 2) continue;  // the other links live outside the worktree or scope
@@ -251,9 +349,9 @@ Built materialise(const std::vector<ScanEntry> &entries, const Dir &wt, const Di
     b.engine = engine_name(cloned > 0 || (method == CopyMethod::Reflink && refused.empty()) ? EngineKind::Reflink
                                                                                               : EngineKind::Copy);
     if (method != CopyMethod::Reflink) b.engine = engine_name(EngineKind::Copy);
-    b.stats = {{"files", files.size()},        {"dirs", dirs},                 {"symlinks", links},
-               {"files_hashed", hashed},       {"files_linked", linked},       {"files_copied", copied},
-               {"files_cloned", cloned},       {"bytes_copied", bytes_copied}, {"bytes_hashed", bytes_hashed}};
+    b.stats = {{"files", linked + copied + cloned}, {"dirs", dirs},                 {"symlinks", links},
+               {"files_hashed", hashed},            {"files_linked", linked},       {"files_copied", copied},
+               {"files_cloned", cloned},            {"bytes_copied", bytes_copied}, {"bytes_hashed", bytes_hashed}};
     return b;
 }
 
@@ -304,8 +402,8 @@ bool clone_beneath(const Dir &wt, const std::string &rel, const std::string &dst
 // agree with their clone are trusted. A file whose ctime falls within the clone may have changed
 // while it was cloned: it is stored as the clone holds it and reported (changed_while_read).
 bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, const Dir &snaps,
-                         const std::string &tmp_name, std::optional<Dir> &tmp, StatCache &cache, OpContext &ctx,
-                         Built &b, std::string *why) {
+                         const std::string &tmp_name, std::optional<Dir> &tmp, const std::string &cache_path,
+                         OpContext &ctx, Built &b, std::string *why) {
     ctx.phase("clone", 0);
     const int64_t clone_started_ns = stamp_clock_ns();
     const std::string tmp_path = snaps.display(tmp_name);
@@ -341,6 +439,7 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, c
     if (paths.empty()) rename_ready_for_snapshot(*tmp);  // partial paths were cloned to their stored names
     auto settled = [&](const struct stat &st) { return ctime_ns(st) < clone_started_ns && mtime_ns(st) < clone_started_ns; };
     std::vector<ScanEntry> worktree = scan_tree(wt, paths, &ctx, TopReady::UserData);  // E_SPECIAL_FILE: tmp is removed
+    StatCache cache = StatCache::load(cache_path);
     // Partial snapshots: ancestors were made here, after the clone started; only the paths count.
     bool all_settled = paths.empty() && settled(wt.stat_self()) &&
                        std::all_of(worktree.begin(), worktree.end(), [&](const ScanEntry &e) { return settled(e.st); });
@@ -353,7 +452,7 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, c
     }
     std::vector<ScanEntry> clone_scan;
     if (!all_settled) clone_scan = scan_tree(*tmp, {}, &ctx);
-    std::unordered_map<std::string, const struct stat *> wt_stat;  // by stored name
+    std::unordered_map<std::string, const ScanStat *> wt_stat;  // by stored name
     for (const auto &e : worktree) wt_stat.emplace(stored_rel(e.rel), &e.st);
     std::vector<ScanEntry> stored_worktree;
     if (all_settled) {
@@ -375,13 +474,13 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, c
     parallel_for(files.size(), &ctx, [&](size_t k) -> uint64_t {
         const ScanEntry &c = entries[files[k]];
         auto it = wt_stat.find(c.rel);
-        const struct stat *w = it == wt_stat.end() ? nullptr : it->second;
+        const ScanStat *w = it == wt_stat.end() ? nullptr : it->second;
         const std::string wrel = worktree_rel(c.rel).value_or(c.rel);
         // Changed at some moment between the clone's start and its end: what the clone holds may
         // be any version of it.
-        during[files[k]] = w && ctime_ns(*w) >= clone_started_ns && ctime_ns(*w) <= clone_done_ns;
+        during[files[k]] = w && w->ctime_ns >= clone_started_ns && w->ctime_ns <= clone_done_ns;
         // Settled and agreeing with its clone: the clone holds the content of this worktree stat.
-        bool steady = w && settled(*w) && w->st_size == c.st.st_size && mtime_ns(*w) == mtime_ns(c.st) &&
+        bool steady = w && settled(*w) && w->st_size == c.st.st_size && w->mtime_ns == c.st.mtime_ns &&
                       (w->st_mode & 07777) == (c.st.st_mode & 07777);
         if (auto cached = steady ? cache.lookup(wrel, *w) : std::nullopt) {
             hashes[files[k]] = *cached;
@@ -398,9 +497,10 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, c
         bytes_hashed += static_cast<uint64_t>(c.st.st_size);
         return static_cast<uint64_t>(c.st.st_size);
     });
+    save_cache(cache, cache_path, b);
     for (size_t i = 0; i < entries.size(); i++) {
         const auto &e = entries[i];
-        ManifestEntry m{e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, mtime_ns(e.st), {}};
+        ManifestEntry m{e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, e.st.mtime_ns, {}};
         if (e.type == 'f') m.size = static_cast<uint64_t>(e.st.st_size), m.hash = hashes[i];
         else m.hash = sha256_hex(e.type == 'l' ? e.link_target : base_name(e.rel));
         if (during[i]) b.degradations.push_back(changed_while_read(worktree_rel(e.rel).value_or(e.rel), 1, "clone"));
@@ -473,13 +573,7 @@ void commit_config(const Repo &repo, StagedWrite &config, const std::string &id,
 
 // After the publish point only cleanup remains, and its failures are warnings of a snapshot that
 // succeeded: the stat cache, the audit record, the intent (kept when the config was not updated).
-void finish_published(const Repo &repo, const Descriptor &d, const StatCache &cache, bool config_updated, Doc &doc) {
-    try {
-        fault_point("snapshot.after_config");
-        cache.save(repo.stat_cache_path(d.worktree_name));
-    } catch (const Error &e) {
-        doc["warnings"].push_back({{"code", e.code}, {"message", "stat cache not saved: " + e.message}});
-    }
+void finish_published(const Repo &repo, const Descriptor &d, bool config_updated, Doc &doc) {
     // Besides the Go tool's fields, the record keeps what a descriptor needs and no other file
     // holds (created_at, parent, tags), so doctor can rebuild a lost descriptor exactly.
     nlohmann::json details = {{"checksum", d.descriptor_checksum}, {"engine", d.engine}, {"note", d.note},
@@ -487,7 +581,7 @@ void finish_published(const Repo &repo, const Descriptor &d, const StatCache &ca
     if (!d.parent_id.empty()) details["parent_id"] = d.parent_id;
     if (!d.tags.empty()) details["tags"] = d.tags;
     if (!d.partial_paths.empty()) details["partial_paths"] = d.partial_paths;
-    audit(repo, doc, "snapshot_create", d.snapshot_id, d.worktree_name, details, "snapshot.after_cache");
+    audit(repo, doc, "snapshot_create", d.snapshot_id, d.worktree_name, details, "snapshot.after_config");
     if (!config_updated) return;
     try {
         fault_point("snapshot.after_audit");
@@ -531,24 +625,31 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     const bool whole_clone = engine.kind == EngineKind::Juicefs && in.paths.empty() && !repo.adopted();
     const bool scan_after_clone = whole_clone;
     ctx.phase("scan", 0);
-    std::vector<ScanEntry> entries;
-    if (!scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData, repo.adopted());
-    StatCache cache = StatCache::load(repo.stat_cache_path(cfg.name));
+    const std::string cache_path = repo.stat_cache_path(cfg.name);
     std::string parent_id = !cfg.head_snapshot_id.empty() ? cfg.head_snapshot_id : cfg.base_snapshot_id;
     std::optional<Manifest> parent;
     std::optional<Dir> parent_dir;  // unchanged files are hard-linked from here
     // Unchanged files are hard-linked to the parent's copies only through a manifest that describes
-    // the parent's tree; an unsafe or untrusted one just means every file is copied.
-    if (!parent_id.empty() && is_published(repo, parent_id)) {
-        try {
-            parent = read_trusted_manifest(repo, parent_id);
-        } catch (const Error &) {
-            parent.reset();
-        }
+    // the parent's tree; an unsafe or untrusted one just means every file is copied. It is read and
+    // checked against its descriptor on a thread of its own while the worktree is scanned (on a
+    // large tree both take a while: the one mostly hashing, the other mostly system calls).
+    std::future<std::optional<Manifest>> parent_load;
+    if (!parent_id.empty() && is_published(repo, parent_id))
+        parent_load = std::async(std::launch::async, [&repo, parent_id]() -> std::optional<Manifest> {
+            try {
+                return read_trusted_manifest(repo, parent_id);
+            } catch (const Error &) {
+                return std::nullopt;
+            }
+        });
+    std::vector<ScanEntry> entries;
+    if (!scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData, repo.adopted());
+    if (parent_load.valid()) {
+        parent = parent_load.get();
         if (parent) parent_dir = Dir::open_root_if_exists(repo.snapshot_dir(parent_id));
         if (!parent_dir) parent.reset();
+        release_free_memory();  // what reading and checking it took
     }
-
     repo.ensure_private_dirs();
     Descriptor d;
     d.snapshot_id = new_snapshot_id();
@@ -576,11 +677,11 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
                               ? "the worktree holds the repository's .jvs (adopted): files are copied one by one"
                               : "";
         bool cloned = engine.kind == EngineKind::Juicefs && (whole_clone || !in.paths.empty()) &&
-                      materialise_juicefs(in.paths, wt, snaps, tmp_name, tmpd, cache, ctx, built, &why);
+                      materialise_juicefs(in.paths, wt, snaps, tmp_name, tmpd, cache_path, ctx, built, &why);
         if (!cloned) {
             if (scan_after_clone) entries = scan_tree(wt, in.paths, &ctx, TopReady::UserData, repo.adopted());
-            built = materialise(entries, wt, *tmpd, parent_dir ? &*parent_dir : nullptr, parent ? &*parent : nullptr,
-                                cache, copy_method(engine), ctx);
+            built = materialise(entries, wt, *tmpd, parent_dir ? &*parent_dir : nullptr, parent,
+                                cache_path, copy_method(engine), ctx);
             if (engine.kind == EngineKind::Juicefs)
                 built.degradations.push_back(Degradation{"clone_fallback", ".", why}.to_json());
             if (!engine.shortfall.empty())
@@ -634,7 +735,8 @@ Doc op_snapshot(const Session &s, const SnapshotOptions &o, OpContext &ctx) {
     doc["engine"] = built.engine;
     doc["stats"] = built.stats;
     doc["degradations"] = built.degradations;
-    finish_published(repo, d, cache, staged_config->committed(), doc);
+    for (auto &w : built.warnings) doc["warnings"].push_back(std::move(w));
+    finish_published(repo, d, staged_config->committed(), doc);
     return doc;
 }
 

@@ -95,7 +95,7 @@ Manifest build_manifest_from_dir(const Dir &root, OpContext *ctx) {
     uint64_t total = 0;
     for (size_t i = 0; i < entries.size(); i++) {
         const auto &e = entries[i];
-        m[i] = {e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, mtime_ns(e.st), {}};
+        m[i] = {e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, e.st.mtime_ns, {}};
         if (e.type == 'f') {
             m[i].size = static_cast<uint64_t>(e.st.st_size);
             files.push_back(i);

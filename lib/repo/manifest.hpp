@@ -18,18 +18,18 @@ class OpContext;
 class Dir;
 
 struct ManifestEntry {
-    // Constructed in the order the formats list the fields; laid out so that the one-byte fields
-    // share padding (88 bytes, not 104: a snapshot holds two manifests of a million entries).
-    ManifestEntry() = default;
-    ManifestEntry(char type_, std::string rel_, uint32_t perm_, uint64_t size_, int64_t mtime_ns_, HexDigest hash_)
-        : type(type_), hash(hash_), perm(perm_), rel(std::move(rel_)), size(size_), mtime_ns(mtime_ns_) {}
-
-    char type = 'f';        // 'd' | 'f' | 'l'
-    HexDigest hash;         // file content | symlink target | directory basename (sha256 hex)
-    uint32_t perm = 0;      // st_mode & 07777 (payload hash uses & 0777)
+    // Ordered for size (88 bytes: a million-entry manifest is held whole); the constructor takes
+    // the fields in the order the format writes them.
     std::string rel;
     uint64_t size = 0;
     int64_t mtime_ns = 0;
+    uint32_t perm = 0;      // st_mode & 07777 (payload hash uses & 0777)
+    char type = 'f';        // 'd' | 'f' | 'l'
+    HexDigest hash;         // file content | symlink target | directory basename (sha256 hex)
+
+    ManifestEntry() = default;
+    ManifestEntry(char t, std::string r, uint32_t p, uint64_t sz, int64_t mt, HexDigest h)
+        : rel(std::move(r)), size(sz), mtime_ns(mt), perm(p), type(t), hash(h) {}
 
     PayloadEntry payload() const;
 };

@@ -53,12 +53,13 @@ std::atomic<long> kill_hits{0}, fail_hits{0};
 // In the order each operation passes them. A snapshot's points after its payload is complete each
 // precede one step that can fail: hash + manifest, .READY, syncfs, staging the descriptor and the
 // worktree config, renaming the directory into place, the descriptor (the publish point), the config,
-// the stat cache, the audit record, removing the intent.
+// the audit record, removing the intent. (The stat cache is saved before all of them, once the
+// files are read: snapshot.before_cache.)
 const char *const kPoints[] = {
-    "snapshot.after_intent",   "snapshot.mid_copy",       "snapshot.after_copy",
-    "snapshot.after_manifest", "snapshot.after_ready",    "snapshot.after_sync",
-    "snapshot.after_stage",    "snapshot.after_rename",   "snapshot.after_descriptor",
-    "snapshot.after_config",   "snapshot.after_cache",    "snapshot.after_audit",
+    "snapshot.after_intent",   "snapshot.mid_copy",       "snapshot.before_cache",
+    "snapshot.after_copy",     "snapshot.after_manifest", "snapshot.after_ready",
+    "snapshot.after_sync",     "snapshot.after_stage",    "snapshot.after_rename",
+    "snapshot.after_descriptor", "snapshot.after_config", "snapshot.after_audit",
     "restore.after_plan",      "restore.mid_write",       "restore.after_write",
     "restore.after_config",
     "fork.after_claim",        "fork.mid_write",          "fork.after_populate",

@@ -39,12 +39,14 @@ class HexDigest {
     HexDigest() = default;
     HexDigest(std::string_view hex) { assign(hex); }  // NOLINT: implicit, as the string it replaces
     HexDigest(const std::string &hex) { assign(hex); }  // NOLINT
+    explicit HexDigest(const Digest &d) : d_(d), state_(kSet) {}
     HexDigest &operator=(std::string_view hex) { return assign(hex); }
     HexDigest &operator=(const std::string &hex) { return assign(hex); }
     std::string str() const { return state_ == kSet ? digest_hex(d_) : std::string(); }
     operator std::string() const { return str(); }  // NOLINT
     bool empty() const { return state_ != kSet; }
     bool valid() const { return state_ == kSet; }
+    const Digest *digest() const { return state_ == kSet ? &d_ : nullptr; }  // nullptr unless valid
     bool operator==(const HexDigest &o) const { return state_ == o.state_ && (state_ != kSet || d_ == o.d_); }
     bool operator==(const std::string &hex) const { return str() == hex; }
 

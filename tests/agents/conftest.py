@@ -15,16 +15,8 @@ from typing import Dict, Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SRC = ROOT / "python-cffi" / "src"
-
-if os.environ.get("JVS_TEST_INSTALLED") != "1":
-    sys.path.insert(0, str(SRC))
-if not os.environ.get("JVS_LIBRARY"):
-    for cand in (ROOT / "build" / "libjvs.so.1", ROOT / "build" / "libjvs.so"):
-        if cand.exists():
-            os.environ["JVS_LIBRARY"] = str(cand)
-            break
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: the shared bootstrap
+from sdk_bootstrap import ROOT, SRC  # noqa: E402  (puts the SDK and the library in place)
 
 import jvs  # noqa: E402
 

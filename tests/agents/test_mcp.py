@@ -92,6 +92,10 @@ async def scenario(repo: Path, outside: Path) -> None:
 
             hist = await call.ok("history", limit=5)
             assert [s["note"] for s in hist["snapshots"]] == ["with b", "baseline"]
+            tagged = await call.ok("history", tag="base", grep="base")
+            assert [s["note"] for s in tagged["snapshots"]] == ["baseline"]
+            stat = await call.ok("diff", from_ref="base", to_ref="HEAD", stat=True)
+            assert stat["totals"]["added"] == 1, stat
 
             fork = await call.ok("fork", name="experiment", from_ref="base")
             assert fork["kind"] == "worktree" and fork["worktree"]["name"] == "experiment"

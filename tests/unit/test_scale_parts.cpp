@@ -6,9 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
+#include "engine/scan.hpp"
+#include "repo/manifest.hpp"
 #include "util/beneath.hpp"
 #include "util/fs.hpp"
 #include "util/holes.hpp"
@@ -211,4 +215,52 @@ TEST_CASE("for_each_record_in_file reads across chunk boundaries and rejects wha
     CHECK_FALSE(ok);
     ::unlink(path.c_str());
     CHECK_FALSE(for_each_record_in_file(path, "hdr 1", true, [](const auto &) { return true; }).has_value());
+}
+
+TEST_CASE("the per-entry tables of a large tree stay compact") {
+    // A million-file snapshot holds a scan and a manifest entry per file: their sizes are the
+    // memory budget of issue 9 (docs/PERFORMANCE.md), so growing them is a decision, not an accident.
+    CHECK(sizeof(jvs::ScanStat) == 64);
+    CHECK(sizeof(jvs::ScanEntry) <= 136);
+    CHECK(sizeof(jvs::ManifestEntry) <= 88);
+}
+
+TEST_CASE("a scanned stat converts back to the struct stat it came from") {
+    struct stat st {};
+    st.st_dev = 7, st.st_ino = 1234567890123ULL, st.st_size = 1LL << 40, st.st_mode = S_IFREG | 04755;
+    st.st_nlink = 3, st.st_uid = 1000, st.st_gid = 100;
+    st.st_mtim = {1700000000, 123456789}, st.st_ctim = {1700000001, 5}, st.st_atim = {-2, 999999999};
+    struct stat back = jvs::ScanStat(st);
+    CHECK(back.st_dev == st.st_dev);
+    CHECK(back.st_ino == st.st_ino);
+    CHECK(back.st_size == st.st_size);
+    CHECK(back.st_mode == st.st_mode);
+    CHECK(back.st_nlink == st.st_nlink);
+    CHECK(back.st_uid == st.st_uid);
+    CHECK(back.st_gid == st.st_gid);
+    CHECK(back.st_mtim.tv_sec == st.st_mtim.tv_sec);
+    CHECK(back.st_mtim.tv_nsec == st.st_mtim.tv_nsec);
+    CHECK(back.st_ctim.tv_nsec == st.st_ctim.tv_nsec);
+    CHECK(back.st_atim.tv_sec == -2);  // before 1970: the nanoseconds stay in [0, 1e9)
+    CHECK(back.st_atim.tv_nsec == 999999999);
+}
+
+TEST_CASE("path order compares component by component") {
+    // The reference: split into components, compare the component lists bytewise.
+    auto components = [](const std::string &p) {
+        std::vector<std::string> c;
+        size_t i = 0;
+        for (size_t j; (j = p.find('/', i)) != std::string::npos; i = j + 1) c.push_back(p.substr(i, j - i));
+        c.push_back(p.substr(i));
+        return c;
+    };
+    const std::vector<std::string> paths = {"a", "a/b", "a.b", "a-", "a0", "a/b/c", "a/b.c", "a/bc", "ab",
+                                            "a\xc3\xa9", "a\x01", "b", "a/a", "a.b/c", "aa/b", "a/\xff"};
+    for (const auto &x : paths)
+        for (const auto &y : paths) {
+            CAPTURE(x);
+            CAPTURE(y);
+            auto cx = components(x), cy = components(y);
+            CHECK(jvs::path_less(x, y) == std::lexicographical_compare(cx.begin(), cx.end(), cy.begin(), cy.end(), [](const std::string &p, const std::string &q) { return std::string_view(p) < std::string_view(q); }));
+        }
 }

@@ -43,8 +43,20 @@ namespace Jvs
         /// <exception cref="AlreadyExistsException">path already holds a repository, or is inside one (nothing is changed).</exception>
         public static Workspace Init(string path, string name = null)
         {
+            return Init(path, name, null);
+        }
+
+        /// <summary>Creates a repository at <paramref name="path"/> in the layout
+        /// <paramref name="adopt"/> chooses: true versions path itself in place (<see cref="Path"/> is
+        /// path, also when it is empty or missing), false keeps the standard layout (path/main) even
+        /// beside existing files, null decides as <see cref="Init(string, string)"/> does.</summary>
+        /// <param name="name">An informational repository name, or null.</param>
+        /// <exception cref="AlreadyExistsException">path already holds a repository, or is inside one (nothing is changed).</exception>
+        public static Workspace Init(string path, string name, bool? adopt)
+        {
             var opts = new JObject();
             if (name != null) opts["name"] = name;
+            if (adopt.HasValue) opts["adopt"] = adopt.Value;
             return OpenHandle(NativeMethods.jvs_repo_init, path, opts);
         }
 

@@ -137,12 +137,8 @@ class WorkspaceTools:
     def snapshot(self, note: str = "", tags: Optional[List[str]] = None,
                  paths: Optional[List[str]] = None, worktree: Optional[str] = None) -> Dict[str, Any]:
         wt = self._worktree("snapshot", worktree)
-        opts: Dict[str, Any] = {"note": note, "worktree": wt}
-        if tags:
-            opts["tags"] = list(tags)
-        if paths:
-            opts["paths"] = self._paths("snapshot", wt, paths)
-        return self.ws.call("snapshot", opts)
+        return self.ws.call("snapshot", {"note": note, **_given({
+            "worktree": wt, "tags": list(tags or []), "paths": self._paths("snapshot", wt, paths or [])})})
 
     def restore(self, ref: str, discard: bool = False, dry_run: bool = False,
                 worktree: Optional[str] = None) -> Dict[str, Any]:
@@ -156,47 +152,34 @@ class WorkspaceTools:
                     % (wt, ", ".join("%d %s" % (n, k) for k, n in sorted(unsaved.items()))),
                     "take a snapshot first, or call restore again with discard=true to drop them",
                     {"worktree": wt, "totals": unsaved}))
-        opts: Dict[str, Any] = {"ref": ref, "worktree": wt}
-        if dry_run:
-            opts["dry_run"] = True
-        return self.ws.call("restore", opts)
+        return self.ws.call("restore", _given({"ref": ref, "worktree": wt, "dry_run": dry_run}))
 
     def history(self, limit: int = 20, grep: Optional[str] = None, tag: Optional[str] = None,
                 all: bool = False, worktree: Optional[str] = None) -> Dict[str, Any]:
-        opts: Dict[str, Any] = {"worktree": self._worktree("history", worktree), "limit": int(limit)}
-        if grep:
-            opts["grep"] = grep
-        if tag:
-            opts["tag"] = tag
-        if all:
-            opts["all"] = True
-        return self.ws.call("history", opts)
+        return self.ws.call("history", {"limit": int(limit), **_given({
+            "worktree": self._worktree("history", worktree), "grep": grep, "tag": tag, "all": all})})
 
     def diff(self, from_ref: Optional[str] = None, to_ref: Optional[str] = None, stat: bool = False,
              worktree: Optional[str] = None) -> Dict[str, Any]:
-        opts: Dict[str, Any] = {"worktree": self._worktree("diff", worktree)}
-        if from_ref:
-            opts["from"] = from_ref
-        if to_ref:
-            opts["to"] = to_ref
-        if stat:
-            opts["stat"] = True
-        return self.ws.call("diff", opts)
+        return self.ws.call("diff", _given({
+            "worktree": self._worktree("diff", worktree), "from": from_ref, "to": to_ref, "stat": stat}))
 
     def fork(self, name: Optional[str] = None, from_ref: Optional[str] = None,
              worktree: Optional[str] = None) -> Dict[str, Any]:
-        opts: Dict[str, Any] = {"worktree": self._worktree("fork", worktree)}
-        if name:
-            opts["name"] = name  # the library validates it: a name, never a path
-        if from_ref:
-            opts["from"] = from_ref
-        return self.ws.call("worktree_fork", opts)
+        # The library validates the name: a name, never a path.
+        return self.ws.call("worktree_fork", _given({
+            "worktree": self._worktree("fork", worktree), "name": name, "from": from_ref}))
 
     def verify(self, ref: Optional[str] = None, payload: bool = True) -> Dict[str, Any]:
         opts: Dict[str, Any] = {"ref": ref} if ref else {"all": True}
         if not payload:
             opts["payload"] = False
         return self.ws.call("verify", opts)
+
+
+def _given(options: Dict[str, Any]) -> Dict[str, Any]:
+    """The options a tool was given: the unset ones (None, "", [], False) keep the library's defaults."""
+    return {k: v for k, v in options.items() if v}
 
 
 def _result(call: Any) -> CallToolResult:
