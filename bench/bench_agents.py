@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fs"))
 sys.path.insert(0, str(ROOT / "bench"))
 import fsmounts  # noqa: E402
-from bench_copy import write_doc  # noqa: E402
+from perfdoc import write_doc  # noqa: E402
 from benchtree import Workspace as BenchTree  # noqa: E402
 
 try:

@@ -33,6 +33,7 @@ import tempfile
 import time
 
 from benchtree import Workspace
+from perfdoc import write_doc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_JVS = os.path.join(ROOT, "build", "jvs")
@@ -419,26 +420,6 @@ Result `stats` of the last run of each:
 """
 
 
-def write_doc(text, section=SECTION):
-    """Replaces `section` of docs/PERFORMANCE.md (up to the next `## ` heading) with `text`, or appends
-    it; every other section stays as it is. The other benchmarks write their sections through it too."""
-    os.makedirs(os.path.dirname(PERF_DOC), exist_ok=True)
-    if os.path.exists(PERF_DOC):
-        with open(PERF_DOC) as f:
-            doc = f.read()
-    else:
-        doc = ("# Performance\n\nMeasured numbers for jvs, one section per area; each section says how to reproduce "
-               "it.\n\n")
-    start = doc.find(section)
-    if start >= 0:  # replace our section up to the next `## ` heading, keep the others
-        nxt = doc.find("\n## ", start + len(section))
-        doc = doc[:start] + text.rstrip("\n") + "\n" + (doc[nxt:] if nxt >= 0 else "")
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    with open(PERF_DOC, "w") as f:
-        f.write(doc)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mb", type=int, default=500, help="workspace size in MB (default 500)")
@@ -464,7 +445,7 @@ def main():
         with open(args.json_out, "w") as f:
             json.dump({"rows": rows, **{k: v for k, v in res.items()}}, f, indent=2, default=str)
     if not args.no_write:
-        write_doc(text)
+        write_doc(text, SECTION)
         log(f"updated {PERF_DOC}")
     cleanup(res["tmp"], args.keep)
     return 0 if all(r["verdict"] == "PASS" for r in rows) else 1

@@ -45,6 +45,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fs"))
 import fsmounts  # noqa: E402
 from benchtree import Workspace  # noqa: E402
+from perfdoc import write_doc  # noqa: E402
 
 DEFAULT_JVS = os.path.join(ROOT, "build", "jvs")
 PERF_DOC = os.path.join(ROOT, "docs", "PERFORMANCE.md")
@@ -452,35 +453,12 @@ benchmark's first snapshot; page cache warm for both (read once before); median 
 MY_SECTIONS = (H_XFS, H_JFS, H_SCALE, H_VERIFY)
 
 
-def split_sections(doc):
-    """(text before the first `## `, [(heading, text)]) of a markdown document."""
-    lines = doc.split("\n")
-    starts = [k for k, l in enumerate(lines) if l.startswith("## ")]
-    pre = "\n".join(lines[:starts[0]] if starts else lines)
-    out = []
-    for n, k in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        out.append((lines[k].rstrip(), "\n".join(lines[k:end]).rstrip("\n") + "\n"))
-    return pre, out
-
-
 def write_sections(sections):
-    """Updates this benchmark's sections of docs/PERFORMANCE.md: the ones measured now are replaced where
-    they stand, the others are kept as they were, and a section of ours not there yet is appended; every
-    other section (e.g. `## Copy engine (ext4)`) is left exactly as it is, where it is."""
-    os.makedirs(os.path.dirname(PERF_DOC), exist_ok=True)
-    if os.path.exists(PERF_DOC):
-        with open(PERF_DOC) as f:
-            doc = f.read()
-    else:
-        doc = "# Performance\n\nMeasured numbers for jvs, one section per area; each section says how to reproduce it.\n"
-    pre, parts = split_sections(doc)
-    new = {h: t.rstrip("\n") + "\n" for h, t in sections}
-    present = {h for h, _ in parts}
-    body = [pre.rstrip("\n") + "\n"] + [new.get(h, t) for h, t in parts]
-    body += [new[h] for h in MY_SECTIONS if h in new and h not in present]
-    with open(PERF_DOC, "w") as f:
-        f.write("\n".join(b.rstrip("\n") + "\n" for b in body))
+    """Updates this benchmark's sections of docs/PERFORMANCE.md (perfdoc.write_doc): the ones
+    measured now are replaced where they stand, a section of ours not there yet is appended in
+    MY_SECTIONS order, and every other section is left exactly as it is."""
+    for heading, text in sorted(sections, key=lambda s: MY_SECTIONS.index(s[0])):
+        write_doc(text, heading)
 
 
 def machine_info(jvs):

@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 
-from bench_copy import ROOT, DEFAULT_JVS, PERF_DOC, log, machine_info, remove_tree, write_doc
+from bench_copy import ROOT, DEFAULT_JVS, PERF_DOC, log, machine_info, remove_tree
+from perfdoc import write_doc
 
 SECTION = "## Scale: a million files (copy engine)"
 TARGETS = {  # metric -> max ratio against cp -al (None: reported, no target)

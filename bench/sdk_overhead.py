@@ -53,6 +53,7 @@ except ImportError:  # a checkout: the package source and the library built next
         os.environ["JVS_LIBRARY"] = str(ROOT / "build" / "libjvs.so")
     import jvs
 from jvs._ffi import ffi, lib  # noqa: E402 - the bare C calls, for the floor
+from perfdoc import write_doc  # noqa: E402 - every benchmark writes its section through it
 
 Samples = Dict[str, List[float]]
 
@@ -304,19 +305,6 @@ counted against the SDK here all the same.
 """
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of docs/PERFORMANCE.md (up to the next `## `), or append
-    it; every other section stays exactly as it is."""
-    doc = PERF_DOC.read_text() if PERF_DOC.exists() else "# Performance\n"
-    start = doc.find("\n" + SECTION + "\n")
-    if start < 0:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = doc.find("\n## ", start + 1)
-        doc = doc[:start + 1] + text + (doc[nxt:] if nxt >= 0 else "")
-    PERF_DOC.write_text(doc.rstrip("\n") + "\n")
-
-
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--cli", default=os.environ.get("JVS_BIN") or str(ROOT / "build" / "jvs"),
@@ -348,7 +336,7 @@ def main() -> int:
     text = section(res, args, list(os.getloadavg()), wake_penalty(sample))
     print(json.dumps(res, indent=2) if args.json else text)
     if not args.no_write:
-        write_section(text)
+        write_doc(text, SECTION)
         print("updated %s" % PERF_DOC, file=sys.stderr)
     return 0 if all(r["overhead_ratio"] >= TARGET for r in res.values()) else 1
 
