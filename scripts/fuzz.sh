@@ -14,7 +14,7 @@ ROOT=$PWD
 SECONDS_PER_TARGET=${1:-20}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz_options fuzz_descriptor fuzz_config fuzz_names fuzz_refs)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz_options fuzz_descriptor fuzz_config fuzz_names fuzz_refs fuzz_records)
 B=build-fuzz
 
 # meson, pkg-config and the -dev libraries (idempotent, a few seconds when all is there), then clang.

@@ -25,12 +25,14 @@ constexpr const char *kHeader = "jvs-manifest 1";
 PayloadEntry ManifestEntry::payload() const { return {type, rel, perm & 0777, size, hash.str()}; }
 
 void write_manifest(const std::string &path, const Manifest &m) {
-    RecordWriter w(kHeader, m.size() * 120);
-    for (const auto &e : m) {
-        w.field(std::string_view(&e.type, 1)).number(e.perm).number(e.size).number(e.mtime_ns).field(e.hash.str()).field(e.rel);
-        w.end_record();
-    }
-    atomic_write(path, w.finish(), 0644);
+    // Streamed to the file through one buffer (a million entries would be ~130 MB in one string).
+    write_record_file(path, kHeader, 0644, [&](RecordWriter &w) {
+        for (const auto &e : m) {
+            w.field(std::string_view(&e.type, 1)).number(e.perm).number(e.size).number(e.mtime_ns);
+            w.field(e.hash.str()).field(e.rel);
+            w.end_record();
+        }
+    });
 }
 
 namespace {
@@ -69,11 +71,17 @@ bool check_entries(const Manifest &m) {
 }  // namespace
 
 std::optional<Manifest> read_manifest(const std::string &path) {
-    auto raw = read_file_if_exists(path);
-    if (!raw) return std::nullopt;
+    // Streamed twice, never held whole: checked and counted, then decoded into a table of exactly
+    // that size (a vector growing by doubling would hold up to three times the entries at once).
+    size_t n = 0;
+    auto counted = for_each_record_in_file(path, kHeader, false, [&](const std::vector<std::string_view> &) {
+        n++;
+        return true;
+    });
+    if (!counted || !*counted) return std::nullopt;
     Manifest m;
-    m.reserve(count_records(*raw));
-    bool ok = for_each_record(kHeader, *raw, false, [&](const std::vector<std::string_view> &r) {
+    m.reserve(n);
+    bool ok = for_each_record_in_file(path, kHeader, false, [&](const std::vector<std::string_view> &r) {
         ManifestEntry e;
         if (r.size() != 6 || r[0].size() != 1 || !parse_number(r[1], e.perm) || !parse_number(r[2], e.size) ||
             !parse_number(r[3], e.mtime_ns))
@@ -83,8 +91,7 @@ std::optional<Manifest> read_manifest(const std::string &path) {
         e.rel = r[5];
         m.push_back(std::move(e));
         return true;
-    });
-    raw.reset();
+    }).value_or(false);
     if (!ok || !check_entries(m)) return std::nullopt;
     return m;
 }

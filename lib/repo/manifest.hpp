@@ -33,6 +33,7 @@ struct ManifestEntry {
 
     PayloadEntry payload() const;
 };
+static_assert(sizeof(ManifestEntry) <= 88, "a manifest entry should stay compact");
 
 using Manifest = std::vector<ManifestEntry>;  // pre-order, names sorted bytewise
 

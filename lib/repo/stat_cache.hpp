@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -38,8 +37,9 @@ class StatCache {
     // A missing, stale-format, torn or tampered file (checksum, unsafe path, malformed entry) loads as
     // empty: the cache is only an accelerator. `problem` (if given) says why an existing file was dropped.
     static StatCache load(const std::string &path, std::string *problem = nullptr);
+    // lookup, put and put_unseen may run on many threads at once; the other calls run alone.
     std::optional<std::string> lookup(const std::string &rel, const struct stat &st) const;
-    void put(const std::string &rel, const struct stat &st, const std::string &hash);  // thread-safe
+    void put(const std::string &rel, const struct stat &st, const std::string &hash);
     // A file jvs just created by a metadata clone, known by content but not yet by inode: trusted
     // for a stat with this size, mtime and mode whose ctime and mtime are older than
     // `unchanged_before_ns` (taken after the clone finished, before anyone else could write). Stored
@@ -47,8 +47,8 @@ class StatCache {
     void put_unseen(const std::string &rel, uint64_t size, int64_t mtime_ns, uint32_t mode, const std::string &hash,
                     int64_t unchanged_before_ns);
     void erase_missing(const std::unordered_map<std::string, bool> &keep);
-    void save(const std::string &path) const;  // atomic replace
-    size_t size() const { return entries_.size(); }
+    void save(const std::string &path) const;  // atomic replace, streamed in path order
+    size_t size() const;
     // Every entry, sorted by path (doctor checks them against the files they describe).
     struct Item {
         std::string rel;
@@ -57,16 +57,23 @@ class StatCache {
     };
     std::vector<Item> items() const;
 
+    StatCache();
+    ~StatCache();
+    StatCache(StatCache &&) noexcept;
+    StatCache &operator=(StatCache &&) noexcept;
+
    private:
-    // In memory per file: the path, the stat key and the hash in binary (a million-file worktree's
-    // cache is loaded whole by every snapshot).
-    struct Entry {
-        StatKey key;
-        Digest hash;
-    };
-    std::unordered_map<std::string, Entry> entries_;
+    // A million-file worktree's cache is loaded whole by every snapshot: what it loads is a table
+    // sorted by path, read without a lock by the workers (binary search); what they put goes to a
+    // small side table under a lock (lib/repo/stat_cache.cpp).
+    struct Row;
+    struct Table;
+    struct Side;
+    template <typename Fn>
+    void for_each_merged(Fn &&fn) const;
+    std::unique_ptr<Table> loaded_;
+    std::unique_ptr<Side> side_;
     int64_t written_ns_ = 0;  // the cache file's mtime when loaded: the racy-clean threshold
-    std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();  // put() runs on worker threads
 };
 
 }  // namespace jvs

@@ -135,15 +135,8 @@ std::string temp_file_name() {
            std::to_string(rng() % 1000000000ULL) + std::to_string(counter.fetch_add(1));
 }
 
-void write_all(int fd, std::string_view data, const std::string &path) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            fail_errno(errno, "write", path);
-        }
-        data.remove_prefix(static_cast<size_t>(n));
-    }
+FileFiller filler_of(std::string_view data) {
+    return [data](int fd, const std::string &display) { write_all(fd, data.data(), data.size(), display); };
 }
 }  // namespace
 
@@ -166,20 +159,23 @@ std::optional<bool> temp_file_writer_alive(std::string_view name) {
     return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-StagedWrite::StagedWrite(const std::string &path, std::string_view data, mode_t mode) {
+StagedWrite::StagedWrite(const std::string &path, std::string_view data, mode_t mode)
+    : StagedWrite(path, filler_of(data), mode) {}
+
+StagedWrite::StagedWrite(const std::string &path, const FileFiller &fill, mode_t mode) {
     UniqueFd dir(::open(parent_path(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) fail_errno(errno, "open", parent_path(path));
-    stage(std::move(dir), base_name(path), data, mode, path);
+    stage(std::move(dir), base_name(path), fill, mode, path);
 }
 
 StagedWrite::StagedWrite(int dirfd, const std::string &name, std::string_view data, mode_t mode,
                          const std::string &display) {
     UniqueFd dir(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
     if (!dir) fail_errno(errno, "dup", parent_path(display));
-    stage(std::move(dir), name, data, mode, display);
+    stage(std::move(dir), name, filler_of(data), mode, display);
 }
 
-void StagedWrite::stage(UniqueFd dir, const std::string &name, std::string_view data, mode_t mode,
+void StagedWrite::stage(UniqueFd dir, const std::string &name, const FileFiller &fill, mode_t mode,
                         const std::string &display) {
     dir_ = std::move(dir);
     name_ = name;
@@ -189,7 +185,7 @@ void StagedWrite::stage(UniqueFd dir, const std::string &name, std::string_view 
     UniqueFd fd(::openat(dir_.get(), tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) fail_errno(errno, "create", tmp_display);
     try {
-        write_all(fd.get(), data, tmp_display);
+        fill(fd.get(), tmp_display);
         if (::fchmod(fd.get(), mode) != 0) fail_errno(errno, "fchmod", tmp_display);
         if (::fsync(fd.get()) != 0) fail_errno(errno, "fsync", tmp_display);
     } catch (...) {
@@ -210,6 +206,10 @@ void StagedWrite::commit() {
 
 void atomic_write(const std::string &path, std::string_view data, mode_t mode) {
     StagedWrite(path, data, mode).commit();
+}
+
+void atomic_write(const std::string &path, mode_t mode, const FileFiller &fill) {
+    StagedWrite(path, fill, mode).commit();
 }
 
 void atomic_write_at(int dirfd, const std::string &name, std::string_view data, mode_t mode,

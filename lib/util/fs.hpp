@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,10 @@ std::optional<std::string> read_file_if_exists(const std::string &path);
 
 // Go's AtomicWrite: temp file in the same directory, write, fchmod(mode), fsync, rename, fsync dir.
 void atomic_write(const std::string &path, std::string_view data, mode_t mode);
+// The same for content too large to hold whole: `fill` writes it to the temp file's fd (util/beneath
+// write_all), `display` naming that file in errors; it is then chmodded, fsynced and renamed as above.
+using FileFiller = std::function<void(int fd, const std::string &display)>;
+void atomic_write(const std::string &path, mode_t mode, const FileFiller &fill);
 // The same in the directory `dirfd` (the temp file, the rename and the fsync all relative to it);
 // `display` names the target in errors.
 void atomic_write_at(int dirfd, const std::string &name, std::string_view data, mode_t mode,
@@ -75,6 +80,7 @@ void atomic_write_at(int dirfd, const std::string &name, std::string_view data, 
 class StagedWrite {
    public:
     StagedWrite(const std::string &path, std::string_view data, mode_t mode);
+    StagedWrite(const std::string &path, const FileFiller &fill, mode_t mode);  // content written by `fill`
     StagedWrite(int dirfd, const std::string &name, std::string_view data, mode_t mode, const std::string &display);
     ~StagedWrite();
     StagedWrite(const StagedWrite &) = delete;
@@ -83,7 +89,7 @@ class StagedWrite {
     bool committed() const { return committed_; }
 
    private:
-    void stage(UniqueFd dir, const std::string &name, std::string_view data, mode_t mode, const std::string &display);
+    void stage(UniqueFd dir, const std::string &name, const FileFiller &fill, mode_t mode, const std::string &display);
     UniqueFd dir_;
     std::string name_, tmp_, display_;
     bool committed_ = false;

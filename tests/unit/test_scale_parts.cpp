@@ -1,5 +1,6 @@
 // The pieces behind sparse files and memory at scale: the hole walk (copy and hash without reading
-// holes), the streaming record writer/reader (byte-identical to encode/decode_records), and HexDigest.
+// holes), the streaming record writer/reader (byte-identical to encode/decode_records, cut at any
+// chunk boundary, to and from files), and HexDigest.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -111,6 +112,109 @@ TEST_CASE("HexDigest holds a sha256 in 32 bytes and spells it back") {
     CHECK_FALSE(bad == HexDigest());
     CHECK_FALSE(HexDigest(h.substr(0, 63)).valid());
     CHECK_FALSE(HexDigest(std::string(64, 'A')).valid());  // uppercase is not what jvs writes
+}
+
+namespace {
+// Records of every shape a stream can cut: short, long (longer than the chunks below), binary.
+std::vector<Record> sample_records() {
+    std::vector<Record> recs;
+    for (int i = 0; i < 200; i++)
+        recs.push_back({"dir/" + std::to_string(i), std::to_string(i * 7919), std::string(i % 13 + 1, 'x')});
+    recs.push_back({std::string(5000, 'L'), "1"});
+    recs.push_back({std::string("a\x01\xff", 3)});
+    return recs;
+}
+
+std::vector<Record> read_back(const std::string &path, bool require_checksum, size_t chunk, bool *ok) {
+    std::vector<Record> out;
+    auto r = for_each_record_in_file(path, "hdr 1", require_checksum, [&](const std::vector<std::string_view> &f) {
+        out.emplace_back(f.begin(), f.end());
+        return true;
+    }, chunk);
+    REQUIRE(r.has_value());
+    *ok = *r;
+    return out;
+}
+}  // namespace
+
+TEST_CASE("a streamed RecordWriter sends encode_records' bytes, cut anywhere, to its sink and file") {
+    const std::vector<Record> recs = sample_records();
+    const std::string want = encode_records("hdr 1", recs);
+    for (size_t chunk : {size_t{1}, size_t{7}, size_t{64}, size_t{4096}, kIoBufferSize}) {
+        std::string got;
+        size_t pieces = 0;
+        bool cut_inside_record = false;
+        RecordWriter w("hdr 1", [&](std::string_view s) {
+            got += s;
+            pieces++;
+            // A piece ending in a field's NUL not followed by the record's: the cut fell inside a record.
+            cut_inside_record = cut_inside_record || (got.back() == '\0' && want[got.size()] != '\0');
+        }, chunk);
+        for (const auto &r : recs) {
+            for (const auto &f : r) w.field(f);
+            w.end_record();
+        }
+        CHECK(w.finish().empty());
+        CHECK(got == want);
+        if (chunk < want.size()) {
+            CHECK(pieces > 1);
+            CHECK(cut_inside_record);
+        }
+    }
+    const std::string path = temp_file_path();
+    write_record_file(path, "hdr 1", 0640, [&](RecordWriter &w) {
+        for (const auto &r : recs) {
+            for (const auto &f : r) w.field(f);
+            w.end_record();
+        }
+    }, 100);
+    CHECK(read_file(path) == want);
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+    ::unlink(path.c_str());
+}
+
+TEST_CASE("for_each_record_in_file reads across chunk boundaries and rejects what decode_records rejects") {
+    const std::vector<Record> recs = sample_records();
+    const std::string bytes = encode_records("hdr 1", recs);
+    const std::string path = temp_file_path();
+    bool ok = false;
+    auto put = [&](const std::string &data) { atomic_write(path, data, 0600); };
+    put(bytes);
+    for (size_t chunk : {size_t{1}, size_t{3}, size_t{100}, size_t{4999}, kIoBufferSize}) {
+        CAPTURE(chunk);
+        CHECK(read_back(path, true, chunk, &ok) == recs);
+        CHECK(ok);
+    }
+    // fn stops: false, and nothing after the stop is read.
+    size_t seen = 0;
+    CHECK(*for_each_record_in_file(path, "hdr 1", true, [&](const auto &) { return ++seen < 3; }, 5) == false);
+    CHECK(seen == 3);
+    // Every rejection decode_records makes (header, torn, edited, unterminated), at any chunk size.
+    std::string edited = bytes;
+    edited[bytes.size() / 2] ^= 1;
+    std::string legacy = bytes.substr(0, bytes.size() - 69) + "END\n";
+    std::string unterminated = legacy;
+    unterminated.insert(unterminated.size() - 4, "tail");
+    const std::vector<std::string> bad = {bytes.substr(0, bytes.size() - 3), bytes.substr(0, bytes.size() / 2), edited,
+                                          "hdr 2" + bytes.substr(5), "hdr 1\n", unterminated};
+    for (const std::string &b : bad) {
+        put(b);
+        for (size_t chunk : {size_t{2}, size_t{64}, kIoBufferSize}) {
+            read_back(path, false, chunk, &ok);
+            CHECK_FALSE(ok);
+            CHECK(ok == decode_records("hdr 1", b).has_value());
+        }
+    }
+    // A file from before the checksum: accepted unless the checksum is required.
+    put(legacy);
+    CHECK(read_back(path, false, 10, &ok) == recs);
+    CHECK(ok);
+    read_back(path, true, 10, &ok);
+    CHECK_FALSE(ok);
+    ::unlink(path.c_str());
+    CHECK_FALSE(for_each_record_in_file(path, "hdr 1", true, [](const auto &) { return true; }).has_value());
 }
 
 TEST_CASE("the per-entry tables of a large tree stay compact") {
