@@ -85,7 +85,7 @@ Hashed hash_uncached(const Dir &dir, const Manifest &view, const std::vector<Sca
 }
 
 bool same_content(const ScanEntry &w, const ManifestEntry &m, const StatCache &cache, const Hashed &hashed) {
-    if (w.type == 'l') return m.hash == sha256_hex(w.link_target);
+    if (w.type == 'l') return m.hash == sha256_hex(w.link_target.str());
     if (static_cast<uint64_t>(w.st.st_size) != m.size) return false;
     if (auto cached = cache.lookup(w.rel, w.st)) return m.hash == *cached;
     const HexDigest *h = hashed.find(&w);

@@ -57,7 +57,7 @@ struct Side {
             if (w.type == 'f') x.size = static_cast<uint64_t>(w.st.st_size);
             if (w.type == 'l') {
                 x.target = w.link_target;
-                x.hash = sha256_hex(w.link_target);
+                x.hash = sha256_hex(w.link_target.str());
             }
             return x;
         }

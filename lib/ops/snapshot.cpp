@@ -207,7 +207,7 @@ Manifest manifest_of(std::vector<ScanEntry> &entries, std::vector<Digest> &hashe
         me.perm = static_cast<uint32_t>(e.st.st_mode & 07777);
         me.mtime_ns = e.st.mtime_ns;
         if (e.type == 'd') me.hash = sha256_hex(base_name(stored_name(e.rel, buf)));
-        if (e.type == 'l') me.hash = sha256_hex(e.link_target);
+        if (e.type == 'l') me.hash = sha256_hex(e.link_target.str());
         if (e.type == 'f') me.size = static_cast<uint64_t>(e.st.st_size), me.hash = HexDigest(hashes[k++]);
         me.rel = std::move(e.rel);
         m.push_back(std::move(me));
@@ -502,7 +502,7 @@ bool materialise_juicefs(const std::vector<std::string> &paths, const Dir &wt, c
         const auto &e = entries[i];
         ManifestEntry m{e.type, e.rel, static_cast<uint32_t>(e.st.st_mode & 07777), 0, e.st.mtime_ns, {}};
         if (e.type == 'f') m.size = static_cast<uint64_t>(e.st.st_size), m.hash = hashes[i];
-        else m.hash = sha256_hex(e.type == 'l' ? e.link_target : base_name(e.rel));
+        else m.hash = sha256_hex(e.type == 'l' ? e.link_target.str() : base_name(e.rel));
         if (during[i]) b.degradations.push_back(changed_while_read(worktree_rel(e.rel).value_or(e.rel), 1, "clone"));
         b.manifest.push_back(std::move(m));
     }

@@ -114,7 +114,7 @@ Manifest build_manifest_from_dir(const Dir &root, OpContext *ctx) {
             files.push_back(i);
             total += m[i].size;
         } else {
-            m[i].hash = sha256_hex(e.type == 'l' ? e.link_target : base_name(e.rel));
+            m[i].hash = sha256_hex(e.type == 'l' ? e.link_target.str() : base_name(e.rel));
         }
     }
     if (ctx) ctx->phase("hash", files.size(), total);
