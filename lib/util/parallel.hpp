@@ -23,11 +23,19 @@ inline unsigned worker_count() {
     return n < 4 ? 4 : (n > 8 ? 8 : n);
 }
 
-// fn(i) returns the bytes it processed (for progress).
-inline void parallel_for(size_t n, OpContext *ctx, const std::function<uint64_t(size_t)> &fn) {
-    if (n == 0) return;
+// What one task did, for progress: items finished and bytes processed.
+struct TaskDone {
+    size_t items = 0;
+    uint64_t bytes = 0;
+};
+
+// The engine of both forms below: `tasks` tasks pulled by the workers.
+inline void parallel_tasks(size_t tasks, OpContext *ctx, const std::function<TaskDone(size_t)> &task) {
+    if (tasks == 0) return;
+    const size_t n = tasks;
     std::atomic<size_t> next{0};
-    std::atomic<size_t> done{0};
+    std::atomic<size_t> done{0};      // items
+    std::atomic<size_t> finished{0};  // tasks
     std::atomic<uint64_t> bytes{0};
     std::atomic<bool> stop{false};
     std::exception_ptr first_error;
@@ -38,13 +46,15 @@ inline void parallel_for(size_t n, OpContext *ctx, const std::function<uint64_t(
             size_t i = next.fetch_add(1);
             if (i >= n) break;
             try {
-                bytes.fetch_add(fn(i), std::memory_order_relaxed);
+                TaskDone t = task(i);
+                bytes.fetch_add(t.bytes, std::memory_order_relaxed);
+                done.fetch_add(t.items);
             } catch (...) {
                 std::lock_guard<std::mutex> g(mu);
                 if (!first_error) first_error = std::current_exception();
                 stop = true;
             }
-            done.fetch_add(1);
+            finished.fetch_add(1);
         }
         cv.notify_all();
     };
@@ -64,7 +74,7 @@ inline void parallel_for(size_t n, OpContext *ctx, const std::function<uint64_t(
             if (ctx) ctx->advance(d - reported, b - reported_bytes);  // may throw E_CANCELLED
             reported = d;
             reported_bytes = b;
-            if (d >= n || stop.load()) break;
+            if (finished.load() >= n || stop.load()) break;
         }
     } catch (...) {
         stop = true;
@@ -74,6 +84,25 @@ inline void parallel_for(size_t n, OpContext *ctx, const std::function<uint64_t(
     for (auto &t : pool) t.join();
     if (first_error) std::rethrow_exception(first_error);
     if (ctx && done.load() > reported) ctx->advance(done.load() - reported, bytes.load() - reported_bytes);
+}
+
+// fn(i) for every i < n, on the workers; fn returns the bytes it processed (for progress).
+inline void parallel_for(size_t n, OpContext *ctx, const std::function<uint64_t(size_t)> &fn) {
+    parallel_tasks(n, ctx, [&](size_t i) { return TaskDone{1, fn(i)}; });
+}
+
+// The same, with the items in batches run one after the other on one worker: `starts` holds each
+// batch's first item, in increasing order (the last batch ends at n). Work that serialises on a
+// shared kernel object (links into one directory take its lock) is batched by that object, so
+// the workers do not queue on each other's.
+inline void parallel_for_batches(const std::vector<size_t> &starts, size_t n, OpContext *ctx,
+                                 const std::function<uint64_t(size_t)> &fn) {
+    parallel_tasks(starts.size(), ctx, [&](size_t b) {
+        const size_t end = b + 1 < starts.size() ? starts[b + 1] : n;
+        TaskDone t;
+        for (size_t i = starts[b]; i < end; i++, t.items++) t.bytes += fn(i);
+        return t;
+    });
 }
 
 }  // namespace jvs
