@@ -286,7 +286,12 @@ CheckoutStats apply_checkout(const Dir &dir, const Dir &snapshot, const Checkout
     std::mutex dropped_mu;
     std::vector<char> holes_lost(writes.size(), 0);
     DirCache wc(dir);
-    parallel_for(writes.size(), &ctx, [&](size_t i) -> uint64_t {
+    // Batches of one directory's files: a create or rename takes its directory's lock (see
+    // parallel_for_batches).
+    const auto starts = batch_starts(
+        writes.size(), [&](size_t i) { return parent_dir_of(writes[i]->rel()); },
+        [&](size_t i) { return writes[i]->target->size; });
+    parallel_for_batches(starts, writes.size(), &ctx, [&](size_t i) -> uint64_t {
         const Change &c = *writes[i];
         const std::string src = stored_rel(c.rel());
         Entry dst = wc.entry(c.rel());

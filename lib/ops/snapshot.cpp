@@ -173,32 +173,6 @@ struct FileOutcome {
     uint8_t changed_reads = 0;  // > 0: changed while read, this many reads
 };
 
-// Where the copy stage's batches start in `files`: a run of files of one directory, cut after
-// kBatchFiles files or once it holds kBatchBytes to read (files the parent holds are expected to be
-// linked, reading nothing). A worker takes a whole batch, because every link or create in a
-// directory takes that directory's lock: workers sharing a directory spent a fifth of a
-// million-file re-snapshot's CPU waiting on it. Large files still spread over the workers.
-constexpr size_t kBatchFiles = 256;
-constexpr uint64_t kBatchBytes = 8u << 20;
-
-std::vector<size_t> batches(const std::vector<ScanEntry> &entries, const std::vector<uint32_t> &files,
-                            const std::vector<FileOutcome> &outcome) {
-    std::vector<size_t> starts;
-    std::string_view dir;
-    size_t count = 0;
-    uint64_t bytes = 0;
-    for (size_t k = 0; k < files.size(); k++) {
-        const ScanEntry &e = entries[files[k]];
-        const size_t slash = e.rel.rfind('/');
-        const std::string_view d(e.rel.data(), slash == std::string::npos ? 0 : slash);
-        if (k == 0 || d != dir || count == kBatchFiles || bytes >= kBatchBytes)
-            starts.push_back(k), dir = d, count = 0, bytes = 0;
-        count++;
-        if (!outcome[k].parent_same) bytes += static_cast<uint64_t>(e.st.st_size);
-    }
-    return starts;
-}
-
 // Marks the files the parent's manifest lists with the scanned size, mode and mtime, and takes
 // their hash from it (what a link to the parent's copy would hold, if the stat cache agrees).
 // One pass in path order (ParentCursor): no index of the parent's manifest.
@@ -286,7 +260,14 @@ Built materialise(std::vector<ScanEntry> &entries, const Dir &wt, const Dir &tmp
     std::mutex dropped_mu;
     std::vector<std::pair<size_t, std::string>> dropped_xattrs;  // (file, attribute): rare
     ctx.phase("copy", files.size(), total_bytes);
-    parallel_for_batches(batches(entries, files, outcome), files.size(), &ctx, [&](size_t k) -> uint64_t {
+    // A worker takes a batch of one directory's files (parallel_for_batches): every link or
+    // create in a directory takes that directory's lock, and workers sharing one spent a fifth of a
+    // million-file re-snapshot's CPU waiting on it. Files the parent holds are expected to be linked
+    // (nothing to read); the others' sizes cut batches, so large files still spread out.
+    const auto starts = batch_starts(
+        files.size(), [&](size_t k) { return parent_dir_of(entries[files[k]].rel); },
+        [&](size_t k) { return outcome[k].parent_same ? 0 : static_cast<uint64_t>(entries[files[k]].st.st_size); });
+    parallel_for_batches(starts, files.size(), &ctx, [&](size_t k) -> uint64_t {
         if (k == files.size() / 2) fault_point("snapshot.mid_copy");
         ScanEntry &e = entries[files[k]];
         FileOutcome &o = outcome[k];

@@ -29,6 +29,11 @@ std::string clean_relative_path(std::string_view path);
 bool in_scope(const std::string &rel, const std::vector<std::string> &scope);
 // Whether `rel` is `dir` or lies below it, component-wise (both cleaned relative paths).
 bool path_within(std::string_view rel, std::string_view dir);
+// The directory part of a relative path ("a/b/c" -> "a/b", "c" -> ""), as a view into it.
+inline std::string_view parent_dir_of(std::string_view rel) {
+    const size_t slash = rel.rfind('/');
+    return slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash);
+}
 
 // Whether the cleaned relative path `rel` is `.jvs` or lies below it: in a worktree of an adopted
 // repository, the repository's control directory (Repo::is_control_rel).

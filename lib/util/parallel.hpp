@@ -8,6 +8,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -89,6 +90,26 @@ inline void parallel_tasks(size_t tasks, OpContext *ctx, const std::function<Tas
 // fn(i) for every i < n, on the workers; fn returns the bytes it processed (for progress).
 inline void parallel_for(size_t n, OpContext *ctx, const std::function<uint64_t(size_t)> &fn) {
     parallel_tasks(n, ctx, [&](size_t i) { return TaskDone{1, fn(i)}; });
+}
+
+// Where batches for parallel_for_batches start: a new batch wherever `key(i)` changes (the shared
+// object, e.g. the directory an item is written in), and after `max_items` items or once
+// `max_bytes` of work are gathered, so large work still spreads over the workers.
+inline std::vector<size_t> batch_starts(size_t n, const std::function<std::string_view(size_t)> &key,
+                                        const std::function<uint64_t(size_t)> &bytes, size_t max_items = 256,
+                                        uint64_t max_bytes = 8u << 20) {
+    std::vector<size_t> starts;
+    std::string_view current;
+    size_t count = 0;
+    uint64_t gathered = 0;
+    for (size_t i = 0; i < n; i++) {
+        const std::string_view k = key(i);
+        if (i == 0 || k != current || count == max_items || gathered >= max_bytes)
+            starts.push_back(i), current = k, count = 0, gathered = 0;
+        count++;
+        gathered += bytes(i);
+    }
+    return starts;
 }
 
 // The same, with the items in batches run one after the other on one worker: `starts` holds each
