@@ -55,13 +55,19 @@ def test_diff_pairs_every_path_and_lists_bytewise(repo):
     assert r.call("diff", stat=True)["totals"] == {"added": 0, "removed": 0, "modified": 0}
 
 
-def test_restore_across_names_that_sort_differently(repo):
-    r, root = repo
-    main = root / "main"
+def snapshot_then_mutate(r, main):
+    """The tree snapshotted, then changed: (its snapshot id, its listing at the snapshot)."""
     make_tree(main)
     a = snap(r, note="a")
     want = tree_listing(main)
     mutate(main)
+    return a, want
+
+
+def test_restore_across_names_that_sort_differently(repo):
+    r, root = repo
+    main = root / "main"
+    a, want = snapshot_then_mutate(r, main)
     doc = r.call("restore", ref=a)
     assert tree_listing(main) == want
     changes = [(c["path"], c["action"]) for c in doc["changes"]]
@@ -76,10 +82,7 @@ def test_restore_across_names_that_sort_differently(repo):
 def test_a_manifest_out_of_path_order_restores_and_diffs_as_the_ordered_one(repo):
     r, root = repo
     main = root / "main"
-    make_tree(main)
-    a = snap(r, note="a")
-    want = tree_listing(main)
-    mutate(main)
+    a, want = snapshot_then_mutate(r, main)
     plan = r.call("restore", ref=a, dry_run=True)["changes"]
     diff = r.call("diff", **{"from": a})
     # Bytewise order, siblings reversed: parents still come before their children.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -17,12 +18,14 @@
 
 using namespace jvs;
 
+namespace jvs_test {  // defined in test_payload_hash.cpp
+using TempDir = std::shared_ptr<const std::string>;
+TempDir make_temp_dir();
+}  // namespace jvs_test
+using jvs_test::make_temp_dir;
+using jvs_test::TempDir;
+
 namespace {
-std::string temp_dir() {
-    char tmpl[] = "/tmp/jvs-unit-cache-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    return tmpl;
-}
 std::string hash_of(int i) {
     std::string h = std::to_string(i);
     return std::string(64 - h.size(), 'a') + h;
@@ -41,7 +44,8 @@ std::string rel_of(int i) { return "d" + std::to_string(i % 10) + "/f" + std::to
 }  // namespace
 
 TEST_CASE("stat cache: puts override loaded entries, and save writes the merge in path order") {
-    const std::string d = temp_dir();
+    const TempDir dir = make_temp_dir();  // removed when the test ends
+    const std::string &d = *dir;
     StatCache c;
     for (int i = 0; i < 50; i++) c.put(rel_of(i), stat_of(i), hash_of(i));
     c.save(d + "/cache");
@@ -79,11 +83,11 @@ TEST_CASE("stat cache: puts override loaded entries, and save writes the merge i
     CHECK(again.lookup(rel_of(3), stat_of(3)) == hash_of(3));
     CHECK(again.lookup("put-kept", stat_of(70)) == hash_of(70));
     CHECK_FALSE(again.lookup("put-dropped", stat_of(71)));
-    remove_tree(d);
 }
 
 TEST_CASE("stat cache: a file in another order (as older versions wrote) loads sorted, first entry of a path kept") {
-    const std::string d = temp_dir();
+    const TempDir dir = make_temp_dir();  // removed when the test ends
+    const std::string &d = *dir;
     write_record_file(d + "/cache", std::string("jvs-stat-cache 2 h") + host_tag(), 0644, [&](RecordWriter &w) {
         for (auto [i, h] : std::vector<std::pair<int, int>>{{5, 5}, {3, 103}, {9, 9}, {3, 3}, {1, 1}, {1, 101}}) {
             struct stat st = stat_of(i);
@@ -109,11 +113,11 @@ TEST_CASE("stat cache: a file in another order (as older versions wrote) loads s
     CHECK(s.size() == 1);
     CHECK(s.items().size() == 1);
     CHECK(s.lookup("p", stat_of(1)) == hash_of(1));
-    remove_tree(d);
 }
 
 TEST_CASE("stat cache: lookups on many threads beside puts see the loaded entries and their own puts") {
-    const std::string d = temp_dir();
+    const TempDir dir = make_temp_dir();  // removed when the test ends
+    const std::string &d = *dir;
     constexpr int kFiles = 4000, kThreads = 4;
     {
         StatCache c;
@@ -144,11 +148,11 @@ TEST_CASE("stat cache: lookups on many threads beside puts see the loaded entrie
     StatCache after = StatCache::load(d + "/cache");
     CHECK(after.size() == static_cast<size_t>(kFiles * (1 + kThreads)));
     for (int i = 0; i < kFiles; i += 97) CHECK(after.lookup(rel_of(i), stat_of(i + kFiles)) == hash_of(i + kFiles));
-    remove_tree(d);
 }
 
 TEST_CASE("stat cache: a tampered file loads empty, wherever the edit lies in its stream") {
-    const std::string d = temp_dir();
+    const TempDir dir = make_temp_dir();  // removed when the test ends
+    const std::string &d = *dir;
     StatCache c;
     for (int i = 0; i < 20000; i++) c.put(rel_of(i), stat_of(i), hash_of(i));  // > 1 MiB: several chunks
     c.save(d + "/cache");
@@ -163,5 +167,4 @@ TEST_CASE("stat cache: a tampered file loads empty, wherever the edit lies in it
         CHECK(StatCache::load(d + "/cache", &problem).size() == 0);
         CHECK(problem.find("checksum") != std::string::npos);
     }
-    remove_tree(d);
 }
